@@ -1,0 +1,16 @@
+// Compiles TypeScript to dist/ and copies the SQL files beside the compiled adapters.
+import { execFileSync } from 'node:child_process';
+import { cpSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+
+function copySql(dir) {
+  for (const name of readdirSync(join(root, dir))) {
+    const rel = join(dir, name);
+    if (statSync(join(root, rel)).isDirectory()) copySql(rel);
+    else if (name.endsWith('.sql')) cpSync(join(root, rel), join(root, 'dist', rel));
+  }
+}
+copySql('src');

@@ -1,0 +1,152 @@
+// The HTTP wire contract, in one place: zod schemas that validate requests, describe responses,
+// and generate /openapi.json (through fastify-type-provider-zod). The client imports the inferred
+// types, so the CLI and the server cannot disagree on a field. Wire names are snake_case; times
+// are ISO 8601 strings.
+import { z } from 'zod';
+import { AGENT_ID_PATTERN, PRESENCE, ROLES } from '../domain/agent.js';
+import { ID_PATTERN } from '../domain/ids.js';
+import { DELIVERY_STATES, MESSAGE_TYPES, PRIORITIES } from '../domain/message.js';
+
+export const AgentId = z.string().regex(AGENT_ID_PATTERN, 'an agent id: letters, digits, . _ - (optionally human:), at most 64 characters');
+export const MessageId = z.string().regex(ID_PATTERN, 'a message id (26-character ULID)');
+const Tag = z.string().regex(/^[^\s,]{1,64}$/, 'a tag: 1-64 characters, no spaces or commas');
+const Capability = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'a capability: 1-64 of letters, digits, . _ : -');
+const Time = z.iso.datetime({ offset: true });
+/** Any recipient string; the hub checks each address and says which one is wrong. */
+const Address = z.string().min(1).max(200);
+
+export const SendBody = z.strictObject({
+  to: z.union([Address, z.array(Address).min(1)]).describe('an agent id, a comma list, an array of them, or "all"'),
+  body: z.string().min(1, 'body must not be empty').max(4 * 1024 * 1024),
+  subject: z.string().max(300).optional(),
+  type: z.enum(MESSAGE_TYPES).optional().describe('default text'),
+  priority: z.enum(PRIORITIES).optional().describe('default regular'),
+  tags: z.array(Tag).max(32).optional(),
+  thread_id: MessageId.optional(),
+  reply_to: MessageId.optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  expires_at: Time.optional(),
+  idempotency_key: z.string().min(1).max(200).optional().describe('or the Idempotency-Key header'),
+});
+export type SendBody = z.input<typeof SendBody>;
+export const SendHeaders = z.object({ 'idempotency-key': z.string().min(1).max(200).optional() });
+
+export const WireMessage = z.object({
+  id: z.string(),
+  from: z.string(),
+  to: z.array(z.string()),
+  kind: z.string().describe('derived sender/recipient tag: A2A, C2A, C2A-ALL, A2C, H2A, S2A'),
+  type: z.enum(MESSAGE_TYPES),
+  priority: z.enum(PRIORITIES),
+  subject: z.string(),
+  body: z.string(),
+  tags: z.array(z.string()),
+  thread_id: z.string(),
+  reply_to: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  created_at: z.string(),
+  expires_at: z.string().nullable(),
+});
+export type WireMessage = z.infer<typeof WireMessage>;
+
+export const WireDelivery = z.object({
+  recipient: z.string(),
+  state: z.enum(DELIVERY_STATES),
+  delivered_at: z.string().nullable(),
+  read_at: z.string().nullable(),
+  acked_at: z.string().nullable(),
+});
+
+export const WireInboxItem = z.object({ message: WireMessage, delivery: WireDelivery });
+export type WireInboxItem = z.infer<typeof WireInboxItem>;
+
+export const SendResponse = z.object({
+  message: WireMessage,
+  recipients: z.array(z.string()),
+  duplicate: z.boolean().describe('true when an earlier send with the same idempotency key answered'),
+});
+export type SendResponse = z.infer<typeof SendResponse>;
+
+const boolQuery = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const InboxQuery = z.strictObject({
+  unread: boolQuery.optional(),
+  all: boolQuery.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  wait: z.coerce.number().min(0).max(3600).optional().describe('seconds to long-poll when the inbox is empty'),
+});
+export const InboxResponse = z.object({ agent: z.string(), items: z.array(WireInboxItem) });
+export type InboxResponse = z.infer<typeof InboxResponse>;
+
+export const AckBody = z.strictObject({ ids: z.array(MessageId).min(1).max(1000) });
+export const AckResponse = z.object({ acked: z.array(z.string()), already: z.array(z.string()) });
+export type AckResponse = z.infer<typeof AckResponse>;
+
+export const IdParams = z.strictObject({ id: MessageId });
+export const AgentParams = z.strictObject({ id: AgentId });
+
+export const MessageResponse = z.object({ message: WireMessage, recipients: z.array(z.string()) });
+export type MessageResponse = z.infer<typeof MessageResponse>;
+export const MessagesResponse = z.object({ messages: z.array(WireMessage) });
+export type MessagesResponse = z.infer<typeof MessagesResponse>;
+
+export const HistoryQuery = z.strictObject({
+  agent: AgentId.optional(),
+  since: Time.optional(),
+  type: z.enum(MESSAGE_TYPES).optional(),
+  search: z.string().min(1).max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+});
+
+export const WireAgent = z.object({
+  id: z.string(),
+  role: z.enum(ROLES),
+  specialty: z.string(),
+  capabilities: z.array(z.string()),
+  status: z.enum(PRESENCE).describe('the status the agent last set'),
+  presence: z.enum(PRESENCE).describe('what the roster shows: status, or idle/offline after silence'),
+  mission: z.string(),
+  created_at: z.string(),
+  last_seen_at: z.string().nullable(),
+});
+export type WireAgent = z.infer<typeof WireAgent>;
+
+export const RegisterBody = z.strictObject({
+  id: AgentId,
+  role: z.enum(ROLES).default('agent'),
+  specialty: z.string().max(200).optional(),
+  capabilities: z.array(Capability).max(64).optional(),
+});
+export type RegisterBody = z.input<typeof RegisterBody>;
+export const RegisterResponse = z.object({ agent: WireAgent, token: z.string().describe('shown once; stored only as a hash') });
+export type RegisterResponse = z.infer<typeof RegisterResponse>;
+export const AgentsResponse = z.object({ agents: z.array(WireAgent) });
+export type AgentsResponse = z.infer<typeof AgentsResponse>;
+export const AgentResponse = z.object({ agent: WireAgent });
+export type AgentResponse = z.infer<typeof AgentResponse>;
+
+export const StatusBody = z.strictObject({ status: z.enum(PRESENCE), mission: z.string().max(500).optional() });
+export type StatusBody = z.input<typeof StatusBody>;
+
+export const OnboardBody = RegisterBody;
+export const OnboardResponse = z.object({ agent: WireAgent, token: z.string(), message_id: z.string() });
+export type OnboardResponse = z.infer<typeof OnboardResponse>;
+
+export const WrapupBody = z.strictObject({ to: z.union([z.literal('all'), AgentId]) });
+export const WrapupResponse = z.object({ message_ids: z.array(z.string()), recipients: z.array(z.string()) });
+export type WrapupResponse = z.infer<typeof WrapupResponse>;
+
+export const WhoamiResponse = z.object({ principal: WireAgent, self: WireAgent });
+export type WhoamiResponse = z.infer<typeof WhoamiResponse>;
+
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number(),
+  detail: z.string(),
+  code: z.string(),
+  instance: z.string().optional(),
+  request_id: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof Problem>;

@@ -1,0 +1,101 @@
+// Every setting Swarm reads, in one table: key, schema, default, environment variable, and what it
+// does. The README's config reference and `swarm config show` are rendered from this table, so a
+// setting that is documented is a setting that is read.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().min(1);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+export const CONFIG_KEYS = {
+  'hub.url': {
+    schema: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL'),
+    default: 'http://127.0.0.1:8080',
+    env: 'SWARM_HUB',
+    doc: 'Hub the CLI talks to (CLI flag --hub).',
+  },
+  'cli.as': {
+    schema: z.string().max(80),
+    default: '',
+    env: 'SWARM_AS',
+    doc: 'Agent the CLI acts for (--as); only an admin or captain token may act for another agent.',
+  },
+  'cli.token': {
+    schema: z.string().max(200),
+    default: '',
+    env: 'SWARM_TOKEN',
+    doc: 'Bearer token the CLI sends (--token). Empty: use <data.dir>/admin.token when it is readable.',
+    secret: true,
+  },
+  'server.host': {
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    env: 'SWARM_HOST',
+    doc: 'Address `swarm serve` binds (--host). Use 0.0.0.0 in a container.',
+  },
+  'server.port': { schema: port, default: 8080, env: 'SWARM_PORT', doc: 'Port `swarm serve` listens on (--port); 0 picks a free one.' },
+  'data.dir': {
+    schema: z.string().min(1),
+    default: './.swarm',
+    env: 'SWARM_DATA',
+    doc: 'Directory of the embedded store and the admin token (--data).',
+  },
+  'store.database': {
+    schema: z.string(),
+    default: '',
+    env: 'SWARM_DATABASE',
+    doc: 'Database URL (--database). Empty: embedded SQLite in data.dir. Only SQLite is available in this version.',
+  },
+  'store.synchronous': {
+    schema: z.enum(['full', 'normal']),
+    default: 'full' as 'full' | 'normal',
+    env: 'SWARM_SYNCHRONOUS',
+    doc: 'SQLite durability: `full` fsyncs every commit (survives power loss); `normal` survives a process crash but may lose the last commits on power loss.',
+  },
+  'store.batchMax': {
+    schema: positiveInt.max(10000),
+    default: 512,
+    env: 'SWARM_BATCH_MAX',
+    doc: 'Most sends one group commit holds; more wait for the next commit.',
+  },
+  'presence.idleSeconds': { schema: positiveInt, default: 300, env: 'SWARM_IDLE_SECONDS', doc: 'Silence after which an agent shows as idle.' },
+  'presence.offlineSeconds': {
+    schema: positiveInt,
+    default: 900,
+    env: 'SWARM_OFFLINE_SECONDS',
+    doc: 'Silence after which an agent shows as offline.',
+  },
+  'limits.bodyBytes': {
+    schema: positiveInt.max(64 * 1024 * 1024),
+    default: 1024 * 1024,
+    env: 'SWARM_BODY_LIMIT',
+    doc: 'Largest request body the hub accepts, in bytes (413 beyond).',
+  },
+  'limits.recipients': { schema: positiveInt.max(100000), default: 1000, env: 'SWARM_MAX_RECIPIENTS', doc: 'Most addresses one message may name.' },
+  'limits.waitSeconds': { schema: positiveInt.max(3600), default: 300, env: 'SWARM_MAX_WAIT', doc: 'Longest inbox long-poll (`inbox --wait`) the hub holds open.' },
+  'log.level': {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info' as string,
+    env: 'SWARM_LOG_LEVEL',
+    doc: 'Hub log level (JSON lines on stdout).',
+  },
+  'log.requests': { schema: bool, default: false, env: 'SWARM_LOG_REQUESTS', doc: 'Log every HTTP request (costly under load).' },
+  'templates.onboarding': {
+    schema: z.string().min(1).max(20000),
+    default:
+      'Welcome to the swarm, {agent_id}. Your role is {role}. Check your inbox with `swarm inbox`, acknowledge with `swarm ack ID`, and keep your status current with `swarm status set online "MISSION"`.',
+    env: 'SWARM_TEMPLATE_ONBOARDING',
+    doc: 'Onboarding message; placeholders {agent_id}, {role}, {specialty}.',
+  },
+  'templates.wrapup': {
+    schema: z.string().min(1).max(20000),
+    default: 'End of cycle, {agent_id}: commit your work, post a short report of what you did and what is left, and set your status.',
+    env: 'SWARM_TEMPLATE_WRAPUP',
+    doc: 'Wrap-up message; placeholders {agent_id}, {role}, {specialty}.',
+  },
+} as const;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+export type Config = { [K in ConfigKey]: z.output<(typeof CONFIG_KEYS)[K]['schema']> };
+
+export const TEMPLATE_PLACEHOLDERS = ['agent_id', 'role', 'specialty'] as const;

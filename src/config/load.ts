@@ -1,0 +1,153 @@
+// Layered configuration: built-in defaults < config file (swarm.yaml) < environment (SWARM_*) <
+// command-line flags. Every value remembers where it came from, for `swarm config show --sources`.
+// A bad value fails here, naming the key, the value, its source and what is allowed.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { HubError } from '../errors.js';
+import { CONFIG_KEYS, type Config, type ConfigKey } from './keys.js';
+import { TEMPLATE_PLACEHOLDERS } from './keys.js';
+
+export type Source = 'default' | `file:${string}` | `env:${string}` | `flag:${string}`;
+
+export interface LoadedConfig {
+  config: Config;
+  sources: Record<ConfigKey, Source>;
+  file: string | null;
+}
+
+export interface LoadOptions {
+  /** Explicit config file (--config); an error when it does not exist. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Values from command-line flags, by key; undefined entries are ignored. */
+  flags?: Partial<Record<ConfigKey, unknown>>;
+  /** Flag names for messages, by key (e.g. 'server.port' -> '--port'). */
+  flagNames?: Partial<Record<ConfigKey, string>>;
+}
+
+export const DEFAULT_CONFIG_FILE = 'swarm.yaml';
+
+function isKey(k: string): k is ConfigKey {
+  return Object.hasOwn(CONFIG_KEYS, k);
+}
+
+/** Flattens `{server: {port: 1}}` into `{'server.port': 1}`. */
+function flatten(obj: unknown, prefix: string, out: Record<string, unknown>, file: string): void {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new HubError('config_invalid', `${file}: ${prefix || 'the document'} must be a mapping of settings`);
+  }
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (isKey(key)) out[key] = v;
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(CONFIG_KEYS).some((c) => c.startsWith(`${key}.`))) flatten(v, key, out, file);
+    else throw new HubError('config_invalid', `${file}: unknown setting '${key}' (known: ${Object.keys(CONFIG_KEYS).join(', ')})`, { details: { key } });
+  }
+}
+
+function readFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new HubError('config_invalid', `cannot read config file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new HubError('config_invalid', `${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  const out: Record<string, unknown> = {};
+  if (doc === null || doc === undefined) return out;
+  flatten(doc, '', out, path);
+  return out;
+}
+
+function describeSource(s: Source): string {
+  return s === 'default' ? 'the default' : s;
+}
+
+function validate(key: ConfigKey, value: unknown, source: Source): unknown {
+  const spec = CONFIG_KEYS[key];
+  const r = spec.schema.safeParse(value);
+  if (!r.success) {
+    const why = r.error.issues.map((i) => i.message).join('; ');
+    const shown = (spec as { secret?: boolean }).secret === true ? '(hidden)' : JSON.stringify(value);
+    throw new HubError('config_invalid', `${key} = ${shown} from ${describeSource(source)} is invalid: ${why}`, {
+      details: { key, source },
+    });
+  }
+  if (key.startsWith('templates.')) checkTemplate(key, r.data as string, source);
+  return r.data;
+}
+
+function checkTemplate(key: string, text: string, source: Source): void {
+  for (const m of text.matchAll(/\{([^{}]*)\}/g)) {
+    const name = m[1] ?? '';
+    if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
+      throw new HubError('config_invalid', `${key} from ${describeSource(source)} uses unknown placeholder {${name}} (allowed: ${TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`, {
+        details: { key, source },
+      });
+    }
+  }
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const values: Record<string, unknown> = {};
+  const sources = {} as Record<ConfigKey, Source>;
+  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
+    values[key] = CONFIG_KEYS[key].default;
+    sources[key] = 'default';
+  }
+
+  const explicit = opts.file ?? env.SWARM_CONFIG;
+  let file: string | null = null;
+  if (explicit !== undefined && explicit !== '') {
+    file = resolve(cwd, explicit);
+    if (!existsSync(file)) throw new HubError('config_invalid', `config file ${file} does not exist`);
+  } else if (existsSync(resolve(cwd, DEFAULT_CONFIG_FILE))) {
+    file = resolve(cwd, DEFAULT_CONFIG_FILE);
+  }
+  if (file !== null) {
+    for (const [key, value] of Object.entries(readFile(file))) {
+      const source: Source = `file:${file}`;
+      values[key] = validate(key as ConfigKey, value, source);
+      sources[key as ConfigKey] = source;
+    }
+  }
+
+  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
+    const name = CONFIG_KEYS[key].env;
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const source: Source = `env:${name}`;
+    values[key] = validate(key, raw, source);
+    sources[key] = source;
+  }
+
+  for (const [key, value] of Object.entries(opts.flags ?? {})) {
+    if (value === undefined) continue;
+    if (!isKey(key)) throw new HubError('internal', `flag mapped to unknown setting ${key}`);
+    const source: Source = `flag:${opts.flagNames?.[key] ?? key}`;
+    values[key] = validate(key, value, source);
+    sources[key] = source;
+  }
+
+  if ((values['presence.idleSeconds'] as number) > (values['presence.offlineSeconds'] as number)) {
+    throw new HubError(
+      'config_invalid',
+      `presence.idleSeconds (${String(values['presence.idleSeconds'])}, from ${describeSource(sources['presence.idleSeconds'])}) must not exceed presence.offlineSeconds (${String(values['presence.offlineSeconds'])})`,
+    );
+  }
+  return { config: values as Config, sources, file };
+}
+
+/** The value as `config show` prints it: secrets masked. */
+export function displayValue(key: ConfigKey, value: unknown): string {
+  if ((CONFIG_KEYS[key] as { secret?: boolean }).secret === true && value !== '') return '********';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

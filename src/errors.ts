@@ -1,0 +1,99 @@
+// One error family for the whole hub. Every failure a user can see has a stable `code`; this file
+// is the one place that maps codes to HTTP status and to CLI exit codes (documented by
+// `swarm help exit-codes`, which renders EXIT_CODES below).
+
+export type ErrorCode =
+  | 'invalid_json'
+  | 'validation_failed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'agent_not_found'
+  | 'message_not_found'
+  | 'unknown_recipient'
+  | 'agent_exists'
+  | 'idempotency_conflict'
+  | 'method_not_allowed'
+  | 'config_invalid'
+  | 'schema_too_new'
+  | 'store_unavailable'
+  | 'hub_unreachable'
+  | 'usage'
+  | 'not_implemented'
+  | 'internal';
+
+export class HubError extends Error {
+  override readonly name = 'HubError';
+  readonly code: ErrorCode;
+  /** Extra fields for the problem document (e.g. the offending key or value). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+export function isHubError(e: unknown): e is HubError {
+  return e instanceof HubError;
+}
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  invalid_json: 400,
+  validation_failed: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  agent_not_found: 404,
+  message_not_found: 404,
+  unknown_recipient: 422,
+  agent_exists: 409,
+  idempotency_conflict: 409,
+  method_not_allowed: 405,
+  config_invalid: 500,
+  schema_too_new: 503,
+  store_unavailable: 503,
+  hub_unreachable: 502,
+  usage: 400,
+  not_implemented: 501,
+  internal: 500,
+};
+
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}
+
+/** CLI exit codes. Stable: scripts driving `swarm` depend on them. */
+export const EXIT_CODES = [
+  { exit: 0, meaning: 'success', codes: [] as ErrorCode[] },
+  { exit: 1, meaning: 'unexpected internal error (a bug: please report it)', codes: ['internal', 'not_implemented'] as ErrorCode[] },
+  { exit: 2, meaning: 'usage error: unknown command, bad flag or argument', codes: ['usage'] as ErrorCode[] },
+  {
+    exit: 3,
+    meaning: 'the hub refused the input (malformed, invalid or too large)',
+    codes: ['invalid_json', 'validation_failed', 'payload_too_large', 'unsupported_media_type', 'method_not_allowed'] as ErrorCode[],
+  },
+  {
+    exit: 4,
+    meaning: 'not found: unknown agent, message or recipient',
+    codes: ['not_found', 'agent_not_found', 'message_not_found', 'unknown_recipient'] as ErrorCode[],
+  },
+  { exit: 5, meaning: 'authentication failed: missing, unknown or revoked token', codes: ['unauthorized'] as ErrorCode[] },
+  { exit: 6, meaning: 'permission denied: the caller may not do this', codes: ['forbidden'] as ErrorCode[] },
+  { exit: 7, meaning: 'conflict: already exists, or an idempotency key reused for a different message', codes: ['agent_exists', 'idempotency_conflict'] as ErrorCode[] },
+  { exit: 8, meaning: 'the hub is unreachable or not ready', codes: ['hub_unreachable', 'store_unavailable'] as ErrorCode[] },
+  { exit: 9, meaning: 'invalid configuration (file, environment or flag)', codes: ['config_invalid'] as ErrorCode[] },
+  { exit: 10, meaning: 'the database schema is newer than this version of swarm', codes: ['schema_too_new'] as ErrorCode[] },
+] as const;
+
+export function exitCodeOf(code: ErrorCode): number {
+  for (const row of EXIT_CODES) if ((row.codes as readonly ErrorCode[]).includes(code)) return row.exit;
+  return 1;
+}
+
+export const ERROR_CODES = Object.keys(HTTP_STATUS) as ErrorCode[];

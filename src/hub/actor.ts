@@ -1,0 +1,19 @@
+// The caller of a hub operation: who authenticated (principal) and whom they act as (self, or an
+// agent they speak for with --as). Every hub service takes an Actor; none trusts a bare id.
+import type { Agent } from '../domain/agent.js';
+import { HubError } from '../errors.js';
+import { allows, type Operation } from '../security/permissions.js';
+
+export interface Actor {
+  principal: Agent;
+  /** The identity the operation is performed as: the principal itself unless acting for another. */
+  self: Agent;
+}
+
+export function authorize(actor: Actor, op: Operation, what: string): void {
+  if (!allows(actor.principal.role, op)) {
+    throw new HubError('forbidden', `${actor.principal.id} (role ${actor.principal.role}) may not ${what}`, {
+      details: { operation: op, role: actor.principal.role },
+    });
+  }
+}

@@ -1,0 +1,95 @@
+// The roster: register (with a token), list with presence, remove, set status.
+import { randomUUID } from 'node:crypto';
+import type { Agent, Presence, Role } from '../domain/agent.js';
+import { RESERVED_IDS } from '../domain/agent.js';
+import { HubError } from '../errors.js';
+import { mayManage } from '../security/permissions.js';
+import { hashToken, newToken } from '../security/tokens.js';
+import type { Store } from '../store/store.js';
+import type { Actor } from './actor.js';
+import { authorize } from './actor.js';
+import type { PresenceTracker } from './presence.js';
+
+export interface RegisterInput {
+  id: string;
+  role: Role;
+  specialty?: string | undefined;
+  capabilities?: string[] | undefined;
+}
+
+export type AgentView = Agent & { presence: Presence };
+
+export class Agents {
+  constructor(
+    private readonly store: Store,
+    private readonly presence: PresenceTracker,
+    private readonly now: () => number,
+  ) {}
+
+  /** Registers an agent and issues its first token (returned once, stored as a hash). */
+  async register(actor: Actor, input: RegisterInput): Promise<{ agent: AgentView; token: string }> {
+    authorize(actor, 'agent.register', 'register agents');
+    if (!mayManage(actor.principal.role, input.role)) {
+      throw new HubError('forbidden', `${actor.principal.id} (role ${actor.principal.role}) may not register an agent with role ${input.role}`, {
+        details: { operation: 'agent.register' },
+      });
+    }
+    if (RESERVED_IDS.has(input.id)) throw new HubError('validation_failed', `'${input.id}' is reserved and cannot be an agent id`);
+    return this.create(input);
+  }
+
+  /** Registration without a caller: the first admin at hub start. */
+  async create(input: RegisterInput): Promise<{ agent: AgentView; token: string }> {
+    const now = this.now();
+    const agent = await this.store.createAgent({
+      id: input.id,
+      role: input.role,
+      specialty: input.specialty ?? '',
+      capabilities: input.capabilities ?? [],
+      createdAt: now,
+    });
+    this.presence.forget(agent.id);
+    const token = await this.issueToken(agent.id, 'initial');
+    return { agent: this.presence.view(agent, now), token };
+  }
+
+  async issueToken(agentId: string, label: string): Promise<string> {
+    const token = newToken();
+    await this.store.createToken({ id: randomUUID(), agentId, hash: hashToken(token), label, createdAt: this.now() });
+    return token;
+  }
+
+  async list(actor: Actor): Promise<AgentView[]> {
+    authorize(actor, 'agent.list', 'see the roster');
+    const now = this.now();
+    return (await this.store.listAgents()).map((a) => this.presence.view(a, now));
+  }
+
+  async get(actor: Actor, id: string): Promise<AgentView> {
+    authorize(actor, 'agent.list', 'see the roster');
+    const agent = await this.store.getAgent(id);
+    if (agent === null) throw new HubError('agent_not_found', `unknown agent ${id}`, { details: { agent: id } });
+    return this.presence.view(agent, this.now());
+  }
+
+  async remove(actor: Actor, id: string): Promise<void> {
+    authorize(actor, 'agent.remove', 'remove agents');
+    const agent = await this.store.getAgent(id);
+    if (agent === null) throw new HubError('agent_not_found', `unknown agent ${id}`, { details: { agent: id } });
+    if (!mayManage(actor.principal.role, agent.role)) {
+      throw new HubError('forbidden', `${actor.principal.id} (role ${actor.principal.role}) may not remove ${id} (role ${agent.role})`);
+    }
+    if (agent.id === actor.principal.id) throw new HubError('forbidden', 'an agent cannot remove itself');
+    await this.store.removeAgent(id, this.now());
+    this.presence.forget(id);
+  }
+
+  async setStatus(actor: Actor, status: Presence, mission: string | undefined): Promise<AgentView> {
+    authorize(actor, 'status.own', 'set a status');
+    const now = this.now();
+    const updated = await this.store.setStatus(actor.self.id, status, mission ?? actor.self.mission, now);
+    if (updated === null) throw new HubError('agent_not_found', `unknown agent ${actor.self.id}`);
+    this.presence.seen(actor.self.id, now);
+    return this.presence.view(updated, now);
+  }
+}

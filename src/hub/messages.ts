@@ -1,0 +1,185 @@
+// Sending and finding messages: recipient resolution, threads, idempotency, history.
+import { createHash } from 'node:crypto';
+import type { Role } from '../domain/agent.js';
+import { AGENT_ID_PATTERN } from '../domain/agent.js';
+import { newId } from '../domain/ids.js';
+import type { Message, MessageType, Priority } from '../domain/message.js';
+import { BROADCAST, deriveKind, parseRecipients } from '../domain/message.js';
+import { HubError } from '../errors.js';
+import { allows } from '../security/permissions.js';
+import type { Store } from '../store/store.js';
+import type { Actor } from './actor.js';
+import { authorize } from './actor.js';
+import type { InboxSignals } from './signals.js';
+
+export interface SendInput {
+  to: string | string[];
+  body: string;
+  subject?: string | undefined;
+  type?: MessageType | undefined;
+  priority?: Priority | undefined;
+  tags?: string[] | undefined;
+  threadId?: string | undefined;
+  replyTo?: string | undefined;
+  metadata?: Record<string, unknown> | undefined;
+  expiresAt?: number | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+export interface SendResult {
+  message: Message;
+  /** Agents that got a delivery. */
+  recipients: string[];
+  /** True when an earlier send with the same idempotency key answered; nothing new was stored. */
+  duplicate: boolean;
+}
+
+export interface HistoryFilter {
+  agent?: string | undefined;
+  since?: number | undefined;
+  type?: MessageType | undefined;
+  search?: string | undefined;
+  limit: number;
+}
+
+export interface MessagesOptions {
+  maxRecipients: number;
+}
+
+/** Canonical fingerprint of what was asked, to catch an idempotency key reused for other content. */
+function requestHash(sender: string, input: SendInput): string {
+  const canonical = JSON.stringify([
+    sender,
+    parseRecipients(input.to),
+    input.body,
+    input.subject ?? '',
+    input.type ?? 'text',
+    input.priority ?? 'regular',
+    input.tags ?? [],
+    input.threadId ?? null,
+    input.replyTo ?? null,
+    input.metadata ?? {},
+    input.expiresAt ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+export class Messages {
+  constructor(
+    private readonly store: Store,
+    private readonly signals: InboxSignals,
+    private readonly now: () => number,
+    private readonly opts: MessagesOptions,
+  ) {}
+
+  async send(actor: Actor, input: SendInput): Promise<SendResult> {
+    authorize(actor, 'message.send', 'send messages');
+    const sender = actor.self;
+    const to = parseRecipients(input.to);
+    if (to.length === 0) throw new HubError('validation_failed', 'no recipients: name an agent, a comma list, or all');
+    if (to.length > this.opts.maxRecipients) {
+      throw new HubError('validation_failed', `too many recipients: ${to.length} (limit ${this.opts.maxRecipients}, setting limits.recipients)`);
+    }
+    const recipients = await this.resolve(actor, to);
+    const now = this.now();
+    if (input.expiresAt !== undefined && input.expiresAt <= now) {
+      throw new HubError('validation_failed', 'expires_at is in the past', { details: { field: 'expires_at' } });
+    }
+
+    let threadId = input.threadId;
+    if (input.replyTo !== undefined) {
+      const parent = await this.visible(actor, input.replyTo);
+      if (threadId !== undefined && threadId !== parent.threadId) {
+        throw new HubError('validation_failed', `thread_id ${threadId} is not the thread of reply_to ${parent.id} (${parent.threadId})`, {
+          details: { field: 'thread_id' },
+        });
+      }
+      threadId = parent.threadId;
+    }
+
+    const id = newId(now);
+    const roles = await Promise.all(recipients.map(async (r) => (await this.store.getAgent(r))?.role));
+    const message: Message = {
+      id,
+      sender: sender.id,
+      to,
+      kind: deriveKind({ sender: sender.id, senderRole: sender.role, to, recipientRoles: roles.filter((r): r is Role => r !== undefined) }),
+      type: input.type ?? 'text',
+      priority: input.priority ?? 'regular',
+      subject: input.subject ?? '',
+      body: input.body,
+      tags: input.tags ?? [],
+      threadId: threadId ?? id,
+      replyTo: input.replyTo ?? null,
+      metadata: input.metadata ?? {},
+      createdAt: now,
+      expiresAt: input.expiresAt ?? null,
+      idempotencyKey: input.idempotencyKey ?? null,
+    };
+    const hash = requestHash(sender.id, input);
+    const r = await this.store.appendMessage({ message, recipients, requestHash: hash });
+    if (r.status === 'duplicate') {
+      if (r.requestHash !== hash) {
+        throw new HubError('idempotency_conflict', `idempotency key ${input.idempotencyKey ?? ''} was already used by ${sender.id} for a different message (${r.message.id})`, {
+          details: { message: r.message.id },
+        });
+      }
+      return { message: r.message, recipients: r.recipients, duplicate: true };
+    }
+    this.signals.notify(r.recipients);
+    return { message: r.message, recipients: r.recipients, duplicate: false };
+  }
+
+  /** Addresses to agent ids: every address must name an active agent; `all` is everyone else. */
+  private async resolve(actor: Actor, to: string[]): Promise<string[]> {
+    const out = new Set<string>();
+    for (const address of to) {
+      if (address === BROADCAST) {
+        authorize(actor, 'message.broadcast', 'broadcast to all');
+        for (const a of await this.store.listAgents()) if (a.id !== actor.self.id && a.role !== 'admin') out.add(a.id);
+        continue;
+      }
+      if (address.startsWith('#')) {
+        throw new HubError('unknown_recipient', `unknown channel ${address}: this hub has no channels yet`, { details: { recipient: address } });
+      }
+      if (!AGENT_ID_PATTERN.test(address)) {
+        throw new HubError('validation_failed', `'${address}' is not a valid recipient: use an agent id, a comma list, or all`, { details: { recipient: address } });
+      }
+      if ((await this.store.getAgent(address)) === null) {
+        throw new HubError('unknown_recipient', `unknown recipient ${address}: no such agent (see \`swarm agents\`)`, { details: { recipient: address } });
+      }
+      out.add(address);
+    }
+    return [...out];
+  }
+
+  /** A message the actor may see: one it sent or received, or any for captains and admins. */
+  async visible(actor: Actor, id: string): Promise<Message> {
+    const m = await this.store.getMessage(id);
+    const missing = (): HubError => new HubError('message_not_found', `no message ${id} visible to ${actor.self.id}`, { details: { message: id } });
+    if (m === null) throw missing();
+    if (this.seesAll(actor) || m.sender === actor.self.id) return m;
+    if ((await this.store.inboxItem(actor.self.id, id)) === null) throw missing();
+    return m;
+  }
+
+  async get(actor: Actor, id: string): Promise<{ message: Message; recipients: string[] }> {
+    const message = await this.visible(actor, id);
+    return { message, recipients: await this.store.recipientsOf(id) };
+  }
+
+  /** The whole conversation a message belongs to, as far as the actor may see it. */
+  async thread(actor: Actor, id: string): Promise<Message[]> {
+    const m = await this.visible(actor, id);
+    return this.store.thread(m.threadId, this.seesAll(actor) ? null : actor.self.id);
+  }
+
+  async history(actor: Actor, f: HistoryFilter): Promise<Message[]> {
+    return this.store.history({ viewer: this.seesAll(actor) ? null : actor.self.id, ...f });
+  }
+
+  /** Captains and admins acting as themselves see every message; anyone acting as an agent sees that agent's. */
+  private seesAll(actor: Actor): boolean {
+    return actor.self.id === actor.principal.id && allows(actor.principal.role, 'history.all');
+  }
+}

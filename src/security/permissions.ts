@@ -1,0 +1,27 @@
+// Who may do what: one table, the source of truth for every route and CLI command. The security
+// issue extends it (observer role, tokens, config, keys); it is not duplicated anywhere else.
+import type { Role } from '../domain/agent.js';
+
+export const OPERATIONS = {
+  'message.send': { roles: ['agent', 'captain', 'admin'], doc: 'send to agents' },
+  'message.broadcast': { roles: ['captain', 'admin'], doc: 'send to `all`' },
+  'inbox.own': { roles: ['agent', 'captain', 'admin'], doc: 'list, read and ack one’s own deliveries' },
+  'history.all': { roles: ['captain', 'admin'], doc: 'read every message, not only one’s own' },
+  'agent.list': { roles: ['agent', 'captain', 'admin'], doc: 'see the roster' },
+  'agent.register': { roles: ['captain', 'admin'], doc: 'register or onboard agents (captains: role `agent` only)' },
+  'agent.remove': { roles: ['captain', 'admin'], doc: 'remove agents (captains: role `agent` only)' },
+  'status.own': { roles: ['agent', 'captain', 'admin'], doc: 'set one’s own status and mission' },
+  'wrapup.send': { roles: ['captain', 'admin'], doc: 'send the end-of-cycle message' },
+  'act.as': { roles: ['captain', 'admin'], doc: 'act for another agent (`--as`; captains: for role `agent` only)' },
+} as const satisfies Record<string, { roles: readonly Role[]; doc: string }>;
+
+export type Operation = keyof typeof OPERATIONS;
+
+export function allows(role: Role, op: Operation): boolean {
+  return (OPERATIONS[op].roles as readonly Role[]).includes(role);
+}
+
+/** Captains manage and speak for plain agents; admins for anyone. */
+export function mayManage(actor: Role, target: Role): boolean {
+  return actor === 'admin' || (actor === 'captain' && target === 'agent');
+}

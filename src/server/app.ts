@@ -1,0 +1,79 @@
+// Builds the Fastify instance without listening, so tests can drive it with inject(). Everything it
+// needs is passed in: the hub (over its store) and the config.
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { HubError } from '../errors.js';
+import type { Hub } from '../hub/hub.js';
+import type { Logger } from '../observability/logger.js';
+import { AS_HEADER } from './context.js';
+import { problemOf, sendProblem, toProblem } from './problem.js';
+import { agentRoutes } from './routes/agents.js';
+import { inboxRoutes } from './routes/inbox.js';
+import { messageRoutes } from './routes/messages.js';
+import { opsRoutes } from './routes/ops.js';
+
+export interface AppOptions {
+  hub: Hub;
+  logger?: Logger | false;
+  version?: string;
+}
+
+export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
+  return (await build(o)) as unknown as FastifyInstance;
+}
+
+async function build(o: AppOptions) {
+  const { hub } = o;
+  const app = Fastify({
+    loggerInstance: (o.logger === false || o.logger === undefined ? undefined : o.logger) as FastifyBaseLogger | undefined,
+    logController: new LogController({ disableRequestLogging: !hub.config['log.requests'] }),
+    bodyLimit: hub.config['limits.bodyBytes'],
+    // Long-polls are held open up to limits.waitSeconds; nothing else should take that long.
+    requestTimeout: (hub.config['limits.waitSeconds'] + 30) * 1000,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.setErrorHandler((err, req, reply) => {
+    const problem = toProblem(err);
+    if (problem.status >= 500) req.log.error({ err }, 'request failed');
+    return sendProblem(req, reply, problem);
+  });
+  app.setNotFoundHandler((req, reply) => sendProblem(req, reply, problemOf('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Swarm hub API', version: o.version ?? '0.0.0', description: 'Messaging and coordination hub for swarms of AI agents.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  await app.register(opsRoutes(hub));
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', async (req) => {
+        const header = req.headers.authorization;
+        const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+        if (header !== undefined && m === null) throw new HubError('unauthorized', 'malformed Authorization header: expected `Bearer <token>`');
+        const as = req.headers[AS_HEADER];
+        if (Array.isArray(as)) throw new HubError('validation_failed', `send the ${AS_HEADER} header once`);
+        req.actor = await hub.auth.authenticate(m?.[1], as);
+        const now = hub.now();
+        hub.presence.seen(req.actor.principal.id, now);
+        if (req.actor.self.id !== req.actor.principal.id) hub.presence.seen(req.actor.self.id, now);
+      });
+      await v1.register(messageRoutes(hub));
+      await v1.register(inboxRoutes(hub));
+      await v1.register(agentRoutes(hub));
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

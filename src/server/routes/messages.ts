@@ -1,0 +1,68 @@
+// /v1/messages, /v1/threads, /v1/history: send and find messages.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { HistoryQuery, IdParams, MessageResponse, MessagesResponse, SendBody, SendHeaders, SendResponse } from '../../api/schemas.js';
+import { wireMessage } from '../../api/wire.js';
+import { HubError } from '../../errors.js';
+import type { Hub } from '../../hub/hub.js';
+
+export function messageRoutes(hub: Hub): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post('/messages', {
+      schema: {
+        summary: 'Send a message to agents, a comma list, or all',
+        headers: SendHeaders,
+        body: SendBody,
+        response: { 200: SendResponse, 201: SendResponse },
+      },
+      handler: async (req, reply) => {
+        const b = req.body;
+        const headerKey = req.headers['idempotency-key'];
+        if (headerKey !== undefined && b.idempotency_key !== undefined && headerKey !== b.idempotency_key) {
+          throw new HubError('validation_failed', 'Idempotency-Key header and idempotency_key field differ');
+        }
+        const r = await hub.messages.send(req.actor, {
+          to: b.to,
+          body: b.body,
+          subject: b.subject,
+          type: b.type,
+          priority: b.priority,
+          tags: b.tags,
+          threadId: b.thread_id,
+          replyTo: b.reply_to,
+          metadata: b.metadata,
+          expiresAt: b.expires_at === undefined ? undefined : Date.parse(b.expires_at),
+          idempotencyKey: b.idempotency_key ?? headerKey,
+        });
+        return reply.code(r.duplicate ? 200 : 201).send({ message: wireMessage(r.message), recipients: r.recipients, duplicate: r.duplicate });
+      },
+    });
+
+    app.get('/messages/:id', {
+      schema: { summary: 'One message the caller sent or received', params: IdParams, response: { 200: MessageResponse } },
+      handler: async (req) => {
+        const r = await hub.messages.get(req.actor, req.params.id);
+        return { message: wireMessage(r.message), recipients: r.recipients };
+      },
+    });
+
+    app.get('/threads/:id', {
+      schema: { summary: 'The conversation a message belongs to, oldest first', params: IdParams, response: { 200: MessagesResponse } },
+      handler: async (req) => ({ messages: (await hub.messages.thread(req.actor, req.params.id)).map(wireMessage) }),
+    });
+
+    app.get('/history', {
+      schema: { summary: 'Searchable history, newest first', querystring: HistoryQuery, response: { 200: MessagesResponse } },
+      handler: async (req) => {
+        const q = req.query;
+        const messages = await hub.messages.history(req.actor, {
+          agent: q.agent,
+          since: q.since === undefined ? undefined : Date.parse(q.since),
+          type: q.type,
+          search: q.search,
+          limit: q.limit,
+        });
+        return { messages: messages.map(wireMessage) };
+      },
+    });
+  };
+}

@@ -1,0 +1,24 @@
+// Operations endpoints, unauthenticated: /healthz (the process is alive), /readyz (the store answers
+// and its schema is current), /openapi.json.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { HubError } from '../../errors.js';
+import type { Hub } from '../../hub/hub.js';
+
+export function opsRoutes(hub: Hub): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+    app.get('/readyz', { schema: { hide: true } }, async () => {
+      try {
+        await hub.store.ping();
+      } catch (e) {
+        throw new HubError('store_unavailable', `store not reachable: ${(e as Error).message}`, { cause: e });
+      }
+      const schema = await hub.store.schema();
+      if (schema.current !== schema.latest) throw new HubError('store_unavailable', `store schema at ${schema.current}, expected ${schema.latest}`);
+      return { status: 'ready', store: hub.store.kind, schema: schema.current };
+    });
+
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  };
+}

@@ -1,0 +1,76 @@
+// Group commit: requests that arrive while the event loop is busy are written by one transaction.
+// With synchronous=FULL every commit costs an fsync; sharing it among all the sends that arrived in
+// the same turn of the event loop is what lets a single SQLite file keep up with the HTTP layer.
+// A caller's promise settles only after the transaction holding its item has committed.
+
+export interface GroupCommitOptions<I, O> {
+  /** Runs one batch inside one transaction. Returns one outcome per item: a value or an Error. */
+  commit: (items: I[]) => (O | Error)[];
+  /** Most items per transaction. */
+  maxBatch: number;
+}
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (v: O) => void;
+  reject: (e: unknown) => void;
+}
+
+export class GroupCommit<I, O> {
+  private queue: Pending<I, O>[] = [];
+  private scheduled = false;
+  private closed = false;
+  private idle: (() => void)[] = [];
+  /** Sizes of recent batches, for metrics and the benchmark. */
+  batches = 0;
+  items = 0;
+
+  constructor(private readonly opts: GroupCommitOptions<I, O>) {}
+
+  submit(item: I): Promise<O> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate runs after the I/O callbacks of this loop turn: every request parsed in this
+    // turn joins the batch.
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue.splice(0, this.opts.maxBatch);
+    if (batch.length > 0) {
+      let outcomes: (O | Error)[];
+      try {
+        outcomes = this.opts.commit(batch.map((p) => p.item));
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+        outcomes = [];
+      }
+      this.batches += 1;
+      this.items += batch.length;
+      outcomes.forEach((o, i) => {
+        const p = batch[i];
+        if (p === undefined) return;
+        if (o instanceof Error) p.reject(o);
+        else p.resolve(o);
+      });
+    }
+    if (this.queue.length > 0) this.schedule();
+    else for (const done of this.idle.splice(0)) done();
+  }
+
+  /** Resolves once everything submitted so far has been committed; refuses new items after. */
+  async drain(): Promise<void> {
+    this.closed = true;
+    if (this.queue.length === 0 && !this.scheduled) return;
+    await new Promise<void>((r) => this.idle.push(r));
+  }
+}

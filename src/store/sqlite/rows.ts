@@ -1,0 +1,111 @@
+// Row <-> domain mapping for the SQLite adapter.
+import type { Agent, Presence, Role } from '../../domain/agent.js';
+import type { DeliveryState, InboxItem, Kind, Message, MessageType } from '../../domain/message.js';
+import { priorityFromRank, priorityRank } from '../../domain/message.js';
+
+export interface AgentRow {
+  id: string;
+  role: string;
+  specialty: string;
+  capabilities: string;
+  status: string;
+  mission: string;
+  created_at: number;
+  last_seen_at: number | null;
+}
+
+export interface MessageRow {
+  seq: number;
+  id: string;
+  sender: string;
+  recipients: string;
+  kind: string;
+  type: string;
+  priority: number;
+  subject: string;
+  body: string;
+  tags: string;
+  thread_id: string;
+  reply_to: string | null;
+  metadata: string;
+  created_at: number;
+  expires_at: number | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+}
+
+export interface InboxRow extends MessageRow {
+  d_recipient: string;
+  d_state: string;
+  d_delivered_at: number | null;
+  d_read_at: number | null;
+  d_acked_at: number | null;
+}
+
+export function toAgent(r: AgentRow): Agent {
+  return {
+    id: r.id,
+    role: r.role as Role,
+    specialty: r.specialty,
+    capabilities: JSON.parse(r.capabilities) as string[],
+    status: r.status as Presence,
+    mission: r.mission,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+  };
+}
+
+export function toMessage(r: MessageRow): Message {
+  return {
+    id: r.id,
+    sender: r.sender,
+    to: JSON.parse(r.recipients) as string[],
+    kind: r.kind as Kind,
+    type: r.type as MessageType,
+    priority: priorityFromRank(r.priority),
+    subject: r.subject,
+    body: r.body,
+    tags: JSON.parse(r.tags) as string[],
+    threadId: r.thread_id,
+    replyTo: r.reply_to,
+    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    idempotencyKey: r.idempotency_key,
+  };
+}
+
+export function toInboxItem(r: InboxRow): InboxItem {
+  return {
+    message: toMessage(r),
+    delivery: {
+      messageId: r.id,
+      recipient: r.d_recipient,
+      state: r.d_state as DeliveryState,
+      deliveredAt: r.d_delivered_at,
+      readAt: r.d_read_at,
+      ackedAt: r.d_acked_at,
+    },
+  };
+}
+
+export function messageParams(m: Message, requestHash: string): Record<string, unknown> {
+  return {
+    id: m.id,
+    sender: m.sender,
+    recipients: JSON.stringify(m.to),
+    kind: m.kind,
+    type: m.type,
+    priority: priorityRank(m.priority),
+    subject: m.subject,
+    body: m.body,
+    tags: JSON.stringify(m.tags),
+    thread_id: m.threadId,
+    reply_to: m.replyTo,
+    metadata: JSON.stringify(m.metadata),
+    created_at: m.createdAt,
+    expires_at: m.expiresAt,
+    idempotency_key: m.idempotencyKey,
+    request_hash: requestHash,
+  };
+}

@@ -1,0 +1,38 @@
+// Reads the adapter's .sql files: numbered migrations, and named runtime queries. The build copies
+// them beside the compiled JavaScript (scripts/build.mjs), so both layouts resolve the same way.
+import { readFileSync, readdirSync } from 'node:fs';
+
+const here = new URL('.', import.meta.url);
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function loadMigrations(dir: URL = new URL('migrations/', here)): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ version: Number(f.slice(0, 4)), name: f.slice(5, -4), sql: readFileSync(new URL(f, dir), 'utf8') }));
+}
+
+/** Splits a file of `-- name: x` sections into a map of name to SQL. */
+export function loadQueries(file: URL = new URL('queries.sql', here)): Record<string, string> {
+  const out: Record<string, string> = {};
+  let name: string | null = null;
+  let lines: string[] = [];
+  const close = (): void => {
+    if (name !== null) out[name] = lines.join('\n').trim();
+  };
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^-- name: (\w+)\s*$/.exec(line);
+    if (m) {
+      close();
+      name = m[1] ?? null;
+      lines = [];
+    } else if (name !== null && !line.startsWith('--')) lines.push(line);
+  }
+  close();
+  return out;
+}

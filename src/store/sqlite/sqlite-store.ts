@@ -1,0 +1,286 @@
+// The embedded default store: one SQLite file in WAL mode (better-sqlite3 12.x, synchronous API).
+// Sends go through a GroupCommit so that concurrent sends share one transaction and one fsync.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Agent, Presence } from '../../domain/agent.js';
+import type { InboxItem, Message } from '../../domain/message.js';
+import { priorityRank } from '../../domain/message.js';
+import { HubError } from '../../errors.js';
+import { GroupCommit } from '../group-commit.js';
+import type { AckResult, AppendRequest, AppendResult, HistoryQuery, InboxQuery, NewAgent, SchemaInfo, Store, TokenRecord } from '../store.js';
+import { migrate } from './migrate.js';
+import { type AgentRow, type InboxRow, type MessageRow, messageParams, toAgent, toInboxItem, toMessage } from './rows.js';
+import { loadQueries } from './sql-files.js';
+
+export interface SqliteStoreOptions {
+  /** Directory holding `swarm.db`; or `:memory:` for a throwaway store. */
+  dir: string;
+  synchronous: 'full' | 'normal';
+  batchMax?: number;
+}
+
+export const DB_FILE = 'swarm.db';
+
+/** FTS5 query from user text: each word quoted, so operators and punctuation are taken literally. */
+export function ftsQuery(text: string): string | null {
+  const words = text.split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0) return null;
+  return words.map((w) => `"${w.replaceAll('"', '""')}"`).join(' ');
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly q: Record<string, Database.Statement>;
+  private readonly appends: GroupCommit<AppendRequest, AppendResult>;
+  private readonly schemaInfo: SchemaInfo;
+  private closed = false;
+
+  constructor(opts: SqliteStoreOptions) {
+    let file = ':memory:';
+    if (opts.dir !== ':memory:') {
+      mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+      file = join(opts.dir, DB_FILE);
+    }
+    try {
+      this.db = new Database(file);
+    } catch (e) {
+      throw new HubError('store_unavailable', `cannot open ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('temp_store = MEMORY');
+      this.schemaInfo = migrate(this.db);
+    } catch (e) {
+      this.db.close();
+      if (e instanceof HubError) throw e;
+      throw new HubError('store_unavailable', `cannot prepare ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    const sql = loadQueries();
+    this.q = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, this.db.prepare(text)]));
+    this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: (items) => this.commitAppends(items) });
+  }
+
+  private stmt(name: string): Database.Statement {
+    const s = this.q[name];
+    if (s === undefined) throw new HubError('internal', `no query named ${name}`);
+    return s;
+  }
+
+  private live(): void {
+    if (this.closed) throw new HubError('store_unavailable', 'the store is closed');
+  }
+
+  async ping(): Promise<void> {
+    this.live();
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async schema(): Promise<SchemaInfo> {
+    return this.schemaInfo;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.appends.drain();
+    this.closed = true;
+    this.db.close();
+  }
+
+  // ---- agents ---------------------------------------------------------------------------------
+
+  async createAgent(a: NewAgent): Promise<Agent> {
+    this.live();
+    const r = this.stmt('insertAgent').run({
+      id: a.id,
+      role: a.role,
+      specialty: a.specialty,
+      capabilities: JSON.stringify(a.capabilities),
+      created_at: a.createdAt,
+    });
+    if (r.changes === 0) throw new HubError('agent_exists', `agent ${a.id} already exists`, { details: { agent: a.id } });
+    return this.mustGetAgent(a.id);
+  }
+
+  private mustGetAgent(id: string): Agent {
+    const row = this.stmt('getAgent').get(id) as AgentRow | undefined;
+    if (row === undefined) throw new HubError('agent_not_found', `unknown agent ${id}`);
+    return toAgent(row);
+  }
+
+  async getAgent(id: string): Promise<Agent | null> {
+    this.live();
+    const row = this.stmt('getAgent').get(id) as AgentRow | undefined;
+    return row === undefined ? null : toAgent(row);
+  }
+
+  async listAgents(): Promise<Agent[]> {
+    this.live();
+    return (this.stmt('listAgents').all() as AgentRow[]).map(toAgent);
+  }
+
+  async removeAgent(id: string, at: number): Promise<boolean> {
+    this.live();
+    return this.db.transaction(() => {
+      const r = this.stmt('removeAgent').run({ id, at });
+      if (r.changes === 0) return false;
+      this.stmt('revokeTokensOf').run({ id, at });
+      return true;
+    })();
+  }
+
+  async setStatus(id: string, status: Presence, mission: string, at: number): Promise<Agent | null> {
+    this.live();
+    const r = this.stmt('setStatus').run({ id, status, mission, at });
+    return r.changes === 0 ? null : this.mustGetAgent(id);
+  }
+
+  async recordSeen(seen: ReadonlyMap<string, number>): Promise<void> {
+    this.live();
+    if (seen.size === 0) return;
+    const s = this.stmt('recordSeen');
+    this.db.transaction(() => {
+      for (const [id, at] of seen) s.run({ id, at });
+    })();
+  }
+
+  // ---- tokens ---------------------------------------------------------------------------------
+
+  async createToken(t: TokenRecord): Promise<void> {
+    this.live();
+    this.stmt('insertToken').run({ id: t.id, agent_id: t.agentId, hash: t.hash, label: t.label, created_at: t.createdAt });
+  }
+
+  async findToken(hash: Buffer): Promise<{ tokenId: string; agentId: string } | null> {
+    this.live();
+    const row = this.stmt('findToken').get(hash) as { token_id: string; agent_id: string } | undefined;
+    return row === undefined ? null : { tokenId: row.token_id, agentId: row.agent_id };
+  }
+
+  async hasLiveToken(agentId: string): Promise<boolean> {
+    this.live();
+    return this.stmt('hasLiveToken').get(agentId) !== undefined;
+  }
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  appendMessage(req: AppendRequest): Promise<AppendResult> {
+    this.live();
+    return this.appends.submit(req);
+  }
+
+  /** One group commit: every item of the batch in one IMMEDIATE transaction. */
+  private commitAppends(items: AppendRequest[]): (AppendResult | Error)[] {
+    const findIdem = this.stmt('findIdempotent');
+    const insertMessage = this.stmt('insertMessage');
+    const insertDelivery = this.stmt('insertDelivery');
+    const bySeq = this.stmt('getMessageBySeq');
+    const recipientsOf = this.stmt('recipientsOf');
+    return this.db
+      .transaction(() =>
+        items.map((req): AppendResult | Error => {
+          const m = req.message;
+          if (m.idempotencyKey !== null) {
+            const prior = findIdem.get(m.sender, m.idempotencyKey) as { seq: number; request_hash: string } | undefined;
+            if (prior !== undefined) {
+              const message = toMessage(bySeq.get(prior.seq) as MessageRow);
+              const recipients = (recipientsOf.all(message.id) as { recipient: string }[]).map((r) => r.recipient);
+              return { status: 'duplicate', message, recipients, requestHash: prior.request_hash };
+            }
+          }
+          const seq = insertMessage.run(messageParams(m, req.requestHash)).lastInsertRowid;
+          const rank = priorityRank(m.priority);
+          for (const r of req.recipients) insertDelivery.run(r, seq, rank);
+          return { status: 'created', message: m, recipients: req.recipients };
+        }),
+      )
+      .immediate();
+  }
+
+  async getMessage(id: string): Promise<Message | null> {
+    this.live();
+    const row = this.stmt('getMessage').get(id) as MessageRow | undefined;
+    return row === undefined ? null : toMessage(row);
+  }
+
+  async recipientsOf(messageId: string): Promise<string[]> {
+    this.live();
+    return (this.stmt('recipientsOf').all(messageId) as { recipient: string }[]).map((r) => r.recipient);
+  }
+
+  async inbox(agentId: string, q: InboxQuery): Promise<InboxItem[]> {
+    this.live();
+    const at = Date.now();
+    const query = q.states.includes('acked') ? 'inboxAll' : 'inboxOpen';
+    return this.db.transaction(() => {
+      const rows = this.stmt(query).all({ recipient: agentId, states: JSON.stringify(q.states), limit: q.limit }) as InboxRow[];
+      const mark = this.stmt('markDelivered');
+      for (const r of rows) {
+        if (r.d_state === 'pending') {
+          mark.run({ recipient: agentId, seq: r.seq, at });
+          r.d_state = 'delivered';
+          r.d_delivered_at = at;
+        }
+      }
+      return rows.map(toInboxItem);
+    })();
+  }
+
+  async inboxItem(agentId: string, messageId: string): Promise<InboxItem | null> {
+    this.live();
+    const row = this.stmt('inboxItem').get({ recipient: agentId, id: messageId }) as InboxRow | undefined;
+    return row === undefined ? null : toInboxItem(row);
+  }
+
+  async markRead(agentId: string, messageId: string, at: number): Promise<InboxItem | null> {
+    this.live();
+    return this.db.transaction(() => {
+      const row = this.stmt('inboxItem').get({ recipient: agentId, id: messageId }) as InboxRow | undefined;
+      if (row === undefined) return null;
+      this.stmt('markRead').run({ recipient: agentId, seq: row.seq, at });
+      return toInboxItem(this.stmt('inboxItem').get({ recipient: agentId, id: messageId }) as InboxRow);
+    })();
+  }
+
+  async ack(agentId: string, messageIds: string[], at: number): Promise<AckResult> {
+    this.live();
+    return this.db.transaction(() => {
+      const rows: InboxRow[] = [];
+      for (const id of messageIds) {
+        const row = this.stmt('inboxItem').get({ recipient: agentId, id }) as InboxRow | undefined;
+        if (row === undefined) {
+          throw new HubError('message_not_found', `no message ${id} in the inbox of ${agentId}`, { details: { message: id } });
+        }
+        rows.push(row);
+      }
+      const result: AckResult = { acked: [], already: [] };
+      const mark = this.stmt('markAcked');
+      for (const row of rows) {
+        if (mark.run({ recipient: agentId, seq: row.seq, at }).changes > 0) result.acked.push(row.id);
+        else if (!result.already.includes(row.id) && !result.acked.includes(row.id)) result.already.push(row.id);
+      }
+      return result;
+    })();
+  }
+
+  async thread(threadId: string, viewer: string | null): Promise<Message[]> {
+    this.live();
+    return (this.stmt('thread').all({ thread_id: threadId, viewer }) as MessageRow[]).map(toMessage);
+  }
+
+  async history(q: HistoryQuery): Promise<Message[]> {
+    this.live();
+    const rows = this.stmt('history').all({
+      viewer: q.viewer,
+      agent: q.agent ?? null,
+      since: q.since ?? null,
+      type: q.type ?? null,
+      search: q.search === undefined ? null : ftsQuery(q.search),
+      limit: q.limit,
+    }) as MessageRow[];
+    return rows.map(toMessage);
+  }
+}
