@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// The `swarm` command: runs the compiled CLI (npm start and npm test build it on first run).
+import { existsSync } from 'node:fs';
+
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('swarm: internal: not built yet: run `npm start` or `npm run build` in the swarm checkout first\n');
+  process.exit(1);
+}
+await import(main.href);

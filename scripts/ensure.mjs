@@ -1,0 +1,50 @@
+// Shared by `npm start`, `npm test` and `npm run bench`: install dependencies from the lockfile when
+// they are missing or stale, and build when the sources are newer than dist/. A fresh clone needs
+// nothing run before these.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+const STAMP = join(ROOT, 'node_modules', '.swarm-lock-hash');
+const BUILD_STAMP = join(ROOT, 'dist', '.build-stamp');
+
+function lockHash() {
+  return createHash('sha256').update(readFileSync(join(ROOT, 'package-lock.json'))).digest('hex');
+}
+
+export function ensureInstalled() {
+  const want = lockHash();
+  const have = existsSync(STAMP) ? readFileSync(STAMP, 'utf8').trim() : '';
+  if (have === want && existsSync(join(ROOT, 'node_modules', '.bin', 'tsc'))) return;
+  process.stderr.write('swarm: installing dependencies from package-lock.json (first run compiles better-sqlite3, about a minute)…\n');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  writeFileSync(STAMP, `${want}\n`);
+}
+
+function newest(dir) {
+  let t = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
+  }
+  return t;
+}
+
+export function sourcesNewerThanBuild() {
+  if (!existsSync(BUILD_STAMP)) return true;
+  const built = statSync(BUILD_STAMP).mtimeMs;
+  const inputs = ['src', 'test', 'bench'].filter((d) => existsSync(join(ROOT, d))).map((d) => newest(join(ROOT, d)));
+  inputs.push(statSync(join(ROOT, 'tsconfig.json')).mtimeMs, statSync(join(ROOT, 'package-lock.json')).mtimeMs);
+  return Math.max(...inputs) > built;
+}
+
+export function build({ force = false } = {}) {
+  if (!force && !sourcesNewerThanBuild()) return;
+  process.stderr.write('swarm: building…\n');
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  writeFileSync(BUILD_STAMP, `${new Date().toISOString()}\n`);
+}

@@ -1,0 +1,61 @@
+// The command table: global flags and every command group, in one place.
+import { Command, Option } from 'commander';
+import { EXIT_CODES } from '../errors.js';
+import { registerAgentCommands } from './commands/agents.js';
+import { registerConfigCommands } from './commands/config.js';
+import { registerInboxCommands } from './commands/inbox.js';
+import { registerMessageCommands } from './commands/messages.js';
+import { registerServeCommand } from './commands/serve.js';
+import { table } from './render.js';
+
+export const HELP_TOPICS: Record<string, string> = {
+  'exit-codes': `swarm exit codes (stable; scripts may rely on them)\n\n${table(
+    ['EXIT', 'MEANING', 'ERROR CODES'],
+    EXIT_CODES.map((r) => [String(r.exit), r.meaning, r.codes.join(', ')]),
+  )}\n\nErrors are printed to stderr as one line: "swarm: <code>: <what went wrong>".`,
+};
+
+export function buildProgram(version: string): Command {
+  const program = new Command('swarm')
+    .description('Swarm: the messaging and coordination hub for swarms of AI agents')
+    .version(version, '-V, --version')
+    .addOption(new Option('--hub <url>', 'hub URL (hub.url, default http://127.0.0.1:8080)'))
+    .addOption(new Option('--as <agent>', 'act for this agent (admin or captain token)'))
+    .addOption(new Option('--token <token>', 'bearer token (default: SWARM_TOKEN, then ./.swarm/admin.token)'))
+    .option('--json', 'print one JSON document on stdout')
+    .option('--config <file>', 'config file (default ./swarm.yaml when present)')
+    .option('-q, --quiet', 'print only what scripts need (ids, tokens)')
+    .option('--no-color', 'no ANSI colours')
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      `
+Quick start:
+  swarm serve                              # hub on http://127.0.0.1:8080, data in ./.swarm
+  swarm onboard Agent-1 --specialty "Integration & Core Systems"
+  SWARM_TOKEN=<token> swarm inbox
+
+More: swarm help <command>, swarm help exit-codes`,
+    );
+  program.helpCommand(false);
+  registerServeCommand(program, version);
+  registerMessageCommands(program);
+  registerInboxCommands(program);
+  registerAgentCommands(program);
+  registerConfigCommands(program);
+  program
+    .command('help')
+    .description('help for a command, or a topic: exit-codes')
+    .argument('[topic...]', 'command name or topic')
+    .action((topic: string[]) => {
+      const name = topic.join(' ');
+      if (name === '') return program.outputHelp();
+      const text = HELP_TOPICS[name];
+      if (text !== undefined) return void process.stdout.write(`${text}\n`);
+      let cmd: Command | undefined = program;
+      for (const part of topic) cmd = cmd?.commands.find((c) => c.name() === part || c.aliases().includes(part));
+      if (cmd === undefined) throw new Error(`__usage__:no command or topic '${name}' (topics: ${Object.keys(HELP_TOPICS).join(', ')})`);
+      cmd.outputHelp();
+    });
+  return program;
+}

@@ -1,0 +1,147 @@
+// Typed HTTP client for the hub API. The CLI, tests and (later) the MCP server use it; problem
+// documents come back as HubError with the server's stable code.
+import type {
+  AckResponse,
+  AgentResponse,
+  AgentsResponse,
+  InboxResponse,
+  MessageResponse,
+  MessagesResponse,
+  OnboardResponse,
+  Problem,
+  RegisterBody,
+  RegisterResponse,
+  SendBody,
+  SendResponse,
+  StatusBody,
+  WhoamiResponse,
+  WireInboxItem,
+  WrapupResponse,
+} from '../api/schemas.js';
+import { type ErrorCode, ERROR_CODES, HubError } from '../errors.js';
+
+export interface ClientOptions {
+  baseUrl: string;
+  token?: string | undefined;
+  /** Act for this agent (admins and captains only). */
+  as?: string | undefined;
+  /** Per-request timeout in ms (long-polls add their wait on top). */
+  timeoutMs?: number;
+}
+
+export interface InboxParams {
+  unread?: boolean;
+  all?: boolean;
+  limit?: number;
+  wait?: number;
+}
+
+export interface HistoryParams {
+  agent?: string | undefined;
+  since?: string | undefined;
+  type?: string | undefined;
+  search?: string | undefined;
+  limit?: number | undefined;
+}
+
+function query(params: object): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+export class SwarmClient {
+  private readonly base: string;
+  constructor(private readonly o: ClientOptions) {
+    this.base = o.baseUrl.replace(/\/+$/, '');
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, extra: { headers?: Record<string, string>; waitMs?: number } = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...extra.headers };
+    if (this.o.token) headers.authorization = `Bearer ${this.o.token}`;
+    if (this.o.as) headers['x-swarm-as'] = this.o.as;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const timeout = (this.o.timeoutMs ?? 30_000) + (extra.waitMs ?? 0);
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeout),
+      });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause;
+      const why = (e as Error).name === 'TimeoutError' ? `no answer within ${timeout} ms` : (cause?.code ?? (e as Error).message);
+      throw new HubError('hub_unreachable', `cannot reach the hub at ${this.base}: ${why} (is \`swarm serve\` running? set --hub)`, { cause: e });
+    }
+    const text = await res.text();
+    if (res.ok) return (text === '' ? undefined : JSON.parse(text)) as T;
+    let problem: Partial<Problem> = {};
+    try {
+      problem = JSON.parse(text) as Problem;
+    } catch {
+      // Not a problem document (a proxy's error page): fall through with the status line.
+    }
+    const code: ErrorCode = ERROR_CODES.includes(problem.code as ErrorCode) ? (problem.code as ErrorCode) : res.status >= 500 ? 'internal' : 'validation_failed';
+    throw new HubError(code, problem.detail ?? `${res.status} ${res.statusText}`, { details: { status: res.status } });
+  }
+
+  send(body: SendBody, idempotencyKey?: string): Promise<SendResponse> {
+    return this.call('POST', '/v1/messages', body, { headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : {} });
+  }
+  inbox(p: InboxParams = {}): Promise<InboxResponse> {
+    return this.call('GET', `/v1/inbox${query(p)}`, undefined, { waitMs: (p.wait ?? 0) * 1000 });
+  }
+  read(id: string): Promise<WireInboxItem> {
+    return this.call('POST', `/v1/messages/${encodeURIComponent(id)}/read`);
+  }
+  ack(ids: string[]): Promise<AckResponse> {
+    return this.call('POST', '/v1/ack', { ids });
+  }
+  message(id: string): Promise<MessageResponse> {
+    return this.call('GET', `/v1/messages/${encodeURIComponent(id)}`);
+  }
+  thread(id: string): Promise<MessagesResponse> {
+    return this.call('GET', `/v1/threads/${encodeURIComponent(id)}`);
+  }
+  history(p: HistoryParams = {}): Promise<MessagesResponse> {
+    return this.call('GET', `/v1/history${query(p)}`);
+  }
+  agents(): Promise<AgentsResponse> {
+    return this.call('GET', '/v1/agents');
+  }
+  agent(id: string): Promise<AgentResponse> {
+    return this.call('GET', `/v1/agents/${encodeURIComponent(id)}`);
+  }
+  register(body: RegisterBody): Promise<RegisterResponse> {
+    return this.call('POST', '/v1/agents', body);
+  }
+  removeAgent(id: string): Promise<void> {
+    return this.call('DELETE', `/v1/agents/${encodeURIComponent(id)}`);
+  }
+  setStatus(body: StatusBody): Promise<AgentResponse> {
+    return this.call('PUT', '/v1/status', body);
+  }
+  heartbeat(): Promise<AgentResponse> {
+    return this.call('POST', '/v1/heartbeat');
+  }
+  whoami(): Promise<WhoamiResponse> {
+    return this.call('GET', '/v1/whoami');
+  }
+  onboard(body: RegisterBody): Promise<OnboardResponse> {
+    return this.call('POST', '/v1/onboard', body);
+  }
+  wrapup(to: string): Promise<WrapupResponse> {
+    return this.call('POST', '/v1/wrapup', { to });
+  }
+  async ready(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.base}/readyz`, { signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000) });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+}

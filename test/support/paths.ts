@@ -1,0 +1,5 @@
+// Locations inside the checkout, from the compiled test files (dist/test/...).
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const SWARM_BIN = fileURLToPath(new URL('../../../bin/swarm.js', import.meta.url));

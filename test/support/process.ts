@@ -1,0 +1,101 @@
+// Real processes: a `swarm serve` hub on a free port, and CLI invocations, as a user would run them.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SWARM_BIN } from './paths.js';
+
+export interface HubProcess {
+  url: string;
+  dataDir: string;
+  adminToken: string;
+  proc: ChildProcess;
+  /** Everything the hub wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+/** Environment for children: nothing of the developer's SWARM_* settings leaks in. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SWARM_')) env[k] = v;
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
+export async function spawnHub(dataDir: string, opts: { env?: Record<string, string>; args?: string[]; cwd?: string } = {}): Promise<HubProcess> {
+  const proc = spawn(process.execPath, [SWARM_BIN, 'serve', '--port', '0', '--data', dataDir, ...(opts.args ?? [])], {
+    cwd: opts.cwd ?? dataDir,
+    env: cleanEnv({ SWARM_LOG_LEVEL: 'warn', ...opts.env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`hub did not start within 20 s:\n${out}`)), 20_000);
+    const check = (): void => {
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    proc.stderr?.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`hub exited with ${code} before listening:\n${out}`));
+    });
+  });
+  const adminToken = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  return {
+    url,
+    dataDir,
+    adminToken,
+    proc,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `swarm ARGS…` as its own process. */
+export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [SWARM_BIN, ...args], {
+      cwd: opts.cwd ?? process.cwd(),
+      env: cleanEnv(opts.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`swarm ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 30_000} ms`));
+    }, opts.timeoutMs ?? 30_000);
+    proc.on('error', reject);
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    proc.stdin.end(opts.input ?? '');
+  });
+}
