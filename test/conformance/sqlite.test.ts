@@ -1,0 +1,64 @@
+// The conformance suite against the embedded SQLite adapter, on a real file per test, plus what is
+// SQLite's own: migrations ledger, newer-schema refusal, durability setting, reopening.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { HubError } from '../../src/errors.js';
+import { DB_FILE, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { tempDir } from '../support/temp.js';
+import { storeConformance } from './suite.js';
+
+storeConformance('sqlite', async (t) => {
+  const store = new SqliteStore({ dir: tempDir(t), synchronous: 'normal' });
+  t.after(() => store.close());
+  return store;
+});
+
+describe('SQLite adapter', () => {
+  it('uses WAL and the configured synchronous mode', async (t) => {
+    const dir = tempDir(t);
+    const store = new SqliteStore({ dir, synchronous: 'full' });
+    await store.close();
+    const db = new Database(join(dir, DB_FILE), { readonly: true });
+    t.after(() => db.close());
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  });
+
+  it('records migrations in a ledger and applies them once across reopenings', async (t) => {
+    const dir = tempDir(t);
+    await new SqliteStore({ dir, synchronous: 'normal' }).close();
+    const again = new SqliteStore({ dir, synchronous: 'normal' });
+    const schema = await again.schema();
+    await again.close();
+    const db = new Database(join(dir, DB_FILE), { readonly: true });
+    t.after(() => db.close());
+    const rows = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
+    assert.deepEqual(rows.map((r) => r.version), Array.from({ length: schema.latest }, (_, i) => i + 1));
+  });
+
+  it('refuses a database whose schema is newer than the code, and leaves it alone', async (t) => {
+    const dir = tempDir(t);
+    await new SqliteStore({ dir, synchronous: 'normal' }).close();
+    const db = new Database(join(dir, DB_FILE));
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from_the_future', 0)").run();
+    db.close();
+    assert.throws(
+      () => new SqliteStore({ dir, synchronous: 'normal' }),
+      (e: unknown) => e instanceof HubError && e.code === 'schema_too_new' && /999/.test(e.message),
+    );
+    const check = new Database(join(dir, DB_FILE), { readonly: true });
+    t.after(() => check.close());
+    assert.equal((check.prepare('SELECT max(version) v FROM schema_migrations').get() as { v: number }).v, 999);
+  });
+
+  it('keeps committed messages across close and reopen', async (t) => {
+    const dir = tempDir(t);
+    const s1 = new SqliteStore({ dir, synchronous: 'full' });
+    await s1.createAgent({ id: 'a', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
+    await s1.close();
+    const s2 = new SqliteStore({ dir, synchronous: 'full' });
+    t.after(() => s2.close());
+    assert.equal((await s2.getAgent('a'))?.id, 'a');
+  });
+});

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { CONFIG_KEYS } from '../../src/config/keys.js';
+import { loadConfig } from '../../src/config/load.js';
+import { HubError } from '../../src/errors.js';
+import { tempDir } from '../support/temp.js';
+
+function invalid(fn: () => unknown, ...patterns: RegExp[]): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof HubError, `expected HubError, got ${String(e)}`);
+    assert.equal(e.code, 'config_invalid');
+    for (const p of patterns) assert.match(e.message, p);
+    return true;
+  });
+}
+
+describe('config', () => {
+  it('defaults come from the key table, each with source "default"', (t) => {
+    const { config, sources, file } = loadConfig({ env: {}, cwd: tempDir(t) });
+    assert.equal(file, null);
+    for (const [k, spec] of Object.entries(CONFIG_KEYS)) {
+      assert.deepEqual(config[k as keyof typeof config], spec.default);
+      assert.equal(sources[k as keyof typeof sources], 'default');
+    }
+  });
+
+  it('layers defaults < swarm.yaml < SWARM_* < flags and names each source', (t) => {
+    const cwd = tempDir(t);
+    writeFileSync(join(cwd, 'swarm.yaml'), 'server:\n  port: 9001\n  host: 0.0.0.0\nstore:\n  synchronous: normal\nlog:\n  level: debug\n');
+    const { config, sources, file } = loadConfig({
+      cwd,
+      env: { SWARM_PORT: '9002', SWARM_SYNCHRONOUS: 'full' },
+      flags: { 'server.port': 9003, 'hub.url': undefined },
+      flagNames: { 'server.port': '--port' },
+    });
+    assert.equal(file, join(cwd, 'swarm.yaml'));
+    assert.equal(config['server.port'], 9003);
+    assert.equal(sources['server.port'], 'flag:--port');
+    assert.equal(config['store.synchronous'], 'full');
+    assert.equal(sources['store.synchronous'], 'env:SWARM_SYNCHRONOUS');
+    assert.equal(config['server.host'], '0.0.0.0');
+    assert.equal(sources['server.host'], `file:${join(cwd, 'swarm.yaml')}`);
+    assert.equal(config['log.level'], 'debug');
+    assert.equal(sources['hub.url'], 'default');
+  });
+
+  it('reads an explicit --config file, and refuses a missing one', (t) => {
+    const cwd = tempDir(t);
+    writeFileSync(join(cwd, 'other.yaml'), 'presence:\n  idleSeconds: 10\n');
+    assert.equal(loadConfig({ cwd, env: {}, file: 'other.yaml' }).config['presence.idleSeconds'], 10);
+    invalid(() => loadConfig({ cwd, env: {}, file: 'missing.yaml' }), /missing\.yaml does not exist/);
+  });
+
+  it('coerces environment strings: numbers and booleans', (t) => {
+    const { config } = loadConfig({ cwd: tempDir(t), env: { SWARM_LOG_REQUESTS: 'true', SWARM_BODY_LIMIT: '4096' } });
+    assert.equal(config['log.requests'], true);
+    assert.equal(config['limits.bodyBytes'], 4096);
+  });
+
+  it('refuses bad values naming the key, the value and the source', (t) => {
+    const cwd = tempDir(t);
+    invalid(() => loadConfig({ cwd, env: { SWARM_PORT: 'abc' } }), /server\.port/, /"abc"/, /env:SWARM_PORT/);
+    invalid(() => loadConfig({ cwd, env: { SWARM_PORT: '99999' } }), /server\.port/, /99999/);
+    invalid(() => loadConfig({ cwd, env: { SWARM_SYNCHRONOUS: 'sometimes' } }), /store\.synchronous/, /full|normal/);
+    invalid(() => loadConfig({ cwd, env: {}, flags: { 'hub.url': 'ftp://x' } }), /hub\.url/, /flag:hub\.url/);
+    invalid(() => loadConfig({ cwd, env: { SWARM_TOKEN: 'x'.repeat(300) } }), /cli\.token = \(hidden\)/);
+  });
+
+  it('refuses unknown keys, bad YAML and non-mapping documents in the file', (t) => {
+    const cwd = tempDir(t);
+    const file = join(cwd, 'swarm.yaml');
+    writeFileSync(file, 'server:\n  prot: 1\n');
+    invalid(() => loadConfig({ cwd, env: {} }), /unknown setting 'server\.prot'/);
+    writeFileSync(file, 'server: [1, 2\n');
+    invalid(() => loadConfig({ cwd, env: {} }), /not valid YAML/);
+    writeFileSync(file, '- a\n- b\n');
+    invalid(() => loadConfig({ cwd, env: {} }), /must be a mapping/);
+    writeFileSync(file, 'server:\n  port: abc\n');
+    invalid(() => loadConfig({ cwd, env: {} }), /server\.port = "abc"/, /file:/);
+  });
+
+  it('refuses templates with unknown placeholders', (t) => {
+    invalid(
+      () => loadConfig({ cwd: tempDir(t), env: { SWARM_TEMPLATE_ONBOARDING: 'Hi {agent_id}, your {rank}' } }),
+      /templates\.onboarding/,
+      /\{rank\}/,
+      /\{agent_id\}, \{role\}, \{specialty\}/,
+    );
+  });
+
+  it('refuses an idle timeout longer than the offline timeout', (t) => {
+    invalid(() => loadConfig({ cwd: tempDir(t), env: { SWARM_IDLE_SECONDS: '1000', SWARM_OFFLINE_SECONDS: '10' } }), /idleSeconds/);
+  });
+});
