@@ -1,0 +1,47 @@
+// Docs are part of the code: the tables users read must say what the code does.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { CONFIG_KEYS } from '../../src/config/keys.js';
+import { ERROR_CODES, EXIT_CODES, httpStatusOf } from '../../src/errors.js';
+import { OPERATIONS } from '../../src/security/permissions.js';
+import { buildProgram } from '../../src/cli/program.js';
+import { ROOT } from '../support/paths.js';
+
+const read = (p: string): string => readFileSync(join(ROOT, p), 'utf8');
+const between = (text: string, tag: string): string => {
+  const m = new RegExp(`<!-- ${tag}:start -->\\n([\\s\\S]*?)<!-- ${tag}:end -->`).exec(text);
+  assert.ok(m, `markers ${tag} missing`);
+  return m[1] ?? '';
+};
+
+describe('docs match the code', () => {
+  const readme = read('README.md');
+
+  it('README config reference lists every setting with its environment variable, and nothing else', () => {
+    const rows = [...readme.matchAll(/^\| `([a-z]+\.[A-Za-z]+)` \| `(SWARM_[A-Z_]+)` \|/gm)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(rows, Object.entries(CONFIG_KEYS).map(([k, s]) => [k, s.env]));
+  });
+
+  it('README exit-code table matches EXIT_CODES', () => {
+    const rows = [...readme.matchAll(/^\| (\d+) \| /gm)].map((m) => Number(m[1]));
+    assert.deepEqual(rows, EXIT_CODES.map((r) => r.exit));
+  });
+
+  it('README CLI reference names every command', () => {
+    for (const c of buildProgram('0').commands) assert.match(readme, new RegExp(`\`swarm ${c.name()}[ \`]`), `swarm ${c.name()} missing from README`);
+  });
+
+  it('docs/security.md permission table equals the one in code', () => {
+    const roles = ['agent', 'captain', 'admin'] as const;
+    const expected = Object.entries(OPERATIONS).map(([op, v]) => `| \`${op}\` | ${v.doc} | ${roles.map((r) => ((v.roles as readonly string[]).includes(r) ? 'yes' : '—')).join(' | ')} |`);
+    const lines = between(read('docs/security.md'), 'permissions').trim().split('\n').slice(2);
+    assert.deepEqual(lines, expected);
+  });
+
+  it('docs/api.md lists every error code with its HTTP status', () => {
+    const lines = between(read('docs/api.md'), 'codes').trim().split('\n').slice(2);
+    assert.deepEqual(lines, ERROR_CODES.map((c) => `| \`${c}\` | ${httpStatusOf(c)} |`));
+  });
+});
