@@ -53,7 +53,7 @@ export class Hub {
   }
 
   async stop(): Promise<void> {
-    this.signals.wakeAll();
+    this.signals.close();
     await this.presence.stop();
   }
 }

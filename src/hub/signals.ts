@@ -3,6 +3,8 @@
 // this in later issues.)
 export class InboxSignals {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Set at shutdown: waits end at once, so long-polls answer and the server can close. */
+  closed = false;
 
   notify(agentIds: Iterable<string>): void {
     for (const id of agentIds) {
@@ -15,6 +17,7 @@ export class InboxSignals {
 
   /** Resolves on the next notify for the agent, after `ms`, or when `signal` aborts. */
   wait(agentId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       let set = this.waiters.get(agentId);
       if (set === undefined) this.waiters.set(agentId, (set = new Set()));
@@ -30,8 +33,9 @@ export class InboxSignals {
     });
   }
 
-  /** Wakes every waiter (shutdown). */
-  wakeAll(): void {
+  /** Shutdown: wakes every waiter and makes later waits return at once. */
+  close(): void {
+    this.closed = true;
     for (const id of [...this.waiters.keys()]) this.notify([id]);
   }
 }

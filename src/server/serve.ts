@@ -51,7 +51,7 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
     adminTokenFile: admin.file,
     close: () => {
       closing ??= (async () => {
-        hub.signals.wakeAll();
+        hub.signals.close();
         await app.close();
         await hub.stop();
         await store.close();
