@@ -355,7 +355,7 @@ describe('history', () => {
     const a1 = await h.addAgent('Agent-1');
     await h.addAgent('Agent-2');
     const tricky = (await sendOk(h, a1, { to: 'Agent-2', body: 'say "foo AND OR ( bar' })).message;
-    for (const search of ['"foo', 'AND OR (', 'foo"bar', 'NEAR(a b)', '*', 'body:foo', '-foo', '^foo', 'a OR', '"', ')', "it's", 'NOT', '{body}: x', '\\']) {
+    for (const search of ['"foo', 'AND OR (', 'foo"bar', 'NEAR(a b)', '*', 'body:foo', '-foo', '^foo', 'a OR', '"', ')', "it's", 'NOT', '{body}: x', '\\', 'a\u0000b', '\u0000']) {
       const r = await h.call('GET', `/v1/history?search=${encodeURIComponent(search)}`);
       assert.equal(r.status, 200, `search ${JSON.stringify(search)}: ${r.status} ${r.body}`);
       assert.ok(Array.isArray(r.json.messages));
