@@ -33,10 +33,15 @@ async function build(o: AppOptions) {
     requestTimeout: (hub.config['limits.waitSeconds'] + 30) * 1000,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Unparseable URLs (bad percent-encoding) are refused before routing; answer them as problems too.
+    frameworkErrors: (err, req, reply) => sendProblem(req, reply, toProblem(err)),
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // The API takes JSON only: Fastify's built-in text/plain parser would turn a text body into a
+  // 400 schema error instead of 415 unsupported_media_type.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((err, req, reply) => {
     const problem = toProblem(err);

@@ -24,7 +24,8 @@ export const DB_FILE = 'swarm.db';
 
 /** FTS5 query from user text: each word quoted, so operators and punctuation are taken literally. */
 export function ftsQuery(text: string): string | null {
-  const words = text.split(/\s+/).filter((w) => w !== '');
+  // NUL splits words too: SQLite would end the query string there ("unterminated string").
+  const words = text.split(/[\s\0]+/).filter((w) => w !== '');
   if (words.length === 0) return null;
   return words.map((w) => `"${w.replaceAll('"', '""')}"`).join(' ');
 }
