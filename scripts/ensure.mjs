@@ -2,26 +2,29 @@
 // they are missing or stale, and build when the sources are newer than dist/. A fresh clone needs
 // nothing run before these.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
-const STAMP = join(ROOT, 'node_modules', '.swarm-lock-hash');
 const BUILD_STAMP = join(ROOT, 'dist', '.build-stamp');
 
-function lockHash() {
-  return createHash('sha256').update(readFileSync(join(ROOT, 'package-lock.json'))).digest('hex');
+/** Packages of package-lock.json missing from node_modules, or there at another version. */
+function missingPackages() {
+  const installedFile = join(ROOT, 'node_modules', '.package-lock.json');
+  if (!existsSync(installedFile)) return ['(nothing installed)'];
+  const want = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')).packages ?? {};
+  const have = JSON.parse(readFileSync(installedFile, 'utf8')).packages ?? {};
+  return Object.entries(want)
+    .filter(([path, p]) => path !== '' && !p.optional && have[path]?.version !== p.version)
+    .map(([path]) => path);
 }
 
 export function ensureInstalled() {
-  const want = lockHash();
-  const have = existsSync(STAMP) ? readFileSync(STAMP, 'utf8').trim() : '';
-  if (have === want && existsSync(join(ROOT, 'node_modules', '.bin', 'tsc'))) return;
-  process.stderr.write('swarm: installing dependencies from package-lock.json (first run compiles better-sqlite3, about a minute)…\n');
+  const missing = missingPackages();
+  if (missing.length === 0 && existsSync(join(ROOT, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'))) return;
+  process.stderr.write('swarm: installing dependencies from package-lock.json (the first run compiles better-sqlite3, about a minute)…\n');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-  writeFileSync(STAMP, `${want}\n`);
 }
 
 function newest(dir) {

@@ -15,6 +15,11 @@ export type ErrorCode =
   | 'unknown_recipient'
   | 'agent_exists'
   | 'idempotency_conflict'
+  | 'already_acked'
+  | 'delivery_closed'
+  | 'bad_frame'
+  | 'slow_consumer'
+  | 'shutting_down'
   | 'method_not_allowed'
   | 'config_invalid'
   | 'schema_too_new'
@@ -54,6 +59,11 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   unknown_recipient: 422,
   agent_exists: 409,
   idempotency_conflict: 409,
+  already_acked: 409,
+  delivery_closed: 409,
+  bad_frame: 400,
+  slow_consumer: 429,
+  shutting_down: 503,
   method_not_allowed: 405,
   config_invalid: 500,
   schema_too_new: 503,
@@ -76,7 +86,7 @@ export const EXIT_CODES = [
   {
     exit: 3,
     meaning: 'the hub refused the input (malformed, invalid or too large)',
-    codes: ['invalid_json', 'validation_failed', 'payload_too_large', 'unsupported_media_type', 'method_not_allowed'] as ErrorCode[],
+    codes: ['invalid_json', 'validation_failed', 'payload_too_large', 'unsupported_media_type', 'method_not_allowed', 'bad_frame'] as ErrorCode[],
   },
   {
     exit: 4,
@@ -85,8 +95,16 @@ export const EXIT_CODES = [
   },
   { exit: 5, meaning: 'authentication failed: missing, unknown or revoked token', codes: ['unauthorized'] as ErrorCode[] },
   { exit: 6, meaning: 'permission denied: the caller may not do this', codes: ['forbidden'] as ErrorCode[] },
-  { exit: 7, meaning: 'conflict: already exists, or an idempotency key reused for a different message', codes: ['agent_exists', 'idempotency_conflict'] as ErrorCode[] },
-  { exit: 8, meaning: 'the hub is unreachable or not ready', codes: ['hub_unreachable', 'store_unavailable'] as ErrorCode[] },
+  {
+    exit: 7,
+    meaning: 'conflict: already exists, already acknowledged, or an idempotency key reused for a different message',
+    codes: ['agent_exists', 'idempotency_conflict', 'already_acked', 'delivery_closed'] as ErrorCode[],
+  },
+  {
+    exit: 8,
+    meaning: 'the hub is unreachable, not ready, shutting down, or closed a stream that fell behind',
+    codes: ['hub_unreachable', 'store_unavailable', 'shutting_down', 'slow_consumer'] as ErrorCode[],
+  },
   { exit: 9, meaning: 'invalid configuration (file, environment or flag)', codes: ['config_invalid'] as ErrorCode[] },
   { exit: 10, meaning: 'the database schema is newer than this version of swarm', codes: ['schema_too_new'] as ErrorCode[] },
 ] as const;

@@ -12,6 +12,23 @@ export const MessageId = z.string().regex(ID_PATTERN, 'a message id (26-characte
 const Tag = z.string().regex(/^[^\s,]{1,64}$/, 'a tag: 1-64 characters, no spaces or commas');
 const Capability = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'a capability: 1-64 of letters, digits, . _ : -');
 const Time = z.iso.datetime({ offset: true });
+/** Deepest nesting accepted in metadata: deeper documents overflow the stack of JSON tools. */
+export const MAX_METADATA_DEPTH = 32;
+
+/** Nesting depth of a JSON value, without recursion (a hostile document must not overflow the stack). */
+export function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > max) max = d + 1;
+    if (max > MAX_METADATA_DEPTH) return max;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
 /** Any recipient string; the hub checks each address and says which one is wrong. */
 const Address = z.string().min(1).max(200);
 
@@ -24,7 +41,10 @@ export const SendBody = z.strictObject({
   tags: z.array(Tag).max(32).optional(),
   thread_id: MessageId.optional(),
   reply_to: MessageId.optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .refine((m) => jsonDepth(m) <= MAX_METADATA_DEPTH, `metadata nests deeper than ${MAX_METADATA_DEPTH} levels`)
+    .optional(),
   expires_at: Time.optional(),
   idempotency_key: z.string().min(1).max(200).optional().describe('or the Idempotency-Key header'),
 });

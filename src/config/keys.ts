@@ -73,6 +73,42 @@ export const CONFIG_KEYS = {
   },
   'limits.recipients': { schema: positiveInt.max(100000), default: 1000, env: 'SWARM_MAX_RECIPIENTS', doc: 'Most addresses one message may name.' },
   'limits.waitSeconds': { schema: positiveInt.max(3600), default: 300, env: 'SWARM_MAX_WAIT', doc: 'Longest inbox long-poll (`inbox --wait`) the hub holds open.' },
+  'delivery.visibilitySeconds': {
+    schema: z.coerce.number().min(0.1).max(86400),
+    default: 30,
+    env: 'SWARM_VISIBILITY_SECONDS',
+    doc: 'How long a delivery handed to a stream consumer stays leased; unacknowledged, it is then delivered again.',
+  },
+  'delivery.maxAttempts': {
+    schema: positiveInt.max(1000),
+    default: 5,
+    env: 'SWARM_MAX_ATTEMPTS',
+    doc: 'Deliveries of one message to one consumer before it goes to the dead letters.',
+  },
+  'streams.prefetch': {
+    schema: positiveInt.max(10000),
+    default: 100,
+    env: 'SWARM_PREFETCH',
+    doc: 'Most unacknowledged deliveries one stream holds at a time (a client may ask for fewer).',
+  },
+  'streams.maxBufferedBytes': {
+    schema: positiveInt.max(1024 * 1024 * 1024),
+    default: 8 * 1024 * 1024,
+    env: 'SWARM_STREAM_BUFFER',
+    doc: 'Bytes queued for a stream client that does not read before the hub closes it (WebSocket code 4008, SSE event close).',
+  },
+  'streams.heartbeatSeconds': {
+    schema: positiveInt.max(3600),
+    default: 15,
+    env: 'SWARM_HEARTBEAT_SECONDS',
+    doc: 'Interval of WebSocket pings and SSE keep-alive comments.',
+  },
+  'shutdown.graceSeconds': {
+    schema: z.coerce.number().min(0).max(3600),
+    default: 10,
+    env: 'SWARM_GRACE_SECONDS',
+    doc: 'On SIGTERM: time to close streams, finish requests and commit before the hub gives up and exits non-zero.',
+  },
   'log.level': {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     default: 'info' as string,

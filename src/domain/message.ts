@@ -19,7 +19,9 @@ export function priorityFromRank(rank: number): Priority {
   return p;
 }
 
-export const DELIVERY_STATES = ['pending', 'delivered', 'read', 'acked'] as const;
+export const DELIVERY_STATES = ['pending', 'delivered', 'read', 'acked', 'expired', 'dead'] as const;
+/** States in which a delivery still waits for its recipient. */
+export const OPEN_STATES = ['pending', 'delivered', 'read'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 /** The header tag the original tool showed: who talks to whom. */

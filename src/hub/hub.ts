@@ -4,19 +4,28 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/keys.js';
 import type { Store } from '../store/store.js';
+import { HubError } from '../errors.js';
 import { Agents } from './agents.js';
 import { Auth } from './auth.js';
+import { Dispatcher } from './dispatch.js';
 import { Inbox } from './inbox.js';
 import { Messages } from './messages.js';
 import { Onboarding } from './onboarding.js';
 import { PresenceTracker } from './presence.js';
+import { Queue } from './queue.js';
 import { InboxSignals } from './signals.js';
+import { Streams } from './streams.js';
 
 export interface HubOptions {
   store: Store;
   config: Config;
   now?: () => number;
+  /** Where background failures are reported (the logger). */
+  onError?: (e: unknown, what: string) => void;
 }
+
+/** How often expired messages and exhausted leases are swept. */
+const SWEEP_MS = 1000;
 
 export class Hub {
   readonly store: Store;
@@ -28,20 +37,38 @@ export class Hub {
   readonly messages: Messages;
   readonly inbox: Inbox;
   readonly onboarding: Onboarding;
+  readonly dispatcher: Dispatcher;
+  readonly streams: Streams;
+  readonly queue: Queue;
   readonly now: () => number;
+  private sweeper: NodeJS.Timeout | null = null;
+  private readonly onError: (e: unknown, what: string) => void;
 
   constructor(o: HubOptions) {
     this.store = o.store;
     this.config = o.config;
     this.now = o.now ?? Date.now;
+    this.onError = o.onError ?? (() => undefined);
     this.auth = new Auth(o.store);
     this.presence = new PresenceTracker(o.store, {
       idleAfterMs: o.config['presence.idleSeconds'] * 1000,
       offlineAfterMs: o.config['presence.offlineSeconds'] * 1000,
     });
+    this.presence.now = this.now;
+    this.dispatcher = new Dispatcher(o.store, {
+      visibilityMs: o.config['delivery.visibilitySeconds'] * 1000,
+      maxAttempts: o.config['delivery.maxAttempts'],
+      now: this.now,
+      onError: (e) => this.onError(e, 'dispatch'),
+    });
+    this.signals.listen((ids) => this.dispatcher.notify(ids));
+    this.presence.onChange = (a, at) =>
+      this.dispatcher.presence({ type: 'presence', agent: a.id, presence: a.presence, status: a.status, mission: a.mission, at });
     this.agents = new Agents(o.store, this.presence, this.now);
     this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: o.config['limits.recipients'] });
-    this.inbox = new Inbox(o.store, this.signals, this.now);
+    this.inbox = new Inbox(o.store, this.signals, this.dispatcher, this.now);
+    this.streams = new Streams(this.dispatcher, this.presence, o.config['streams.prefetch']);
+    this.queue = new Queue(o.store, this.dispatcher, this.now);
     this.onboarding = new Onboarding(this.agents, this.messages, {
       onboarding: o.config['templates.onboarding'],
       wrapup: o.config['templates.wrapup'],
@@ -50,10 +77,30 @@ export class Hub {
 
   start(): void {
     this.presence.start();
+    void this.presence.check();
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  /** Expires messages past their expiry and dead-letters leases that ran out of attempts. */
+  async sweep(): Promise<void> {
+    try {
+      await this.store.sweep(this.now(), this.config['delivery.maxAttempts']);
+    } catch (e) {
+      this.onError(e, 'sweep');
+    }
+  }
+
+  /** Ends streams and long-polls; the caller then closes the server and the store. */
+  closeStreams(): void {
+    this.signals.close();
+    this.dispatcher.close(new HubError('shutting_down', 'the hub is shutting down'));
   }
 
   async stop(): Promise<void> {
-    this.signals.close();
+    this.closeStreams();
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
     await this.presence.stop();
   }
 }

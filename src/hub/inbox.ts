@@ -1,9 +1,11 @@
 // One agent's deliveries: list (optionally long-polling), read, acknowledge.
 import type { DeliveryState, InboxItem } from '../domain/message.js';
+import { DELIVERY_STATES } from '../domain/message.js';
 import { HubError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
+import type { Dispatcher } from './dispatch.js';
 import type { InboxSignals } from './signals.js';
 
 export interface InboxOptions {
@@ -19,12 +21,13 @@ export interface InboxOptions {
 
 const UNREAD: DeliveryState[] = ['pending', 'delivered'];
 const OPEN: DeliveryState[] = ['pending', 'delivered', 'read'];
-const ALL: DeliveryState[] = ['pending', 'delivered', 'read', 'acked'];
+const ALL: DeliveryState[] = [...DELIVERY_STATES];
 
 export class Inbox {
   constructor(
     private readonly store: Store,
     private readonly signals: InboxSignals,
+    private readonly dispatcher: Dispatcher,
     private readonly now: () => number,
   ) {}
 
@@ -49,9 +52,24 @@ export class Inbox {
     return item;
   }
 
-  async ack(actor: Actor, messageIds: string[]): Promise<{ acked: string[]; already: string[] }> {
+  /** Acknowledges (all or nothing). With `strict`, acking an acknowledged delivery is an error. */
+  async ack(actor: Actor, messageIds: string[], strict = false): Promise<{ acked: string[]; already: string[] }> {
     authorize(actor, 'inbox.own', 'acknowledge deliveries');
     if (messageIds.length === 0) throw new HubError('validation_failed', 'nothing to acknowledge: give one or more message ids');
-    return this.store.ack(actor.self.id, messageIds, this.now());
+    const r = await this.store.ack(actor.self.id, messageIds, this.now(), { strict });
+    this.dispatcher.acked(actor.self.id, r.acked);
+    return r;
+  }
+
+  /** Returns deliveries to the inbox (ending their leases), optionally not before `delayMs`. */
+  async nack(actor: Actor, messageIds: string[], delayMs: number): Promise<string[]> {
+    authorize(actor, 'inbox.own', 'return deliveries');
+    if (messageIds.length === 0) throw new HubError('validation_failed', 'nothing to return: give one or more message ids');
+    const now = this.now();
+    const ids = await this.store.nack(actor.self.id, messageIds, now + delayMs, now);
+    this.dispatcher.acked(actor.self.id, ids);
+    if (delayMs > 0) this.dispatcher.wakeAt(actor.self.id, now + delayMs);
+    this.dispatcher.notify([actor.self.id]);
+    return ids;
   }
 }

@@ -87,6 +87,15 @@ export class Messages {
     }
 
     let threadId = input.threadId;
+    if (threadId !== undefined && input.replyTo === undefined) {
+      // A thread id is the id of the thread's first message: it must exist and be visible.
+      const root = await this.visible(actor, threadId);
+      if (root.threadId !== threadId) {
+        throw new HubError('validation_failed', `${threadId} is not a thread id; it belongs to thread ${root.threadId} (or use reply_to)`, {
+          details: { field: 'thread_id' },
+        });
+      }
+    }
     if (input.replyTo !== undefined) {
       const parent = await this.visible(actor, input.replyTo);
       if (threadId !== undefined && threadId !== parent.threadId) {
@@ -136,7 +145,11 @@ export class Messages {
     for (const address of to) {
       if (address === BROADCAST) {
         authorize(actor, 'message.broadcast', 'broadcast to all');
+        const before = out.size;
         for (const a of await this.store.listAgents()) if (a.id !== actor.self.id && a.role !== 'admin') out.add(a.id);
+        if (out.size === before && to.length === 1) {
+          throw new HubError('unknown_recipient', 'nobody to broadcast to: no other agent or captain is registered', { details: { recipient: BROADCAST } });
+        }
         continue;
       }
       if (address.startsWith('#')) {

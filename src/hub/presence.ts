@@ -1,7 +1,10 @@
 // Last-seen tracking. Every authenticated call marks its agent as seen; writing a row per request
 // would cost more than the request itself, so sightings gather in memory and are flushed once a
-// second (and at shutdown). The roster merges the unflushed sightings in, so it is never stale.
-import type { Agent, PresenceTimeouts } from '../domain/agent.js';
+// second (and at shutdown). The roster merges the unflushed sightings in, so it is never stale. An
+// agent with an open stream counts as seen continuously. Presence changes are events: the tracker
+// checks the roster once a second (and at once when a stream opens or closes) and reports each
+// change to `onChange`.
+import type { Agent, Presence, PresenceTimeouts } from '../domain/agent.js';
 import { effectivePresence } from '../domain/agent.js';
 import type { Store } from '../store/store.js';
 
@@ -9,6 +12,12 @@ export class PresenceTracker {
   private pending = new Map<string, number>();
   private readonly recent = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  private readonly streams = new Map<string, number>();
+  private readonly shown = new Map<string, string>();
+  private checking = false;
+  /** Called with each presence change (agent, presence, status, mission). */
+  onChange: ((a: Agent & { presence: Presence }, at: number) => void) | null = null;
+  now: () => number = Date.now;
 
   constructor(
     private readonly store: Store,
@@ -18,7 +27,10 @@ export class PresenceTracker {
 
   start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => void this.flush().catch(() => undefined), this.flushMs);
+    this.timer = setInterval(() => {
+      void this.flush().catch(() => undefined);
+      void this.check();
+    }, this.flushMs);
     this.timer.unref();
   }
 
@@ -27,7 +39,51 @@ export class PresenceTracker {
     this.recent.set(agentId, at);
   }
 
+  streamOpened(agentId: string): void {
+    this.streams.set(agentId, (this.streams.get(agentId) ?? 0) + 1);
+    this.seen(agentId, this.now());
+    void this.check();
+  }
+
+  streamClosed(agentId: string): void {
+    const n = (this.streams.get(agentId) ?? 1) - 1;
+    if (n <= 0) this.streams.delete(agentId);
+    else this.streams.set(agentId, n);
+    this.seen(agentId, this.now());
+    void this.check();
+  }
+
+  openStreams(agentId: string): number {
+    return this.streams.get(agentId) ?? 0;
+  }
+
+  /** Compares every agent's presence with what was last reported and reports the changes. */
+  async check(): Promise<void> {
+    if (this.onChange === null || this.checking) return;
+    this.checking = true;
+    try {
+      const now = this.now();
+      const agents = await this.store.listAgents();
+      const present = new Set<string>();
+      for (const a of agents) {
+        present.add(a.id);
+        const v = this.view(a, now);
+        const key = `${v.presence}|${v.status}|${v.mission}`;
+        if (this.shown.get(a.id) === key) continue;
+        const first = !this.shown.has(a.id);
+        this.shown.set(a.id, key);
+        if (!first) this.onChange(v, now);
+      }
+      for (const id of [...this.shown.keys()]) if (!present.has(id)) this.shown.delete(id);
+    } catch {
+      // The store is closing; the next check reports what changed.
+    } finally {
+      this.checking = false;
+    }
+  }
+
   lastSeen(agent: Agent): number | null {
+    if (this.streams.has(agent.id)) return this.now();
     const mem = this.recent.get(agent.id);
     if (mem === undefined) return agent.lastSeenAt;
     return agent.lastSeenAt === null ? mem : Math.max(mem, agent.lastSeenAt);

@@ -5,9 +5,17 @@ export class InboxSignals {
   private readonly waiters = new Map<string, Set<() => void>>();
   /** Set at shutdown: waits end at once, so long-polls answer and the server can close. */
   closed = false;
+  private readonly listeners: ((agentIds: string[]) => void)[] = [];
+
+  /** Also tell `fn` of every notify (the stream dispatcher). */
+  listen(fn: (agentIds: string[]) => void): void {
+    this.listeners.push(fn);
+  }
 
   notify(agentIds: Iterable<string>): void {
-    for (const id of agentIds) {
+    const ids = [...agentIds];
+    for (const fn of this.listeners) fn(ids);
+    for (const id of ids) {
       const set = this.waiters.get(id);
       if (set === undefined) continue;
       this.waiters.delete(id);

@@ -5,7 +5,8 @@ import type { Role } from '../domain/agent.js';
 export const OPERATIONS = {
   'message.send': { roles: ['agent', 'captain', 'admin'], doc: 'send to agents' },
   'message.broadcast': { roles: ['captain', 'admin'], doc: 'send to `all`' },
-  'inbox.own': { roles: ['agent', 'captain', 'admin'], doc: 'list, read and ack one’s own deliveries' },
+  'inbox.own': { roles: ['agent', 'captain', 'admin'], doc: 'list, read, stream, ack and nack one’s own deliveries; see one’s own queue and dead letters' },
+  'queue.all': { roles: ['captain', 'admin'], doc: 'see queue stats and dead letters of every agent, and retry them' },
   'history.all': { roles: ['captain', 'admin'], doc: 'read every message, not only one’s own' },
   'agent.list': { roles: ['agent', 'captain', 'admin'], doc: 'see the roster' },
   'agent.register': { roles: ['captain', 'admin'], doc: 'register or onboard agents (captains: role `agent` only)' },

@@ -41,6 +41,57 @@ export interface InboxQuery {
   limit: number;
 }
 
+export interface AckOptions {
+  /** Refuse (`already_acked`, nothing changed) when any id is already acknowledged. */
+  strict?: boolean;
+}
+
+export interface LeaseRequest {
+  agentId: string;
+  /** The consumer (stream session) that will hold the leases. */
+  owner: string;
+  limit: number;
+}
+
+export interface LeaseOptions {
+  now: number;
+  /** How long a hand-out stays leased before it is handed out again. */
+  visibilityMs: number;
+  /** Hand-outs before a delivery goes to the dead letters. */
+  maxAttempts: number;
+}
+
+/** A delivery handed to a consumer. */
+export interface LeasedItem extends InboxItem {
+  /** Hub-wide hand-out number: increases with every hand-out; the stream event id. */
+  handout: number;
+  /** 1 for the first hand-out, 2 for the first redelivery, ... */
+  attempt: number;
+  leaseUntil: number;
+}
+
+export interface QueueStat {
+  agent: string;
+  /** Open deliveries not leased right now (including delayed ones). */
+  depth: number;
+  /** Leased to a consumer and not yet acknowledged. */
+  inFlight: number;
+  /** Nacked with a delay that has not passed yet (part of depth). */
+  delayed: number;
+  /** Hand-outs beyond the first, over all deliveries. */
+  redeliveries: number;
+  dead: number;
+  acked: number;
+  expired: number;
+}
+
+export interface DeadLetter {
+  item: InboxItem;
+  attempts: number;
+  reason: string;
+  deadAt: number;
+}
+
 export interface AckResult {
   acked: string[];
   /** Already acknowledged before this call: acking is idempotent. */
@@ -122,7 +173,35 @@ export interface Store {
    * Acknowledges deliveries, all or nothing: if any id is not a delivery of this agent, throws
    * `message_not_found` naming it and changes nothing.
    */
-  ack(agentId: string, messageIds: string[], at: number): Promise<AckResult>;
+  ack(agentId: string, messageIds: string[], at: number, opts?: AckOptions): Promise<AckResult>;
+
+  // ---- leases (at-least-once hand-out to consumers) -------------------------------------------
+  /**
+   * Hands out deliveries to consumers, in one transaction for all requests (each request sees the
+   * leases of the ones before it). Per agent: open, not leased, not delayed, not expired
+   * deliveries, urgent first, then oldest. A delivery already handed out `maxAttempts` times goes
+   * to the dead letters instead; one whose message expired is marked expired. Keyed by owner.
+   */
+  lease(reqs: LeaseRequest[], o: LeaseOptions): Promise<Map<string, LeasedItem[]>>;
+  /**
+   * Resuming consumer: deliveries of the agent still leased (to any owner) with a hand-out number
+   * above `afterHandout` move to `owner` and are returned to be sent again (lost in flight). Those
+   * at or below it stay leased: the consumer has them.
+   */
+  adoptLeases(agentId: string, owner: string, afterHandout: number, now: number): Promise<LeasedItem[]>;
+  /** Ends the leases and delays the deliveries until `visibleAt`; all or nothing like ack. */
+  nack(agentId: string, messageIds: string[], visibleAt: number, now: number): Promise<string[]>;
+  /** Ends every lease (the embedded hub at start: no consumer outlives the process). */
+  releaseAllLeases(): Promise<number>;
+  /** Housekeeping: marks deliveries of expired messages expired, dead-letters exhausted leases. */
+  sweep(now: number, maxAttempts: number): Promise<{ expired: number; dead: number }>;
+  /** The next time a lease of the agent ends or a delayed delivery becomes visible, or null. */
+  nextWake(agentId: string, now: number): Promise<number | null>;
+  queueStats(now: number): Promise<QueueStat[]>;
+  /** Dead letters, oldest first; of one agent, or all (null). */
+  deadLetters(agentId: string | null, limit: number): Promise<DeadLetter[]>;
+  /** Back to pending with attempts reset; of one agent (optionally only some ids), or all. Returns [agent, message id] pairs. */
+  retryDead(agentId: string | null, messageIds: string[] | null, now: number): Promise<[string, string][]>;
   /** Messages of a thread, oldest first, limited to what `viewer` sent or received (null: all). */
   thread(threadId: string, viewer: string | null): Promise<Message[]>;
   /** Newest first. */

@@ -62,14 +62,15 @@ SELECT * FROM messages WHERE seq = ?;
 SELECT d.recipient FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE m.id = ? ORDER BY d.recipient;
 
 -- name: inboxOpen
-SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at
+SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
 FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = @recipient AND d.state <> 'acked' AND d.state IN (SELECT value FROM json_each(@states))
+WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.state IN (SELECT value FROM json_each(@states))
+  AND (m.expires_at IS NULL OR m.expires_at > @now)
 ORDER BY d.priority DESC, d.message_seq
 LIMIT @limit;
 
 -- name: inboxAll
-SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at
+SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
 FROM deliveries d JOIN messages m ON m.seq = d.message_seq
 WHERE d.recipient = @recipient AND d.state IN (SELECT value FROM json_each(@states))
 ORDER BY d.priority DESC, d.message_seq
@@ -79,7 +80,7 @@ LIMIT @limit;
 UPDATE deliveries SET state = 'delivered', delivered_at = @at WHERE recipient = @recipient AND message_seq = @seq AND state = 'pending';
 
 -- name: inboxItem
-SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at
+SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
 FROM messages m JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
 WHERE m.id = @id;
 
@@ -88,7 +89,7 @@ UPDATE deliveries SET state = 'read', read_at = @at, delivered_at = COALESCE(del
 WHERE recipient = @recipient AND message_seq = @seq AND state IN ('pending', 'delivered');
 
 -- name: markAcked
-UPDATE deliveries SET state = 'acked', acked_at = @at, delivered_at = COALESCE(delivered_at, @at)
+UPDATE deliveries SET state = 'acked', acked_at = @at, delivered_at = COALESCE(delivered_at, @at), lease_until = NULL, lease_owner = NULL
 WHERE recipient = @recipient AND message_seq = @seq AND state <> 'acked';
 
 -- name: thread
@@ -106,3 +107,87 @@ WHERE (@viewer IS NULL OR m.sender = @viewer OR EXISTS (SELECT 1 FROM deliveries
   AND (@search IS NULL OR m.seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH @search))
 ORDER BY m.seq DESC
 LIMIT @limit;
+
+-- name: leasable
+SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read')
+  AND (d.lease_until IS NULL OR d.lease_until <= @now)
+  AND (d.visible_at IS NULL OR d.visible_at <= @now)
+ORDER BY d.priority DESC, d.message_seq
+LIMIT @limit;
+
+-- name: leaseOne
+UPDATE deliveries SET attempts = attempts + 1, lease_until = @until, lease_owner = @owner, handout = @handout, visible_at = NULL,
+  state = CASE WHEN state = 'pending' THEN 'delivered' ELSE state END, delivered_at = COALESCE(delivered_at, @now)
+WHERE recipient = @recipient AND message_seq = @seq;
+
+-- name: deadOne
+UPDATE deliveries SET state = 'dead', dead_at = @now, dead_reason = @reason, lease_until = NULL, lease_owner = NULL
+WHERE recipient = @recipient AND message_seq = @seq;
+
+-- name: expireOne
+UPDATE deliveries SET state = 'expired', lease_until = NULL, lease_owner = NULL WHERE recipient = @recipient AND message_seq = @seq;
+
+-- name: adoptable
+SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.lease_until > @now AND d.handout > @after
+ORDER BY d.handout;
+
+-- name: adoptOne
+UPDATE deliveries SET lease_owner = @owner WHERE recipient = @recipient AND message_seq = @seq;
+
+-- name: nackOne
+UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, visible_at = @visible_at
+WHERE recipient = @recipient AND message_seq = @seq AND state IN ('pending', 'delivered', 'read');
+
+-- name: releaseAll
+UPDATE deliveries SET lease_until = NULL, lease_owner = NULL WHERE lease_until IS NOT NULL;
+
+-- name: sweepExpired
+UPDATE deliveries SET state = 'expired', lease_until = NULL, lease_owner = NULL
+WHERE state IN ('pending', 'delivered', 'read')
+  AND message_seq IN (SELECT seq FROM messages WHERE expires_at IS NOT NULL AND expires_at <= @now);
+
+-- name: sweepDead
+UPDATE deliveries SET state = 'dead', dead_at = @now, dead_reason = 'not acknowledged after ' || attempts || ' deliveries',
+  lease_until = NULL, lease_owner = NULL
+WHERE lease_until IS NOT NULL AND lease_until <= @now AND attempts >= @max AND state IN ('pending', 'delivered', 'read');
+
+-- name: nextWake
+SELECT min(t) AS t FROM (
+  SELECT min(lease_until) AS t FROM deliveries WHERE recipient = @recipient AND state IN ('pending', 'delivered', 'read') AND lease_until > @now
+  UNION ALL
+  SELECT min(visible_at) AS t FROM deliveries WHERE recipient = @recipient AND state IN ('pending', 'delivered', 'read') AND visible_at > @now
+);
+
+-- name: queueStats
+SELECT recipient AS agent,
+  sum(state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= @now)) AS depth,
+  sum(state IN ('pending', 'delivered', 'read') AND lease_until > @now) AS in_flight,
+  sum(state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= @now) AND visible_at > @now) AS delayed,
+  sum(max(attempts - 1, 0)) AS redeliveries,
+  sum(state = 'dead') AS dead,
+  sum(state = 'acked') AS acked,
+  sum(state = 'expired') AS expired
+FROM deliveries GROUP BY recipient ORDER BY recipient;
+
+-- name: deadLetters
+SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until, d.dead_reason AS d_dead_reason, d.dead_at AS d_dead_at
+FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+WHERE d.state = 'dead' AND (@recipient IS NULL OR d.recipient = @recipient)
+ORDER BY d.dead_at, d.message_seq
+LIMIT @limit;
+
+-- name: deadOf
+SELECT d.recipient AS recipient, m.id AS id, d.message_seq AS seq
+FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+WHERE d.state = 'dead' AND (@recipient IS NULL OR d.recipient = @recipient);
+
+-- name: retryDeadOne
+UPDATE deliveries SET state = 'pending', attempts = 0, dead_at = NULL, dead_reason = NULL, visible_at = NULL, lease_until = NULL, lease_owner = NULL
+WHERE recipient = @recipient AND message_seq = @seq AND state = 'dead';
+
+-- name: maxHandout
+SELECT coalesce(max(handout), 0) AS n FROM deliveries;

@@ -2,6 +2,7 @@
 import type { Agent, Presence, Role } from '../../domain/agent.js';
 import type { DeliveryState, InboxItem, Kind, Message, MessageType } from '../../domain/message.js';
 import { priorityFromRank, priorityRank } from '../../domain/message.js';
+import type { LeasedItem } from '../store.js';
 
 export interface AgentRow {
   id: string;
@@ -40,6 +41,9 @@ export interface InboxRow extends MessageRow {
   d_delivered_at: number | null;
   d_read_at: number | null;
   d_acked_at: number | null;
+  d_attempts: number;
+  d_handout: number | null;
+  d_lease_until: number | null;
 }
 
 export function toAgent(r: AgentRow): Agent {
@@ -108,4 +112,8 @@ export function messageParams(m: Message, requestHash: string): Record<string, u
     idempotency_key: m.idempotencyKey,
     request_hash: requestHash,
   };
+}
+
+export function toLeasedItem(r: InboxRow): LeasedItem {
+  return { ...toInboxItem(r), handout: r.d_handout ?? 0, attempt: r.d_attempts, leaseUntil: r.d_lease_until ?? 0 };
 }

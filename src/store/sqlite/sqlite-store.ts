@@ -5,12 +5,28 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Agent, Presence } from '../../domain/agent.js';
 import type { InboxItem, Message } from '../../domain/message.js';
-import { priorityRank } from '../../domain/message.js';
+import { OPEN_STATES, priorityRank } from '../../domain/message.js';
 import { HubError } from '../../errors.js';
 import { GroupCommit } from '../group-commit.js';
-import type { AckResult, AppendRequest, AppendResult, HistoryQuery, InboxQuery, NewAgent, SchemaInfo, Store, TokenRecord } from '../store.js';
+import type {
+  AckOptions,
+  AckResult,
+  AppendRequest,
+  AppendResult,
+  DeadLetter,
+  HistoryQuery,
+  InboxQuery,
+  LeasedItem,
+  LeaseOptions,
+  LeaseRequest,
+  NewAgent,
+  QueueStat,
+  SchemaInfo,
+  Store,
+  TokenRecord,
+} from '../store.js';
 import { migrate } from './migrate.js';
-import { type AgentRow, type InboxRow, type MessageRow, messageParams, toAgent, toInboxItem, toMessage } from './rows.js';
+import { type AgentRow, type InboxRow, type MessageRow, messageParams, toAgent, toInboxItem, toLeasedItem, toMessage } from './rows.js';
 import { loadQueries } from './sql-files.js';
 
 export interface SqliteStoreOptions {
@@ -21,6 +37,13 @@ export interface SqliteStoreOptions {
 }
 
 export const DB_FILE = 'swarm.db';
+
+interface AckItem {
+  agentId: string;
+  messageIds: string[];
+  at: number;
+  strict: boolean;
+}
 
 /** FTS5 query from user text: each word quoted, so operators and punctuation are taken literally. */
 export function ftsQuery(text: string): string | null {
@@ -35,6 +58,9 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly q: Record<string, Database.Statement>;
   private readonly appends: GroupCommit<AppendRequest, AppendResult>;
+  private readonly acks: GroupCommit<AckItem, AckResult>;
+  private readonly full: boolean;
+  private handout = 0;
   private readonly schemaInfo: SchemaInfo;
   private closed = false;
 
@@ -62,7 +88,23 @@ export class SqliteStore implements Store {
     }
     const sql = loadQueries();
     this.q = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, this.db.prepare(text)]));
+    this.full = opts.synchronous === 'full';
     this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: (items) => this.commitAppends(items) });
+    this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: (items) => this.commitAcks(items) });
+    this.handout = (this.stmt('maxHandout').get() as { n: number }).n;
+  }
+
+  /**
+   * A write transaction that need not survive a power loss (hand-outs, delivered-at marks): run
+   * without fsync even when synchronous=FULL. The next durable commit fsyncs it along.
+   */
+  private relaxed<T>(fn: () => T): T {
+    if (this.full) this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.db.transaction(fn).immediate();
+    } finally {
+      if (this.full) this.db.pragma('synchronous = FULL');
+    }
   }
 
   private stmt(name: string): Database.Statement {
@@ -86,7 +128,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.appends.drain();
+    await Promise.all([this.appends.drain(), this.acks.drain()]);
     this.closed = true;
     this.db.close();
   }
@@ -216,8 +258,8 @@ export class SqliteStore implements Store {
     this.live();
     const at = Date.now();
     const query = q.states.includes('acked') ? 'inboxAll' : 'inboxOpen';
-    return this.db.transaction(() => {
-      const rows = this.stmt(query).all({ recipient: agentId, states: JSON.stringify(q.states), limit: q.limit }) as InboxRow[];
+    return this.relaxed(() => {
+      const rows = this.stmt(query).all({ recipient: agentId, states: JSON.stringify(q.states), limit: q.limit, ...(query === 'inboxOpen' ? { now: at } : {}) }) as InboxRow[];
       const mark = this.stmt('markDelivered');
       for (const r of rows) {
         if (r.d_state === 'pending') {
@@ -227,7 +269,7 @@ export class SqliteStore implements Store {
         }
       }
       return rows.map(toInboxItem);
-    })();
+    });
   }
 
   async inboxItem(agentId: string, messageId: string): Promise<InboxItem | null> {
@@ -246,24 +288,174 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async ack(agentId: string, messageIds: string[], at: number): Promise<AckResult> {
+  ack(agentId: string, messageIds: string[], at: number, opts: AckOptions = {}): Promise<AckResult> {
     this.live();
-    return this.db.transaction(() => {
+    return this.acks.submit({ agentId, messageIds, at, strict: opts.strict === true });
+  }
+
+  /** One group commit of acks: each item all or nothing, all items in one durable transaction. */
+  private commitAcks(items: AckItem[]): (AckResult | Error)[] {
+    const item = this.stmt('inboxItem');
+    const mark = this.stmt('markAcked');
+    return this.db
+      .transaction(() =>
+        items.map((it): AckResult | Error => {
+          const rows: InboxRow[] = [];
+          for (const id of it.messageIds) {
+            const row = item.get({ recipient: it.agentId, id }) as InboxRow | undefined;
+            if (row === undefined) return new HubError('message_not_found', `no message ${id} in the inbox of ${it.agentId}`, { details: { message: id } });
+            rows.push(row);
+          }
+          if (it.strict) {
+            const done = rows.filter((r) => r.d_state === 'acked').map((r) => r.id);
+            if (done.length > 0) return new HubError('already_acked', `already acknowledged: ${done.join(', ')}`, { details: { messages: done } });
+          }
+          const result: AckResult = { acked: [], already: [] };
+          for (const row of rows) {
+            if (mark.run({ recipient: it.agentId, seq: row.seq, at: it.at }).changes > 0) result.acked.push(row.id);
+            else if (!result.already.includes(row.id) && !result.acked.includes(row.id)) result.already.push(row.id);
+          }
+          return result;
+        }),
+      )
+      .immediate();
+  }
+
+  // ---- leases -----------------------------------------------------------------------------------
+
+  async lease(reqs: LeaseRequest[], o: LeaseOptions): Promise<Map<string, LeasedItem[]>> {
+    this.live();
+    const leasable = this.stmt('leasable');
+    const leaseOne = this.stmt('leaseOne');
+    const deadOne = this.stmt('deadOne');
+    const expireOne = this.stmt('expireOne');
+    const until = o.now + o.visibilityMs;
+    return this.relaxed(() => {
+      const out = new Map<string, LeasedItem[]>();
+      for (const r of reqs) {
+        const got: LeasedItem[] = [];
+        out.set(r.owner, got);
+        if (r.limit <= 0) continue;
+        // Skipped rows (dead, expired) do not count against the limit: read a little more.
+        const rows = leasable.all({ recipient: r.agentId, now: o.now, limit: r.limit + 16 }) as InboxRow[];
+        for (const row of rows) {
+          if (got.length >= r.limit) break;
+          const key = { recipient: r.agentId, seq: row.seq };
+          if (row.expires_at !== null && row.expires_at <= o.now) {
+            expireOne.run(key);
+            continue;
+          }
+          if (row.d_attempts >= o.maxAttempts) {
+            deadOne.run({ ...key, now: o.now, reason: `not acknowledged after ${row.d_attempts} deliveries` });
+            continue;
+          }
+          const handout = ++this.handout;
+          leaseOne.run({ ...key, until, owner: r.owner, handout, now: o.now });
+          row.d_attempts += 1;
+          row.d_handout = handout;
+          row.d_lease_until = until;
+          if (row.d_state === 'pending') {
+            row.d_state = 'delivered';
+            row.d_delivered_at = o.now;
+          }
+          got.push(toLeasedItem(row));
+        }
+      }
+      return out;
+    });
+  }
+
+  async adoptLeases(agentId: string, owner: string, afterHandout: number, now: number): Promise<LeasedItem[]> {
+    this.live();
+    return this.relaxed(() => {
+      const rows = this.stmt('adoptable').all({ recipient: agentId, now, after: afterHandout }) as InboxRow[];
+      const adopt = this.stmt('adoptOne');
+      for (const row of rows) adopt.run({ recipient: agentId, seq: row.seq, owner });
+      return rows.map(toLeasedItem);
+    });
+  }
+
+  async nack(agentId: string, messageIds: string[], visibleAt: number, _now: number): Promise<string[]> {
+    this.live();
+    return this.relaxed(() => {
       const rows: InboxRow[] = [];
       for (const id of messageIds) {
         const row = this.stmt('inboxItem').get({ recipient: agentId, id }) as InboxRow | undefined;
-        if (row === undefined) {
-          throw new HubError('message_not_found', `no message ${id} in the inbox of ${agentId}`, { details: { message: id } });
-        }
+        if (row === undefined) throw new HubError('message_not_found', `no message ${id} in the inbox of ${agentId}`, { details: { message: id } });
         rows.push(row);
       }
-      const result: AckResult = { acked: [], already: [] };
-      const mark = this.stmt('markAcked');
-      for (const row of rows) {
-        if (mark.run({ recipient: agentId, seq: row.seq, at }).changes > 0) result.acked.push(row.id);
-        else if (!result.already.includes(row.id) && !result.acked.includes(row.id)) result.already.push(row.id);
+      const closed = rows.filter((r) => !(OPEN_STATES as readonly string[]).includes(r.d_state));
+      if (closed.length > 0) {
+        throw new HubError('delivery_closed', `cannot nack ${closed.map((r) => `${r.id} (${r.d_state})`).join(', ')}: only open deliveries can be returned`);
       }
-      return result;
+      const nackOne = this.stmt('nackOne');
+      for (const row of rows) nackOne.run({ recipient: agentId, seq: row.seq, visible_at: visibleAt });
+      return rows.map((r) => r.id);
+    });
+  }
+
+  async releaseAllLeases(): Promise<number> {
+    this.live();
+    return this.relaxed(() => this.stmt('releaseAll').run().changes);
+  }
+
+  async sweep(now: number, maxAttempts: number): Promise<{ expired: number; dead: number }> {
+    this.live();
+    return this.relaxed(() => ({
+      expired: this.stmt('sweepExpired').run({ now }).changes,
+      dead: this.stmt('sweepDead').run({ now, max: maxAttempts }).changes,
+    }));
+  }
+
+  async nextWake(agentId: string, now: number): Promise<number | null> {
+    this.live();
+    return (this.stmt('nextWake').get({ recipient: agentId, now }) as { t: number | null }).t;
+  }
+
+  async queueStats(now: number): Promise<QueueStat[]> {
+    this.live();
+    const rows = this.stmt('queueStats').all({ now }) as {
+      agent: string;
+      depth: number;
+      in_flight: number;
+      delayed: number;
+      redeliveries: number;
+      dead: number;
+      acked: number;
+      expired: number;
+    }[];
+    return rows.map((r) => ({
+      agent: r.agent,
+      depth: r.depth,
+      inFlight: r.in_flight,
+      delayed: r.delayed,
+      redeliveries: r.redeliveries,
+      dead: r.dead,
+      acked: r.acked,
+      expired: r.expired,
+    }));
+  }
+
+  async deadLetters(agentId: string | null, limit: number): Promise<DeadLetter[]> {
+    this.live();
+    const rows = this.stmt('deadLetters').all({ recipient: agentId, limit }) as (InboxRow & { d_dead_reason: string; d_dead_at: number })[];
+    return rows.map((r) => ({ item: toInboxItem(r), attempts: r.d_attempts, reason: r.d_dead_reason, deadAt: r.d_dead_at }));
+  }
+
+  async retryDead(agentId: string | null, messageIds: string[] | null, _now: number): Promise<[string, string][]> {
+    this.live();
+    return this.db.transaction(() => {
+      const dead = this.stmt('deadOf').all({ recipient: agentId }) as { recipient: string; id: string; seq: number }[];
+      if (messageIds !== null) {
+        const missing = messageIds.filter((id) => !dead.some((d) => d.id === id));
+        if (missing.length > 0) {
+          throw new HubError('message_not_found', `not in the dead letters${agentId === null ? '' : ` of ${agentId}`}: ${missing.join(', ')}`, { details: { messages: missing } });
+        }
+      }
+      const chosen = messageIds === null ? dead : dead.filter((d) => messageIds.includes(d.id));
+      const retry = this.stmt('retryDeadOne');
+      for (const d of chosen) retry.run({ recipient: d.recipient, seq: d.seq });
+      return chosen.map((d): [string, string] => [d.recipient, d.id]);
     })();
   }
 

@@ -1,0 +1,165 @@
+// The dispatcher hands deliveries to subscriptions. Anything that may make deliveries available
+// (a send, an ack that frees credit, a nack, a lease running out, a dead letter retried) marks the
+// agent dirty; once per event-loop turn, one store transaction leases for every subscription of
+// every dirty agent. Lease ends are known when leases are made, so a timer per agent wakes the
+// hand-out again exactly when an unacknowledged delivery is due for redelivery.
+import { HubError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { type PresenceEvent, Subscription } from './subscription.js';
+
+export interface DispatchOptions {
+  visibilityMs: number;
+  maxAttempts: number;
+  now: () => number;
+  onError: (e: unknown) => void;
+}
+
+export class Dispatcher {
+  private readonly subs = new Map<string, Set<Subscription>>();
+  private readonly dirty = new Set<string>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private scheduled = false;
+  private running = false;
+  private closed = false;
+  /** Counters for metrics and tests. */
+  handedOut = 0;
+  passes = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly o: DispatchOptions,
+  ) {}
+
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const set of this.subs.values()) n += set.size;
+    return n;
+  }
+
+  subscriptionsOf(agentId: string): number {
+    return this.subs.get(agentId)?.size ?? 0;
+  }
+
+  /**
+   * Opens a subscription. With `resumeAfter` (the last event id the consumer saw), deliveries
+   * handed out after it and still leased are sent again first: they were lost in flight.
+   */
+  async subscribe(agentId: string, opts: { prefetch: number; presence: boolean; resumeAfter?: number | undefined }, onEnd?: (s: Subscription) => void): Promise<Subscription> {
+    if (this.closed) throw new HubError('shutting_down', 'the hub is shutting down');
+    const sub = new Subscription(agentId, opts.prefetch, opts.presence, (s) => {
+      this.subs.get(s.agentId)?.delete(s);
+      if (this.subs.get(s.agentId)?.size === 0) this.subs.delete(s.agentId);
+      onEnd?.(s);
+    });
+    let set = this.subs.get(agentId);
+    if (set === undefined) this.subs.set(agentId, (set = new Set()));
+    set.add(sub);
+    const now = this.o.now();
+    if (opts.resumeAfter !== undefined) {
+      for (const item of await this.store.adoptLeases(agentId, sub.id, opts.resumeAfter, now)) sub.deliver(item);
+    }
+    const wake = await this.store.nextWake(agentId, now);
+    if (wake !== null) this.wakeAt(agentId, wake);
+    this.notify([agentId]);
+    return sub;
+  }
+
+  /** Deliveries may be available for these agents. */
+  notify(agentIds: Iterable<string>): void {
+    if (this.closed) return;
+    let any = false;
+    for (const id of agentIds) {
+      if (!this.subs.has(id)) continue;
+      this.dirty.add(id);
+      any = true;
+    }
+    if (any) this.schedule();
+  }
+
+  /** Deliveries were acknowledged (by any path): free the consumers' credit. */
+  acked(agentId: string, messageIds: string[]): void {
+    const set = this.subs.get(agentId);
+    if (set === undefined) return;
+    let freed = false;
+    for (const s of set) freed = s.acked(messageIds) || freed;
+    if (freed) this.notify([agentId]);
+  }
+
+  presence(ev: PresenceEvent): void {
+    for (const set of this.subs.values()) {
+      for (const s of set) s.presenceChanged(ev, () => new HubError('slow_consumer', 'the stream fell too far behind on presence events'));
+    }
+  }
+
+  /** Wake the agent's hand-out at `at` (a lease end or a nack delay). */
+  wakeAt(agentId: string, at: number): void {
+    if (this.closed || !this.subs.has(agentId)) return;
+    const existing = this.timers.get(agentId);
+    if (existing !== undefined && existing.at <= at && existing.at > this.o.now()) return;
+    if (existing !== undefined) clearTimeout(existing.timer);
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(agentId);
+        this.notify([agentId]);
+      },
+      Math.max(5, at - this.o.now() + 5),
+    );
+    timer.unref();
+    this.timers.set(agentId, { at, timer });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => void this.pass());
+  }
+
+  private async pass(): Promise<void> {
+    this.scheduled = false;
+    if (this.running) {
+      this.scheduled = true;
+      setImmediate(() => void this.pass());
+      return;
+    }
+    if (this.dirty.size === 0 || this.closed) return;
+    this.running = true;
+    try {
+      const now = this.o.now();
+      const reqs: { agentId: string; owner: string; limit: number }[] = [];
+      const byOwner = new Map<string, Subscription>();
+      for (const agentId of this.dirty) {
+        for (const s of this.subs.get(agentId) ?? []) {
+          const limit = s.credit(now);
+          if (limit > 0) {
+            reqs.push({ agentId, owner: s.id, limit });
+            byOwner.set(s.id, s);
+          }
+        }
+      }
+      this.dirty.clear();
+      if (reqs.length === 0) return;
+      this.passes += 1;
+      const leased = await this.store.lease(reqs, { now, visibilityMs: this.o.visibilityMs, maxAttempts: this.o.maxAttempts });
+      for (const [owner, items] of leased) {
+        const s = byOwner.get(owner);
+        if (s === undefined || items.length === 0) continue;
+        this.handedOut += items.length;
+        for (const item of items) s.deliver(item);
+        this.wakeAt(s.agentId, now + this.o.visibilityMs);
+        // Leased as many as it could take: there may be more waiting for the credit an ack frees.
+      }
+    } catch (e) {
+      this.o.onError(e);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Ends every subscription (shutdown). */
+  close(reason: HubError): void {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t.timer);
+    this.timers.clear();
+    for (const set of [...this.subs.values()]) for (const s of [...set]) s.close(reason);
+  }
+}
