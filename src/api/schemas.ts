@@ -170,3 +170,78 @@ export const Problem = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 export type Problem = z.infer<typeof Problem>;
+
+// ---- delivery: nack, queue, dead letters, streams ---------------------------------------------
+
+export const NackBody = z.strictObject({
+  ids: z.array(MessageId).min(1).max(1000),
+  delay_seconds: z.number().min(0).max(86400).optional().describe('not delivered again before this many seconds'),
+});
+export const NackResponse = z.object({ nacked: z.array(z.string()) });
+export type NackResponse = z.infer<typeof NackResponse>;
+
+export const QueueQuery = z.strictObject({ agent: AgentId.optional() });
+export const WireQueueStat = z.object({
+  agent: z.string(),
+  depth: z.number().describe('open deliveries not leased right now'),
+  in_flight: z.number().describe('leased to a consumer, not yet acknowledged'),
+  delayed: z.number().describe('nacked with a delay still running (part of depth)'),
+  redeliveries: z.number(),
+  dead: z.number(),
+  acked: z.number(),
+  expired: z.number(),
+  streams: z.number().describe('streams open for the agent on this hub process'),
+});
+export const QueueStatsResponse = z.object({ agents: z.array(WireQueueStat) });
+export type QueueStatsResponse = z.infer<typeof QueueStatsResponse>;
+
+export const DlqQuery = z.strictObject({ agent: AgentId.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) });
+export const WireDeadLetter = z.object({
+  message: WireMessage,
+  delivery: WireDelivery,
+  attempts: z.number(),
+  reason: z.string(),
+  dead_at: z.string(),
+});
+export const DeadLettersResponse = z.object({ dead: z.array(WireDeadLetter) });
+export type DeadLettersResponse = z.infer<typeof DeadLettersResponse>;
+export const DlqRetryBody = z.strictObject({ agent: AgentId.optional(), ids: z.array(MessageId).min(1).max(1000).optional() });
+export const DlqRetryResponse = z.object({ retried: z.array(z.object({ agent: z.string(), message_id: z.string() })) });
+export type DlqRetryResponse = z.infer<typeof DlqRetryResponse>;
+
+const boolParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+export const StreamQuery = z.strictObject({
+  presence: boolParam.optional().describe('also receive presence changes of every agent'),
+  prefetch: z.coerce.number().int().min(1).max(10000).optional().describe('most unacknowledged deliveries at a time'),
+  last_event_id: z.coerce.number().int().min(0).optional().describe('resume after this event (SSE: or the Last-Event-ID header)'),
+});
+
+/** Frames a WebSocket client sends. `id` is echoed in the answer, to match replies to requests. */
+const FrameId = z.string().max(100).optional();
+export const ClientFrame = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('send'), id: FrameId, message: SendBody }),
+  z.strictObject({ type: z.literal('ack'), id: FrameId, ids: z.array(MessageId).min(1).max(1000) }),
+  z.strictObject({ type: z.literal('nack'), id: FrameId, ids: z.array(MessageId).min(1).max(1000), delay_seconds: z.number().min(0).max(86400).optional() }),
+  z.strictObject({ type: z.literal('ping'), id: FrameId }),
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export const CLIENT_FRAME_TYPES = ['send', 'ack', 'nack', 'ping'] as const;
+
+/** A delivery as streams carry it (WebSocket frame `delivery`, SSE event `delivery`). */
+export interface WireDeliveryEvent {
+  type: 'delivery';
+  event_id: number;
+  attempt: number;
+  lease_expires_at: string;
+  message: WireMessage;
+  delivery: z.infer<typeof WireDelivery>;
+}
+
+export interface WirePresenceEvent {
+  type: 'presence';
+  agent: string;
+  presence: string;
+  status: string;
+  mission: string;
+  at: string;
+}

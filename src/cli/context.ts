@@ -38,7 +38,12 @@ export function resolveToken(loaded: LoadedConfig): string | undefined {
   }
 }
 
-export function clientFor(g: GlobalOptions): SwarmClient {
+/** Where and as whom the CLI talks to the hub. */
+export function connection(g: GlobalOptions): { baseUrl: string; token: string | undefined; as: string | undefined } {
   const loaded = cliConfig(g);
-  return new SwarmClient({ baseUrl: loaded.config['hub.url'], token: resolveToken(loaded), as: loaded.config['cli.as'] || undefined });
+  return { baseUrl: loaded.config['hub.url'], token: resolveToken(loaded), as: loaded.config['cli.as'] || undefined };
+}
+
+export function clientFor(g: GlobalOptions): SwarmClient {
+  return new SwarmClient(connection(g));
 }

@@ -5,7 +5,9 @@ import { registerAgentCommands } from './commands/agents.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerInboxCommands } from './commands/inbox.js';
 import { registerMessageCommands } from './commands/messages.js';
+import { registerQueueCommands } from './commands/queue.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerWatchCommand } from './commands/watch.js';
 import { table } from './render.js';
 
 export const HELP_TOPICS: Record<string, string> = {
@@ -41,6 +43,8 @@ More: swarm help <command>, swarm help exit-codes`,
   registerServeCommand(program, version);
   registerMessageCommands(program);
   registerInboxCommands(program);
+  registerWatchCommand(program);
+  registerQueueCommands(program);
   registerAgentCommands(program);
   registerConfigCommands(program);
   program

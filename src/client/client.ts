@@ -4,6 +4,10 @@ import type {
   AckResponse,
   AgentResponse,
   AgentsResponse,
+  DeadLettersResponse,
+  DlqRetryResponse,
+  NackResponse,
+  QueueStatsResponse,
   InboxResponse,
   MessageResponse,
   MessagesResponse,
@@ -99,6 +103,18 @@ export class SwarmClient {
   }
   ack(ids: string[]): Promise<AckResponse> {
     return this.call('POST', '/v1/ack', { ids });
+  }
+  nack(ids: string[], delaySeconds?: number): Promise<NackResponse> {
+    return this.call('POST', '/v1/nack', { ids, ...(delaySeconds === undefined ? {} : { delay_seconds: delaySeconds }) });
+  }
+  queueStats(agent?: string): Promise<QueueStatsResponse> {
+    return this.call('GET', `/v1/queue${query({ agent })}`);
+  }
+  deadLetters(p: { agent?: string | undefined; limit?: number | undefined } = {}): Promise<DeadLettersResponse> {
+    return this.call('GET', `/v1/dlq${query(p)}`);
+  }
+  retryDead(p: { agent?: string | undefined; ids?: string[] | undefined }): Promise<DlqRetryResponse> {
+    return this.call('POST', '/v1/dlq/retry', p);
   }
   message(id: string): Promise<MessageResponse> {
     return this.call('GET', `/v1/messages/${encodeURIComponent(id)}`);

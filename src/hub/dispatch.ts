@@ -18,6 +18,8 @@ export class Dispatcher {
   private readonly subs = new Map<string, Set<Subscription>>();
   private readonly dirty = new Set<string>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  /** Times at which delayed (nacked) or previously leased deliveries of an agent become due. */
+  private readonly due = new Map<string, number[]>();
   private scheduled = false;
   private running = false;
   private closed = false;
@@ -91,21 +93,40 @@ export class Dispatcher {
     }
   }
 
-  /** Wake the agent's hand-out at `at` (a lease end or a nack delay). */
+  /** Something of the agent becomes due at `at` (a nack delay, a lease from before this consumer). */
   wakeAt(agentId: string, at: number): void {
     if (this.closed || !this.subs.has(agentId)) return;
+    const list = this.due.get(agentId) ?? [];
+    list.push(at);
+    this.due.set(agentId, list);
+    this.rearm(agentId, this.o.now());
+  }
+
+  /**
+   * Sets the agent's timer to the earliest future moment something becomes due: a lease handed out
+   * here ends (known from the consumers' in-flight lists) or a delay runs out.
+   */
+  private rearm(agentId: string, now: number): void {
+    let next = Infinity;
+    for (const s of this.subs.get(agentId) ?? []) for (const until of s.inflight.values()) if (until > now && until < next) next = until;
+    const list = (this.due.get(agentId) ?? []).filter((t) => t > now);
+    if (list.length === 0) this.due.delete(agentId);
+    else this.due.set(agentId, list);
+    for (const t of list) if (t < next) next = t;
     const existing = this.timers.get(agentId);
-    if (existing !== undefined && existing.at <= at && existing.at > this.o.now()) return;
+    if (existing !== undefined && existing.at === next) return;
     if (existing !== undefined) clearTimeout(existing.timer);
+    this.timers.delete(agentId);
+    if (next === Infinity || !this.subs.has(agentId)) return;
     const timer = setTimeout(
       () => {
         this.timers.delete(agentId);
         this.notify([agentId]);
       },
-      Math.max(5, at - this.o.now() + 5),
+      Math.max(1, next - now + 2),
     );
     timer.unref();
-    this.timers.set(agentId, { at, timer });
+    this.timers.set(agentId, { at: next, timer });
   }
 
   private schedule(): void {
@@ -136,18 +157,19 @@ export class Dispatcher {
           }
         }
       }
+      const agents = [...this.dirty];
       this.dirty.clear();
-      if (reqs.length === 0) return;
-      this.passes += 1;
-      const leased = await this.store.lease(reqs, { now, visibilityMs: this.o.visibilityMs, maxAttempts: this.o.maxAttempts });
-      for (const [owner, items] of leased) {
-        const s = byOwner.get(owner);
-        if (s === undefined || items.length === 0) continue;
-        this.handedOut += items.length;
-        for (const item of items) s.deliver(item);
-        this.wakeAt(s.agentId, now + this.o.visibilityMs);
-        // Leased as many as it could take: there may be more waiting for the credit an ack frees.
+      if (reqs.length > 0) {
+        this.passes += 1;
+        const leased = await this.store.lease(reqs, { now, visibilityMs: this.o.visibilityMs, maxAttempts: this.o.maxAttempts });
+        for (const [owner, items] of leased) {
+          const s = byOwner.get(owner);
+          if (s === undefined || items.length === 0) continue;
+          this.handedOut += items.length;
+          for (const item of items) s.deliver(item);
+        }
       }
+      for (const agentId of agents) this.rearm(agentId, now);
     } catch (e) {
       this.o.onError(e);
     } finally {
@@ -160,6 +182,7 @@ export class Dispatcher {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
+    this.due.clear();
     for (const set of [...this.subs.values()]) for (const s of [...set]) s.close(reason);
   }
 }

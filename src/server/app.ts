@@ -1,6 +1,7 @@
 // Builds the Fastify instance without listening, so tests can drive it with inject(). Everything it
 // needs is passed in: the hub (over its store) and the config.
 import fastifySwagger from '@fastify/swagger';
+import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { HubError } from '../errors.js';
@@ -12,6 +13,9 @@ import { agentRoutes } from './routes/agents.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
+import { queueRoutes } from './routes/queue.js';
+import { registerSse } from './stream/sse.js';
+import { registerWebSocket } from './stream/ws.js';
 
 export interface AppOptions {
   hub: Hub;
@@ -60,6 +64,7 @@ async function build(o: AppOptions) {
     transform: jsonSchemaTransform,
   });
 
+  await app.register(fastifyWebsocket, { options: { maxPayload: hub.config['limits.bodyBytes'] } });
   await app.register(opsRoutes(hub));
   await app.register(
     async (v1) => {
@@ -77,6 +82,9 @@ async function build(o: AppOptions) {
       await v1.register(messageRoutes(hub));
       await v1.register(inboxRoutes(hub));
       await v1.register(agentRoutes(hub));
+      await v1.register(queueRoutes(hub));
+      registerWebSocket(v1 as unknown as FastifyInstance, hub);
+      registerSse(v1 as unknown as FastifyInstance, hub);
     },
     { prefix: '/v1' },
   );

@@ -28,8 +28,12 @@ export function openStore(config: Config): Store {
 export async function startHub(config: Config, opts: { logger?: Logger; version?: string } = {}): Promise<RunningHub> {
   const logger = opts.logger ?? createLogger(config['log.level']);
   const store = openStore(config);
-  const hub = new Hub({ store, config });
+  const hub = new Hub({ store, config, onError: (e, what) => logger.error({ err: e }, `${what} failed`) });
   const admin = await ensureAdminToken(hub, resolve(config['data.dir']));
+  // The embedded hub is the only process on its store: no consumer outlived the last run, so
+  // every lease left in the file is released and those deliveries are handed out again at once.
+  const released = await store.releaseAllLeases();
+  if (released > 0) logger.info({ released }, 'released leases left by the previous run');
   hub.start();
   const app = await buildApp({ hub, logger, version: opts.version });
   let address: string;
@@ -51,7 +55,9 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
     adminTokenFile: admin.file,
     close: () => {
       closing ??= (async () => {
-        hub.signals.close();
+        // Streams first (WebSocket 1001, SSE `event: close`), then in-flight requests, then the
+        // pending group commits, then the file.
+        hub.closeStreams();
         await app.close();
         await hub.stop();
         await store.close();

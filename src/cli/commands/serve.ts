@@ -36,11 +36,26 @@ export function registerServeCommand(program: Command, version: string): void {
       });
       const hub = await startHub(config, { version });
       if (!g.quiet) process.stderr.write(`swarm hub listening on ${hub.url} (data ${config['data.dir']}, admin token ${hub.adminTokenFile})\n`);
-      await new Promise<void>((resolve) => {
+      const grace = config['shutdown.graceSeconds'];
+      await new Promise<void>((resolve, reject) => {
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          void hub.close().then(resolve, resolve);
+          const timer = setTimeout(
+            () => reject(new HubError('shutting_down', `shutdown took longer than ${grace} s (shutdown.graceSeconds); exiting without waiting`)),
+            grace * 1000,
+          );
+          timer.unref();
+          void hub.close().then(
+            () => {
+              clearTimeout(timer);
+              resolve();
+            },
+            (e: unknown) => {
+              clearTimeout(timer);
+              reject(e instanceof Error ? e : new Error(String(e)));
+            },
+          );
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

@@ -2,8 +2,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HistoryQuery, IdParams, MessageResponse, MessagesResponse, SendBody, SendHeaders, SendResponse } from '../../api/schemas.js';
 import { wireMessage } from '../../api/wire.js';
-import { HubError } from '../../errors.js';
 import type { Hub } from '../../hub/hub.js';
+import { toSendInput } from '../send-input.js';
 
 export function messageRoutes(hub: Hub): FastifyPluginAsyncZod {
   return async (app) => {
@@ -15,24 +15,7 @@ export function messageRoutes(hub: Hub): FastifyPluginAsyncZod {
         response: { 200: SendResponse, 201: SendResponse },
       },
       handler: async (req, reply) => {
-        const b = req.body;
-        const headerKey = req.headers['idempotency-key'];
-        if (headerKey !== undefined && b.idempotency_key !== undefined && headerKey !== b.idempotency_key) {
-          throw new HubError('validation_failed', 'Idempotency-Key header and idempotency_key field differ');
-        }
-        const r = await hub.messages.send(req.actor, {
-          to: b.to,
-          body: b.body,
-          subject: b.subject,
-          type: b.type,
-          priority: b.priority,
-          tags: b.tags,
-          threadId: b.thread_id,
-          replyTo: b.reply_to,
-          metadata: b.metadata,
-          expiresAt: b.expires_at === undefined ? undefined : Date.parse(b.expires_at),
-          idempotencyKey: b.idempotency_key ?? headerKey,
-        });
+        const r = await hub.messages.send(req.actor, toSendInput(req.body, req.headers['idempotency-key']));
         return reply.code(r.duplicate ? 200 : 201).send({ message: wireMessage(r.message), recipients: r.recipients, duplicate: r.duplicate });
       },
     });

@@ -165,8 +165,8 @@ SELECT min(t) AS t FROM (
 -- name: queueStats
 SELECT recipient AS agent,
   sum(state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= @now)) AS depth,
-  sum(state IN ('pending', 'delivered', 'read') AND lease_until > @now) AS in_flight,
-  sum(state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= @now) AND visible_at > @now) AS delayed,
+  sum(state IN ('pending', 'delivered', 'read') AND coalesce(lease_until > @now, 0)) AS in_flight,
+  sum(state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= @now) AND coalesce(visible_at > @now, 0)) AS delayed,
   sum(max(attempts - 1, 0)) AS redeliveries,
   sum(state = 'dead') AS dead,
   sum(state = 'acked') AS acked,

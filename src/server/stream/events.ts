@@ -1,0 +1,36 @@
+// Stream events on the wire. A broadcast is handed to many consumers; its message JSON is
+// serialised once and reused (a small cache by message id), the per-consumer part is spliced in.
+import type { WireDeliveryEvent, WirePresenceEvent } from '../../api/schemas.js';
+import { wireInboxItem, wireMessage } from '../../api/wire.js';
+import type { Message } from '../../domain/message.js';
+import type { PresenceEvent, StreamEvent } from '../../hub/subscription.js';
+import type { LeasedItem } from '../../store/store.js';
+
+const CACHE_MAX = 2048;
+const messageJson = new Map<string, string>();
+
+function cachedMessageJson(m: Message): string {
+  let json = messageJson.get(m.id);
+  if (json === undefined) {
+    json = JSON.stringify(wireMessage(m));
+    if (messageJson.size >= CACHE_MAX) messageJson.delete(messageJson.keys().next().value as string);
+    messageJson.set(m.id, json);
+  }
+  return json;
+}
+
+/** The delivery event as JSON text, without re-serialising the message. */
+export function deliveryJson(item: LeasedItem): string {
+  const d = wireInboxItem(item).delivery;
+  return `{"type":"delivery","event_id":${item.handout},"attempt":${item.attempt},"lease_expires_at":"${new Date(item.leaseUntil).toISOString()}","delivery":${JSON.stringify(d)},"message":${cachedMessageJson(item.message)}}`;
+}
+
+export function presenceWire(ev: PresenceEvent): WirePresenceEvent {
+  return { type: 'presence', agent: ev.agent, presence: ev.presence, status: ev.status, mission: ev.mission, at: new Date(ev.at).toISOString() };
+}
+
+export function eventJson(ev: StreamEvent): string {
+  return ev.type === 'delivery' ? deliveryJson(ev.item) : JSON.stringify(presenceWire(ev));
+}
+
+export type { WireDeliveryEvent };

@@ -1,0 +1,135 @@
+// WebSocket sessions at /v1/ws: receive deliveries, send, ack and nack over one socket. The frame
+// protocol is documented in docs/streams.md. Client frames are handled one at a time, in order;
+// a bad frame gets an error frame and changes nothing; the socket stays open.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { WebSocket } from 'ws';
+import { ClientFrame, CLIENT_FRAME_TYPES, StreamQuery } from '../../api/schemas.js';
+import { wireMessage } from '../../api/wire.js';
+import { HubError } from '../../errors.js';
+import type { Hub } from '../../hub/hub.js';
+import type { Subscription } from '../../hub/subscription.js';
+import { toProblem } from '../problem.js';
+import { toSendInput } from '../send-input.js';
+import { eventJson } from './events.js';
+
+/** Close codes, documented in docs/streams.md. */
+export const WS_CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  internal: 1011,
+  unauthorized: 4001,
+  forbidden: 4003,
+  slowConsumer: 4008,
+} as const;
+
+function closeCodeFor(reason: HubError | null): number {
+  if (reason === null) return WS_CLOSE.normal;
+  if (reason.code === 'shutting_down') return WS_CLOSE.goingAway;
+  if (reason.code === 'slow_consumer') return WS_CLOSE.slowConsumer;
+  if (reason.code === 'unauthorized') return WS_CLOSE.unauthorized;
+  if (reason.code === 'forbidden') return WS_CLOSE.forbidden;
+  return WS_CLOSE.internal;
+}
+
+function errorFrame(id: string | undefined, e: unknown): string {
+  const p = toProblem(e);
+  return JSON.stringify({ type: 'error', ...(id === undefined ? {} : { id }), code: p.code, detail: p.detail });
+}
+
+/** Why a frame is not one we take: named precisely. */
+function frameProblem(raw: unknown): HubError {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return new HubError('bad_frame', 'a frame must be a JSON object with a "type"');
+  const type = (raw as { type?: unknown }).type;
+  if (typeof type !== 'string' || !(CLIENT_FRAME_TYPES as readonly string[]).includes(type)) {
+    return new HubError('bad_frame', `unknown frame type ${JSON.stringify(type)} (expected one of ${CLIENT_FRAME_TYPES.join(', ')})`);
+  }
+  const r = ClientFrame.safeParse(raw);
+  const issues = r.success ? [] : r.error.issues.map((i) => `${i.path.join('.') || 'frame'}: ${i.message}`);
+  return new HubError('bad_frame', `invalid ${type} frame: ${issues.join('; ')}`);
+}
+
+export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
+  const maxBuffered = hub.config['streams.maxBufferedBytes'];
+  const heartbeatMs = hub.config['streams.heartbeatSeconds'] * 1000;
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/ws',
+    { websocket: true, schema: { summary: 'WebSocket stream: deliveries in; send, ack, nack out (docs/streams.md)', querystring: StreamQuery } },
+    (socket: WebSocket, req: FastifyRequest) => {
+      const q = req.query as { presence?: boolean; prefetch?: number; last_event_id?: number };
+      const actor = req.actor;
+      let sub: Subscription | null = null;
+      let closedByPeer = false;
+      let chain: Promise<void> = Promise.resolve();
+
+      const handle = async (data: Buffer, isBinary: boolean): Promise<void> => {
+        let id: string | undefined;
+        try {
+          if (isBinary) throw new HubError('bad_frame', 'binary frames are not accepted: send JSON text');
+          let raw: unknown;
+          try {
+            raw = JSON.parse(data.toString('utf8'));
+          } catch {
+            throw new HubError('bad_frame', 'malformed JSON');
+          }
+          const maybeId = (raw as { id?: unknown } | null)?.id;
+          if (typeof maybeId === 'string') id = maybeId;
+          const parsed = ClientFrame.safeParse(raw);
+          if (!parsed.success) throw frameProblem(raw);
+          const f = parsed.data;
+          if (f.type === 'ping') return void socket.send(JSON.stringify({ type: 'pong', id: f.id }));
+          if (f.type === 'send') {
+            const r = await hub.messages.send(actor, toSendInput(f.message));
+            return void socket.send(JSON.stringify({ type: 'sent', id: f.id, message: wireMessage(r.message), recipients: r.recipients, duplicate: r.duplicate }));
+          }
+          if (f.type === 'ack') {
+            const r = await hub.inbox.ack(actor, f.ids, true);
+            return void socket.send(JSON.stringify({ type: 'acked', id: f.id, acked: r.acked }));
+          }
+          const nacked = await hub.inbox.nack(actor, f.ids, (f.delay_seconds ?? 0) * 1000);
+          socket.send(JSON.stringify({ type: 'nacked', id: f.id, nacked }));
+        } catch (e) {
+          if (socket.readyState === socket.OPEN) socket.send(errorFrame(id, e));
+          if (!(e instanceof HubError)) req.log.error({ err: e }, 'websocket frame failed');
+        }
+      };
+      // Attached before any await: frames that arrive while the subscription opens are kept.
+      socket.on('message', (data: Buffer, isBinary: boolean) => {
+        chain = chain.then(() => handle(data, isBinary));
+      });
+      socket.on('close', () => {
+        closedByPeer = true;
+        sub?.close();
+      });
+      const ping = setInterval(() => socket.ping(), heartbeatMs);
+      ping.unref();
+      socket.once('close', () => clearInterval(ping));
+
+      void (async () => {
+        try {
+          sub = await hub.streams.subscribe(actor, { prefetch: q.prefetch, presence: q.presence, resumeAfter: q.last_event_id });
+        } catch (e) {
+          socket.send(errorFrame(undefined, e));
+          socket.close(closeCodeFor(e instanceof HubError ? e : null), toProblem(e).code);
+          return;
+        }
+        if (closedByPeer) return sub.close();
+        socket.send(JSON.stringify({ type: 'ready', agent: actor.self.id, session: sub.id, prefetch: sub.prefetch, visibility_seconds: hub.config['delivery.visibilitySeconds'] }));
+        for await (const ev of sub) {
+          if (socket.readyState !== socket.OPEN) break;
+          if (socket.bufferedAmount > maxBuffered) {
+            sub.close(new HubError('slow_consumer', `more than ${maxBuffered} bytes waiting for this client`));
+            break;
+          }
+          socket.send(eventJson(ev));
+        }
+        if (!closedByPeer && socket.readyState === socket.OPEN) {
+          const reason = sub.reason;
+          socket.close(closeCodeFor(reason), reason?.code ?? 'end');
+          // A peer that reads nothing never answers the close handshake.
+          setTimeout(() => socket.terminate(), 2000).unref();
+        }
+      })();
+    },
+  );
+}
