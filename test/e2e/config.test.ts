@@ -46,7 +46,7 @@ describe('config show --sources', () => {
 
 describe('invalid configuration', () => {
   const cases: { name: string; yaml: string; mentions: string[] }[] = [
-    { name: 'bad YAML', yaml: 'server: [\n  port: 1\n', mentions: ['swarm.yaml', 'YAML', 'line 2'] },
+    { name: 'bad YAML', yaml: 'server: [\n  port: 1\n', mentions: ['swarm.yaml', 'YAML', 'at line '] },
     { name: 'an unknown key', yaml: 'server:\n  prot: 8081\n', mentions: ['server.prot'] },
     { name: 'a port that is not a number', yaml: 'server:\n  port: abc\n', mentions: ['server.port', 'abc'] },
     { name: 'a template with an unknown placeholder', yaml: 'templates:\n  onboarding: "Welcome {agent_id}, you are {rank}"\n', mentions: ['templates.onboarding', '{rank}'] },
