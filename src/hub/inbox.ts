@@ -35,7 +35,7 @@ export class Inbox {
     for (;;) {
       const items = await this.store.inbox(actor.self.id, { states, limit: o.limit });
       const left = deadline - this.now();
-      if (items.length > 0 || left <= 0 || o.signal?.aborted === true) return items;
+      if (items.length > 0 || left <= 0 || o.signal?.aborted === true || this.signals.stopping) return items;
       await this.signals.wait(actor.self.id, left, o.signal);
     }
   }

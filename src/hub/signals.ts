@@ -3,6 +3,8 @@
 // this in later issues.)
 export class InboxSignals {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Set by wakeAll: the hub is shutting down, and a long-poll must answer now, not wait again. */
+  stopping = false;
 
   notify(agentIds: Iterable<string>): void {
     for (const id of agentIds) {
@@ -15,6 +17,7 @@ export class InboxSignals {
 
   /** Resolves on the next notify for the agent, after `ms`, or when `signal` aborts. */
   wait(agentId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       let set = this.waiters.get(agentId);
       if (set === undefined) this.waiters.set(agentId, (set = new Set()));
@@ -32,6 +35,7 @@ export class InboxSignals {
 
   /** Wakes every waiter (shutdown). */
   wakeAll(): void {
+    this.stopping = true;
     for (const id of [...this.waiters.keys()]) this.notify([id]);
   }
 }
