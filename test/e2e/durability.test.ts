@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { tableCounts } from '../support/db.js';
 import { type HubProcess, spawnHub } from '../support/process.js';
 import { tempDir } from '../support/temp.js';
-import { http, registerAgents, within } from './helpers.js';
+import { http, okJson, registerAgents, swarm, within } from './helpers.js';
 
 const AGENTS = ['Agent-1', 'Agent-2', 'Agent-3', 'Agent-5'];
 
@@ -149,5 +149,34 @@ describe('durability', () => {
     const again = await startHub(t, dataDir, dir);
     await assertAllStored(again, sent);
     assert.ok(tableCounts(dataDir).messages >= sent.size);
+  });
+
+  it('wakes `inbox --wait` on a send, and on SIGTERM answers the waiting ones and exits 0', async (t) => {
+    const dir = tempDir(t);
+    const hub = await startHub(t, join(dir, '.swarm'), dir);
+    const tokens = await registerAgents(hub.url, hub.adminToken, ['Agent-1', 'Agent-2']);
+    const waitFor = (agent: string) => swarm(hub.url, ['inbox', '--wait', '60', '--json'], { token: tokens[agent] ?? '' });
+    const woken = waitFor('Agent-1');
+    const waiting = waitFor('Agent-2');
+    // Both CLI processes are parked in their long-poll once the hub has seen them.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const roster = await http(hub.url, 'GET', '/v1/agents', { token: hub.adminToken });
+      if (roster.json.agents.filter((a: any) => a.last_seen_at !== null).length >= 3) break;
+      assert.ok(Date.now() < deadline, 'the long-polls reached the hub');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const sent = await http(hub.url, 'POST', '/v1/messages', { token: tokens['Agent-2'] ?? '', body: { to: 'Agent-1', body: 'wake up' } });
+    assert.equal(sent.status, 201);
+    const got = okJson(await within(15_000, 'the woken long-poll', woken));
+    assert.deepEqual(
+      got.items.map((i: any) => i.message.id),
+      [sent.json.message.id],
+    );
+
+    const code = await within(10_000, 'hub exit after SIGTERM with a long-poll open', hub.stop());
+    assert.equal(code, 0, hub.output());
+    const left = okJson(await within(10_000, 'the long-poll cut short by shutdown', waiting));
+    assert.deepEqual(left.items, []);
   });
 });
