@@ -2,7 +2,7 @@
 // real `swarm` process per command. Agent-4 captains; Agent-1 and Agent-2 talk, reply, ack and
 // report; every refusal is one stderr line, a documented exit code and no change to stored data.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EXIT_CODES } from '../../src/errors.js';
@@ -164,6 +164,10 @@ describe('the swarm story', () => {
       const line = refused(await as('Agent-1', ['--as', 'Agent-2', 'inbox']), 6, 'forbidden');
       assert.match(line, /Agent-1/);
       assert.deepEqual(snapshot(dataDir), before);
+      // The captain speaks for plain agents.
+      const forAgent2 = okJson(await as('Agent-4', ['--as', 'Agent-2', 'inbox', '--json']));
+      assert.equal(forAgent2.agent, 'Agent-2');
+      assert.ok(forAgent2.items.some((i: any) => i.message.id === regularId));
     });
 
     await t.test('the captain’s broadcast reaches every agent, tagged C2A-ALL', async () => {
@@ -232,6 +236,8 @@ describe('refused commands', () => {
     const msgId = sent.json.message.id as string;
     const absent = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
     const as = (agent: string, args: string[]) => swarm(hub.url, args, { token: (tokens as Record<string, string>)[agent] ?? '' });
+    const tooBig = join(dir, 'too-big.md');
+    writeFileSync(tooBig, 'x'.repeat(1024 * 1024 + 1));
     const before = snapshot(dataDir);
 
     const cases: [Promise<CliResult>, number, string][] = [
@@ -248,6 +254,9 @@ describe('refused commands', () => {
       [as('Agent-1', ['ack', msgId, absent]), 4, 'message_not_found'],
       [as('Agent-2', ['read', msgId]), 4, 'message_not_found'],
       [as('Agent-1', ['send', 'Agent-2', 'hi', '--priority', 'critical']), 2, 'usage'],
+      [as('Agent-1', ['send', 'Agent-2', '--file', tooBig]), 3, 'payload_too_large'],
+      [as('Agent-1', ['send', 'Agent-2', '--file', join(dir, 'no-such-file.md')]), 2, 'usage'],
+      [as('Agent-1', ['read', 'not-an-id']), 3, 'validation_failed'],
       [swarm(hub.url, ['agents', 'add', 'Agent-1'], { cwd: dir }), 7, 'agent_exists'],
     ];
     const results = await Promise.all(cases.map(([p]) => p));
