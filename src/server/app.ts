@@ -52,6 +52,17 @@ async function build(o: AppOptions) {
     if (problem.status >= 500) req.log.error({ err }, 'request failed');
     return sendProblem(req, reply, problem);
   });
+  // close() ends only the connections idle at that instant; one busy then stays open as keep-alive
+  // after its answer and holds SIGTERM shutdown for keepAliveTimeout (72 s). Answers sent while
+  // closing end their connection instead.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.setNotFoundHandler((req, reply) => sendProblem(req, reply, problemOf('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
   await app.register(fastifySwagger, {
