@@ -81,7 +81,7 @@ export function httpStatusOf(code: ErrorCode): number {
 /** CLI exit codes. Stable: scripts driving `swarm` depend on them. */
 export const EXIT_CODES = [
   { exit: 0, meaning: 'success', codes: [] as ErrorCode[] },
-  { exit: 1, meaning: 'unexpected internal error (a bug: please report it)', codes: ['internal', 'not_implemented'] as ErrorCode[] },
+  { exit: 1, meaning: 'unexpected internal error (a bug: please report it)', codes: ['internal'] as ErrorCode[] },
   { exit: 2, meaning: 'usage error: unknown command, bad flag or argument', codes: ['usage'] as ErrorCode[] },
   {
     exit: 3,
@@ -107,6 +107,7 @@ export const EXIT_CODES = [
   },
   { exit: 9, meaning: 'invalid configuration (file, environment or flag)', codes: ['config_invalid'] as ErrorCode[] },
   { exit: 10, meaning: 'the database schema is newer than this version of swarm', codes: ['schema_too_new'] as ErrorCode[] },
+  { exit: 11, meaning: 'not available in this version of swarm', codes: ['not_implemented'] as ErrorCode[] },
 ] as const;
 
 export function exitCodeOf(code: ErrorCode): number {

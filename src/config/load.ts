@@ -57,7 +57,9 @@ function readFile(path: string): Record<string, unknown> {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new HubError('config_invalid', `${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    const pos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    const what = ((e as Error).message.split('\n')[0] ?? '').replace(/\s*at line \d+, column \d+:?\s*$/, '').replace(/:\s*$/, '');
+    throw new HubError('config_invalid', `${path}: not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${what}`, { cause: e });
   }
   const out: Record<string, unknown> = {};
   if (doc === null || doc === undefined) return out;

@@ -1,6 +1,6 @@
 // Real processes: a `swarm serve` hub on a free port, and CLI invocations, as a user would run them.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SWARM_BIN } from './paths.js';
 
@@ -25,6 +25,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 export async function spawnHub(dataDir: string, opts: { env?: Record<string, string>; args?: string[]; cwd?: string } = {}): Promise<HubProcess> {
+  mkdirSync(dataDir, { recursive: true });
   const proc = spawn(process.execPath, [SWARM_BIN, 'serve', '--port', '0', '--data', dataDir, ...(opts.args ?? [])], {
     cwd: opts.cwd ?? dataDir,
     env: cleanEnv({ SWARM_LOG_LEVEL: 'warn', ...opts.env }),

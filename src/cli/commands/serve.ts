@@ -34,31 +34,43 @@ export function registerServeCommand(program: Command, version: string): void {
         flags: { 'server.port': o.port, 'server.host': o.host, 'data.dir': o.data, 'store.database': o.database },
         flagNames: { 'server.port': '--port', 'server.host': '--host', 'data.dir': '--data', 'store.database': '--database' },
       });
-      const hub = await startHub(config, { version });
-      if (!g.quiet) process.stderr.write(`swarm hub listening on ${hub.url} (data ${config['data.dir']}, admin token ${hub.adminTokenFile})\n`);
-      const grace = config['shutdown.graceSeconds'];
-      await new Promise<void>((resolve, reject) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          const timer = setTimeout(
-            () => reject(new HubError('shutting_down', `shutdown took longer than ${grace} s (shutdown.graceSeconds); exiting without waiting`)),
-            grace * 1000,
-          );
-          timer.unref();
-          void hub.close().then(
-            () => {
-              clearTimeout(timer);
-              resolve();
-            },
-            (e: unknown) => {
-              clearTimeout(timer);
-              reject(e instanceof Error ? e : new Error(String(e)));
-            },
-          );
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      // Signals are caught before anything starts: a SIGTERM during start-up still shuts down
+      // cleanly once the hub is up, instead of killing the process mid-way.
+      let requested = false;
+      let onSignal = (): void => {
+        requested = true;
+      };
+      const handler = (): void => onSignal();
+      process.on('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      try {
+        const hub = await startHub(config, { version });
+        if (!g.quiet) process.stderr.write(`swarm hub listening on ${hub.url} (data ${config['data.dir']}, admin token ${hub.adminTokenFile})\n`);
+        const grace = config['shutdown.graceSeconds'];
+        await new Promise<void>((resolve, reject) => {
+          onSignal = (): void => {
+            onSignal = () => undefined;
+            const timer = setTimeout(
+              () => reject(new HubError('shutting_down', `shutdown took longer than ${grace} s (shutdown.graceSeconds); exiting without waiting`)),
+              grace * 1000,
+            );
+            timer.unref();
+            void hub.close().then(
+              () => {
+                clearTimeout(timer);
+                resolve();
+              },
+              (e: unknown) => {
+                clearTimeout(timer);
+                reject(e instanceof Error ? e : new Error(String(e)));
+              },
+            );
+          };
+          if (requested) onSignal();
+        });
+      } finally {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      }
     });
 }
