@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import type { Request } from 'autocannon';
 import { measure, type RunResult } from './load.js';
-import { startBare, startHub } from './servers.js';
+import { batchStatsOf, startBare, startHub } from './servers.js';
 
 const AGENTS = Array.from({ length: 8 }, (_, i) => `Agent-${i + 1}`);
 const BODY = 'x'.repeat(256);
@@ -25,6 +25,7 @@ interface Settings {
   json: boolean;
   cpuProfDir: string | undefined;
   keep: boolean;
+  batchStats: boolean;
 }
 
 function intOption(name: string, raw: string | undefined, env: string | undefined, dflt: number, min: number, max: number): number {
@@ -46,6 +47,7 @@ function settings(argv: string[]): Settings {
       synchronous: { type: 'string' },
       'cpu-prof': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      'batch-stats': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -53,12 +55,13 @@ function settings(argv: string[]): Settings {
   if (values.help) {
     process.stdout.write(
       [
-        'npm run bench -- [--duration S] [--connections N] [--runs N] [--warmup S] [--synchronous full|normal] [--cpu-prof DIR] [--keep] [--json]',
+        'npm run bench -- [--duration S] [--connections N] [--runs N] [--warmup S] [--synchronous full|normal] [--batch-stats] [--cpu-prof DIR] [--keep] [--json]',
         '  --duration S      measured seconds per run and target (BENCH_DURATION, default 10)',
         '  --connections N   concurrent HTTP connections (BENCH_CONNECTIONS, default 50)',
         '  --runs N          runs per target, alternating bare/hub; medians reported (BENCH_RUNS, default 3)',
         '  --warmup S        unmeasured seconds before each run (BENCH_WARMUP, default 2)',
         '  --synchronous M   the hub\'s SQLite synchronous mode (default full)',
+        '  --batch-stats     run the hub through bench/hub-with-stats.ts and report group-commit batch sizes',
         '  --cpu-prof DIR    run the hub under node --cpu-prof, profiles written to DIR',
         '  --keep            keep the hub\'s data directory',
         '  --json            machine-readable results on stdout',
@@ -78,6 +81,7 @@ function settings(argv: string[]): Settings {
     json: values.json,
     cpuProfDir: values['cpu-prof'],
     keep: values.keep,
+    batchStats: values['batch-stats'],
   };
 }
 
@@ -148,7 +152,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0] ?? NaN;
   const dataDir = mkdtempSync(join(tmpdir(), 'swarm-bench-'));
   const nodeArgs = s.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`];
-  const hub = await startHub({ dataDir, synchronous: s.synchronous, nodeArgs });
+  const hub = await startHub({ dataDir, synchronous: s.synchronous, nodeArgs, batchStats: s.batchStats });
   const bare = await startBare();
   log(`hub ${hub.url} (synchronous=${s.synchronous}, data ${dataDir}); bare fastify ${bare.url}`);
   log(`${s.runs} run(s) per target, ${s.connections} connections, ${s.warmupS} s warm-up + ${s.durationS} s measured each`);
@@ -217,6 +221,7 @@ async function main(): Promise<void> {
     hub: h,
     ratio,
     perRunRatio: hubRuns.map((r, i) => r.rate / (bareRuns[i]?.rate ?? NaN)),
+    batches: batchStatsOf(hub.output()),
     store: { answered2xx: hubOk, storedMessages: stored, deliveries, inFlightAtStops: unanswered, maxInFlight: hubLoads * s.connections, ok: storeOk },
     targets: { ratioAtLeast: TARGET_RATIO, p99BelowMs: TARGET_P99_MS, ...targetsMet },
     valid,
@@ -239,6 +244,10 @@ async function main(): Promise<void> {
         `hub p99: ${h.p99.toFixed(2)} ms (target < ${TARGET_P99_MS} ms: ${targetsMet.p99 ? 'met' : 'NOT met'})`,
         `store: ${hubOk} sends answered 2xx (warm-ups included); ${stored} messages and ${deliveries} deliveries stored, ` +
           `${unanswered} of them in flight when a run stopped (at most ${hubLoads * s.connections}): ${storeOk ? 'consistent' : 'MISMATCH'}`,
+        result.batches === null
+          ? ''
+          : `group commit (all hub sends, warm-ups included): ${result.batches.batches} commits, batch mean ${result.batches.meanBatch.toFixed(1)} / p50 ${result.batches.p50Batch} / p99 ${result.batches.p99Batch} / max ${result.batches.maxBatch}; ` +
+            `commit p50 ${result.batches.commitUsP50.toFixed(0)} µs, p99 ${result.batches.commitUsP99.toFixed(0)} µs, ${result.batches.commitUsPerItem.toFixed(1)} µs per send, ${(result.batches.commitMsTotal / 1000).toFixed(1)} s in commits`,
         valid ? '' : 'INVALID: errors or a store mismatch (see above)',
         '',
       ].join('\n'),

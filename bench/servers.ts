@@ -10,6 +10,7 @@ import { cleanEnv } from '../test/support/process.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SWARM_BIN = join(ROOT, 'bin', 'swarm.js');
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+const HUB_WITH_STATS = fileURLToPath(new URL('./hub-with-stats.js', import.meta.url));
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -72,11 +73,33 @@ export interface HubOptions {
   /** Node flags for the hub process, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
   nodeArgs?: string[];
   env?: Record<string, string>;
+  /** Run bench/hub-with-stats.ts (same startHub, plus group-commit statistics) instead of `swarm serve`. */
+  batchStats?: boolean;
+}
+
+export interface BatchStats {
+  batches: number;
+  items: number;
+  meanBatch: number;
+  p50Batch: number;
+  p99Batch: number;
+  maxBatch: number;
+  commitMsTotal: number;
+  commitUsP50: number;
+  commitUsP99: number;
+  commitUsPerItem: number;
+}
+
+/** The statistics bench/hub-with-stats.ts prints when it stops; null from `swarm serve`. */
+export function batchStatsOf(output: string): BatchStats | null {
+  const m = /^batch-stats (\{.*\})$/m.exec(output);
+  return m?.[1] === undefined ? null : (JSON.parse(m[1]) as BatchStats);
 }
 
 export async function startHub(o: HubOptions): Promise<ServerProcess & { adminToken: string }> {
-  const env = { SWARM_SYNCHRONOUS: o.synchronous, SWARM_LOG_LEVEL: 'warn', SWARM_HOST: '127.0.0.1', ...o.env };
-  const s = await spawnServer([...(o.nodeArgs ?? []), SWARM_BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', o.dataDir], env, o.dataDir);
+  const env = { SWARM_SYNCHRONOUS: o.synchronous, SWARM_LOG_LEVEL: 'warn', SWARM_HOST: '127.0.0.1', SWARM_DATA: o.dataDir, ...o.env };
+  const main = o.batchStats === true ? [HUB_WITH_STATS] : [SWARM_BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', o.dataDir];
+  const s = await spawnServer([...(o.nodeArgs ?? []), ...main], env, o.dataDir);
   const adminToken = readFileSync(join(o.dataDir, 'admin.token'), 'utf8').trim();
   return { ...s, adminToken };
 }
