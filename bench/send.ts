@@ -28,30 +28,43 @@ interface Settings {
   batchStats: boolean;
 }
 
+/** A bad flag: reported as one line, without a stack. */
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 function intOption(name: string, raw: string | undefined, env: string | undefined, dflt: number, min: number, max: number): number {
   const text = raw ?? env;
   if (text === undefined || text === '') return dflt;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got ${text}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${text}`);
   return n;
 }
 
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        duration: { type: 'string' },
+        connections: { type: 'string' },
+        runs: { type: 'string' },
+        warmup: { type: 'string' },
+        synchronous: { type: 'string' },
+        'cpu-prof': { type: 'string' },
+        keep: { type: 'boolean', default: false },
+        'batch-stats': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message} (see --help)`);
+  }
+}
+
 function settings(argv: string[]): Settings {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      duration: { type: 'string' },
-      connections: { type: 'string' },
-      runs: { type: 'string' },
-      warmup: { type: 'string' },
-      synchronous: { type: 'string' },
-      'cpu-prof': { type: 'string' },
-      keep: { type: 'boolean', default: false },
-      'batch-stats': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parse(argv);
   if (values.help) {
     process.stdout.write(
       [
@@ -71,7 +84,7 @@ function settings(argv: string[]): Settings {
     process.exit(0);
   }
   const sync = values.synchronous ?? process.env.BENCH_SYNCHRONOUS ?? 'full';
-  if (sync !== 'full' && sync !== 'normal') throw new Error(`--synchronous must be full or normal, got ${sync}`);
+  if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--synchronous must be full or normal, got ${sync}`);
   return {
     durationS: intOption('duration', values.duration, process.env.BENCH_DURATION, 10, 1, 600),
     connections: intOption('connections', values.connections, process.env.BENCH_CONNECTIONS, 50, 1, 1000),
@@ -244,11 +257,13 @@ async function main(): Promise<void> {
         `hub p99: ${h.p99.toFixed(2)} ms (target < ${TARGET_P99_MS} ms: ${targetsMet.p99 ? 'met' : 'NOT met'})`,
         `store: ${hubOk} sends answered 2xx (warm-ups included); ${stored} messages and ${deliveries} deliveries stored, ` +
           `${unanswered} of them in flight when a run stopped (at most ${hubLoads * s.connections}): ${storeOk ? 'consistent' : 'MISMATCH'}`,
-        result.batches === null
-          ? ''
-          : `group commit (all hub sends, warm-ups included): ${result.batches.batches} commits, batch mean ${result.batches.meanBatch.toFixed(1)} / p50 ${result.batches.p50Batch} / p99 ${result.batches.p99Batch} / max ${result.batches.maxBatch}; ` +
-            `commit p50 ${result.batches.commitUsP50.toFixed(0)} µs, p99 ${result.batches.commitUsP99.toFixed(0)} µs, ${result.batches.commitUsPerItem.toFixed(1)} µs per send, ${(result.batches.commitMsTotal / 1000).toFixed(1)} s in commits`,
-        valid ? '' : 'INVALID: errors or a store mismatch (see above)',
+...(result.batches === null
+          ? []
+          : [
+              `group commit (all hub sends, warm-ups included): ${result.batches.batches} commits, batch mean ${result.batches.meanBatch.toFixed(1)} / p50 ${result.batches.p50Batch} / p99 ${result.batches.p99Batch} / max ${result.batches.maxBatch}; ` +
+                `commit p50 ${result.batches.commitUsP50.toFixed(0)} µs, p99 ${result.batches.commitUsP99.toFixed(0)} µs, ${result.batches.commitUsPerItem.toFixed(1)} µs per send, ${(result.batches.commitMsTotal / 1000).toFixed(1)} s in commits`,
+            ]),
+        ...(valid ? [] : ['INVALID: errors or a store mismatch (see above)']),
         '',
       ].join('\n'),
     );
@@ -257,6 +272,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.stderr.write(`bench: ${e instanceof UsageError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });
