@@ -164,6 +164,8 @@ async function main(): Promise<void> {
   // The machine may be shared: the 1-minute load average before and after tells whether it was quiet.
   const loadBefore = loadavg()[0] ?? NaN;
   const dataDir = mkdtempSync(join(tmpdir(), 'swarm-bench-'));
+  // Also when interrupted: servers.ts has already killed the hub by the time this runs.
+  if (!s.keep) process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   const nodeArgs = s.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`];
   const hub = await startHub({ dataDir, synchronous: s.synchronous, nodeArgs, batchStats: s.batchStats });
   const bare = await startBare();
@@ -216,7 +218,6 @@ async function main(): Promise<void> {
     db.close();
   }
   if (s.keep) log(`kept ${dataDir}`);
-  else rmSync(dataDir, { recursive: true, force: true });
 
   const b = summarize(bareRuns);
   const h = summarize(hubRuns);

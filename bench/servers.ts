@@ -28,6 +28,8 @@ function killAll(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 process.once('exit', killAll);
+// A signal would end the benchmark without 'exit' handlers; turn it into an exit that runs them.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
 
 async function spawnServer(args: string[], env: Record<string, string>, cwd: string): Promise<ServerProcess> {
   const proc = spawn(process.execPath, args, { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
