@@ -1,0 +1,111 @@
+// The two servers under load, each its own process so that neither shares an event loop with the
+// load generator: the real hub (`swarm serve`) and the bare Fastify baseline. Every child is
+// registered here and SIGKILLed when the benchmark exits, whatever the reason.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanEnv } from '../test/support/process.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SWARM_BIN = join(ROOT, 'bin', 'swarm.js');
+const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+const HUB_WITH_STATS = fileURLToPath(new URL('./hub-with-stats.js', import.meta.url));
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+export interface ServerProcess {
+  url: string;
+  proc: ChildProcess;
+  output(): string;
+  /** SIGTERM, then SIGKILL if it has not exited within 15 s; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+const children = new Set<ChildProcess>();
+
+function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+process.once('exit', killAll);
+// A signal would end the benchmark without 'exit' handlers; turn it into an exit that runs them.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
+
+async function spawnServer(args: string[], env: Record<string, string>, cwd: string): Promise<ServerProcess> {
+  const proc = spawn(process.execPath, args, { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(proc);
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-64 * 1024)));
+  proc.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-64 * 1024)));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  void exited.then(() => children.delete(proc));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start within ${START_TIMEOUT_MS} ms:\n${out}`)), START_TIMEOUT_MS);
+    const check = (): void => {
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    proc.stderr?.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(' ')} exited with ${code} before listening:\n${out}`));
+    });
+  });
+  return {
+    url,
+    proc,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+export interface HubOptions {
+  dataDir: string;
+  synchronous: 'full' | 'normal';
+  /** Node flags for the hub process, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR']. */
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+  /** Run bench/hub-with-stats.ts (same startHub, plus group-commit statistics) instead of `swarm serve`. */
+  batchStats?: boolean;
+}
+
+export interface BatchStats {
+  batches: number;
+  items: number;
+  meanBatch: number;
+  p50Batch: number;
+  p99Batch: number;
+  maxBatch: number;
+  commitMsTotal: number;
+  commitUsP50: number;
+  commitUsP99: number;
+  commitUsPerItem: number;
+}
+
+/** The statistics bench/hub-with-stats.ts prints when it stops; null from `swarm serve`. */
+export function batchStatsOf(output: string): BatchStats | null {
+  const m = /^batch-stats (\{.*\})$/m.exec(output);
+  return m?.[1] === undefined ? null : (JSON.parse(m[1]) as BatchStats);
+}
+
+export async function startHub(o: HubOptions): Promise<ServerProcess & { adminToken: string }> {
+  const env = { SWARM_SYNCHRONOUS: o.synchronous, SWARM_LOG_LEVEL: 'warn', SWARM_HOST: '127.0.0.1', SWARM_DATA: o.dataDir, ...o.env };
+  const main = o.batchStats === true ? [HUB_WITH_STATS] : [SWARM_BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', o.dataDir];
+  const s = await spawnServer([...(o.nodeArgs ?? []), ...main], env, o.dataDir);
+  const adminToken = readFileSync(join(o.dataDir, 'admin.token'), 'utf8').trim();
+  return { ...s, adminToken };
+}
+
+export function startBare(): Promise<ServerProcess> {
+  return spawnServer([BARE_SERVER], {}, ROOT);
+}
