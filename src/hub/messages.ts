@@ -80,7 +80,8 @@ export class Messages {
     if (to.length > this.opts.maxRecipients) {
       throw new HubError('validation_failed', `too many recipients: ${to.length} (limit ${this.opts.maxRecipients}, setting limits.recipients)`);
     }
-    const recipients = await this.resolve(actor, to);
+    const resolved = await this.resolve(actor, to);
+    const recipients = [...resolved.keys()];
     const now = this.now();
     if (input.expiresAt !== undefined && input.expiresAt <= now) {
       throw new HubError('validation_failed', 'expires_at is in the past', { details: { field: 'expires_at' } });
@@ -107,12 +108,11 @@ export class Messages {
     }
 
     const id = newId(now);
-    const roles = await Promise.all(recipients.map(async (r) => (await this.store.getAgent(r))?.role));
     const message: Message = {
       id,
       sender: sender.id,
       to,
-      kind: deriveKind({ sender: sender.id, senderRole: sender.role, to, recipientRoles: roles.filter((r): r is Role => r !== undefined) }),
+      kind: deriveKind({ sender: sender.id, senderRole: sender.role, to, recipientRoles: [...resolved.values()] }),
       type: input.type ?? 'text',
       priority: input.priority ?? 'regular',
       subject: input.subject ?? '',
@@ -140,13 +140,13 @@ export class Messages {
   }
 
   /** Addresses to agent ids: every address must name an active agent; `all` is everyone else. */
-  private async resolve(actor: Actor, to: string[]): Promise<string[]> {
-    const out = new Set<string>();
+  private async resolve(actor: Actor, to: string[]): Promise<Map<string, Role>> {
+    const out = new Map<string, Role>();
     for (const address of to) {
       if (address === BROADCAST) {
         authorize(actor, 'message.broadcast', 'broadcast to all');
         const before = out.size;
-        for (const a of await this.store.listAgents()) if (a.id !== actor.self.id && a.role !== 'admin') out.add(a.id);
+        for (const a of await this.store.listAgents()) if (a.id !== actor.self.id && a.role !== 'admin') out.set(a.id, a.role);
         if (out.size === before && to.length === 1) {
           throw new HubError('unknown_recipient', 'nobody to broadcast to: no other agent or captain is registered', { details: { recipient: BROADCAST } });
         }
@@ -158,12 +158,13 @@ export class Messages {
       if (!AGENT_ID_PATTERN.test(address)) {
         throw new HubError('validation_failed', `'${address}' is not a valid recipient: use an agent id, a comma list, or all`, { details: { recipient: address } });
       }
-      if ((await this.store.getAgent(address)) === null) {
+      const agent = await this.store.getAgent(address);
+      if (agent === null) {
         throw new HubError('unknown_recipient', `unknown recipient ${address}: no such agent (see \`swarm agents\`)`, { details: { recipient: address } });
       }
-      out.add(address);
+      out.set(address, agent.role);
     }
-    return [...out];
+    return out;
   }
 
   /** A message the actor may see: one it sent or received, or any for captains and admins. */

@@ -191,3 +191,13 @@ WHERE recipient = @recipient AND message_seq = @seq AND state = 'dead';
 
 -- name: maxHandout
 SELECT coalesce(max(handout), 0) AS n FROM deliveries;
+
+-- name: indexPending
+INSERT INTO messages_fts(rowid, subject, body)
+SELECT seq, subject, body FROM messages WHERE seq > (SELECT indexed_seq FROM search_progress WHERE id = 1) ORDER BY seq LIMIT @limit;
+
+-- name: markIndexed
+UPDATE search_progress SET indexed_seq = (SELECT coalesce(max(rowid), 0) FROM messages_fts) WHERE id = 1;
+
+-- name: searchBacklog
+SELECT (SELECT coalesce(max(seq), 0) FROM messages) - (SELECT indexed_seq FROM search_progress WHERE id = 1) AS n;
