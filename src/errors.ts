@@ -13,6 +13,11 @@ export type ErrorCode =
   | 'agent_not_found'
   | 'message_not_found'
   | 'unknown_recipient'
+  | 'channel_not_found'
+  | 'task_not_found'
+  | 'template_not_found'
+  | 'channel_exists'
+  | 'task_conflict'
   | 'agent_exists'
   | 'idempotency_conflict'
   | 'already_acked'
@@ -57,6 +62,11 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   agent_not_found: 404,
   message_not_found: 404,
   unknown_recipient: 422,
+  channel_not_found: 404,
+  task_not_found: 404,
+  template_not_found: 404,
+  channel_exists: 409,
+  task_conflict: 409,
   agent_exists: 409,
   idempotency_conflict: 409,
   already_acked: 409,
@@ -90,15 +100,15 @@ export const EXIT_CODES = [
   },
   {
     exit: 4,
-    meaning: 'not found: unknown agent, message or recipient',
-    codes: ['not_found', 'agent_not_found', 'message_not_found', 'unknown_recipient'] as ErrorCode[],
+    meaning: 'not found: unknown agent, message, recipient, channel, task or template',
+    codes: ['not_found', 'agent_not_found', 'message_not_found', 'unknown_recipient', 'channel_not_found', 'task_not_found', 'template_not_found'] as ErrorCode[],
   },
   { exit: 5, meaning: 'authentication failed: missing, unknown or revoked token', codes: ['unauthorized'] as ErrorCode[] },
   { exit: 6, meaning: 'permission denied: the caller may not do this', codes: ['forbidden'] as ErrorCode[] },
   {
     exit: 7,
-    meaning: 'conflict: already exists, already acknowledged, or an idempotency key reused for a different message',
-    codes: ['agent_exists', 'idempotency_conflict', 'already_acked', 'delivery_closed'] as ErrorCode[],
+    meaning: 'conflict: already exists, already acknowledged, a task in the wrong state, or an idempotency key reused for a different message',
+    codes: ['agent_exists', 'idempotency_conflict', 'already_acked', 'delivery_closed', 'channel_exists', 'task_conflict'] as ErrorCode[],
   },
   {
     exit: 8,

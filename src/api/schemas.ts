@@ -115,6 +115,7 @@ export const HistoryQuery = z.strictObject({
   since: Time.optional(),
   type: z.enum(MESSAGE_TYPES).optional(),
   search: z.string().min(1).max(500).optional(),
+  channel: z.string().regex(/^#?[a-z0-9][a-z0-9._-]{0,49}$/, 'a channel name').optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
@@ -148,7 +149,7 @@ export type AgentResponse = z.infer<typeof AgentResponse>;
 export const StatusBody = z.strictObject({ status: z.enum(PRESENCE), mission: z.string().max(500).optional() });
 export type StatusBody = z.input<typeof StatusBody>;
 
-export const OnboardBody = RegisterBody;
+export const OnboardBody = RegisterBody.extend({ template: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,49}$/).optional().describe('default onboarding') });
 export const OnboardResponse = z.object({ agent: WireAgent, token: z.string(), message_id: z.string() });
 export type OnboardResponse = z.infer<typeof OnboardResponse>;
 
@@ -245,3 +246,132 @@ export interface WirePresenceEvent {
   mission: string;
   at: string;
 }
+
+// ---- coordination: channels, tasks, reviews, leaderboard, reports, templates ------------------
+
+const ChannelName = z.string().regex(/^#?[a-z0-9][a-z0-9._-]{0,49}$/, 'a channel name: lower-case letters, digits, . _ - (at most 50), optionally with #');
+export const ChannelParams = z.strictObject({ name: ChannelName });
+export const ChannelBody = z.strictObject({
+  name: ChannelName,
+  description: z.string().max(500).optional(),
+  auto_join: z.boolean().optional().describe('new agents join it when registered (captains and admins)'),
+});
+export const WireChannel = z.object({
+  name: z.string(),
+  description: z.string(),
+  auto_join: z.boolean(),
+  created_by: z.string(),
+  created_at: z.string(),
+  members: z.number(),
+  member: z.boolean().optional(),
+});
+export type WireChannel = z.infer<typeof WireChannel>;
+export const ChannelResponse = z.object({ channel: WireChannel });
+export type ChannelResponse = z.infer<typeof ChannelResponse>;
+export const ChannelsResponse = z.object({ channels: z.array(WireChannel) });
+export type ChannelsResponse = z.infer<typeof ChannelsResponse>;
+export const MembershipResponse = z.object({ channel: z.string(), changed: z.boolean() });
+export type MembershipResponse = z.infer<typeof MembershipResponse>;
+export const MembersResponse = z.object({ channel: z.string(), members: z.array(z.string()) });
+export type MembersResponse = z.infer<typeof MembersResponse>;
+export const ChannelHistoryQuery = z.strictObject({
+  search: z.string().min(1).max(500).optional(),
+  since: Time.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+});
+
+export const TaskId = z.string().regex(ID_PATTERN, 'a task id (26-character ULID)');
+export const TaskParams = z.strictObject({ id: TaskId });
+export const TaskBody = z.strictObject({
+  title: z.string().trim().min(1, 'a task needs a title').max(300),
+  description: z.string().max(100_000).optional(),
+  points: z.number().int('points must be a whole number').min(0, 'points cannot be negative').max(100_000),
+  role: z.enum(ROLES).optional(),
+  capabilities: z.array(Capability).max(32).optional(),
+  priority: z.enum(PRIORITIES).optional(),
+});
+export type TaskBody = z.input<typeof TaskBody>;
+export const WireTask = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string(),
+  points: z.number(),
+  role: z.string().nullable(),
+  capabilities: z.array(z.string()),
+  priority: z.enum(PRIORITIES),
+  status: z.enum(['open', 'claimed', 'done', 'verified']),
+  assignee: z.string().nullable(),
+  claimed_at: z.string().nullable(),
+  done_at: z.string().nullable(),
+  note: z.string(),
+  verified_at: z.string().nullable(),
+  verified_by: z.string().nullable(),
+  created_by: z.string(),
+  created_at: z.string(),
+  thread_id: z.string().nullable(),
+});
+export type WireTask = z.infer<typeof WireTask>;
+export const WireReview = z.object({
+  round: z.number(),
+  reviewer: z.string(),
+  requested_by: z.string(),
+  requested_at: z.string(),
+  verdict: z.enum(['approved', 'changes']).nullable(),
+  comment: z.string(),
+  decided_at: z.string().nullable(),
+});
+export const TaskResponse = z.object({ task: WireTask });
+export type TaskResponse = z.infer<typeof TaskResponse>;
+export const TaskShowResponse = z.object({ task: WireTask, reviews: z.array(WireReview) });
+export type TaskShowResponse = z.infer<typeof TaskShowResponse>;
+export const NextTaskResponse = z.object({ task: WireTask.nullable() });
+export type NextTaskResponse = z.infer<typeof NextTaskResponse>;
+export const TasksResponse = z.object({ tasks: z.array(WireTask) });
+export type TasksResponse = z.infer<typeof TasksResponse>;
+export const TasksQuery = z.strictObject({
+  status: z.enum(['open', 'claimed', 'done', 'verified']).optional(),
+  mine: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const DoneBody = z.strictObject({ note: z.string().max(10_000).optional() });
+export const ReviewRequestBody = z.strictObject({ reviewers: z.array(AgentId).min(1).max(20) });
+export const ReviewRequestResponse = z.object({ task: WireTask, round: z.number() });
+export type ReviewRequestResponse = z.infer<typeof ReviewRequestResponse>;
+export const ApproveBody = z.strictObject({ comment: z.string().max(10_000).optional() });
+export const ChangesBody = z.strictObject({ comment: z.string().trim().min(1, 'say what should change').max(10_000) });
+
+export const LeaderboardQuery = z.strictObject({ since: Time.optional() });
+export const LeaderboardResponse = z.object({
+  since: z.string().nullable(),
+  agents: z.array(z.object({ agent: z.string(), points: z.number(), tasks_verified: z.number(), tasks_done: z.number(), reviews_given: z.number() })),
+});
+export type LeaderboardResponse = z.infer<typeof LeaderboardResponse>;
+
+export const ReportBody = z.strictObject({
+  title: z.string().trim().min(1, 'a report needs a title').max(300),
+  body: z.string().min(1, 'the report is empty'),
+  to: z.union([Address, z.array(Address).min(1)]).optional().describe('default #reports'),
+  tags: z.array(Tag).max(32).optional(),
+});
+export const ReportsQuery = z.strictObject({
+  channel: ChannelName.optional(),
+  search: z.string().min(1).max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+});
+
+const TemplateName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,49}$/, 'a template name: lower-case letters, digits, . _ - (at most 50)');
+export const TemplateParams = z.strictObject({ name: TemplateName });
+export const TemplateBody = z.strictObject({ body: z.string().min(1).max(100_000) });
+export const WireTemplate = z.object({ name: z.string(), body: z.string(), updated_by: z.string(), updated_at: z.string().nullable(), source: z.enum(['hub', 'config']) });
+export const TemplateResponse = z.object({ template: WireTemplate });
+export type TemplateResponse = z.infer<typeof TemplateResponse>;
+export const TemplatesResponse = z.object({ templates: z.array(WireTemplate) });
+export type TemplatesResponse = z.infer<typeof TemplatesResponse>;
+export const TemplateSendBody = z.strictObject({
+  template: TemplateName,
+  to: z.union([z.literal('all'), AgentId]).default('all'),
+  subject: z.string().max(300).optional(),
+  priority: z.enum(PRIORITIES).optional(),
+});
+export const TemplateSendResponse = z.object({ message_ids: z.array(z.string()), recipients: z.array(z.string()) });
+export type TemplateSendResponse = z.infer<typeof TemplateSendResponse>;

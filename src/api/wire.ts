@@ -1,7 +1,10 @@
 // Domain objects to their wire form (times as ISO strings, snake_case).
 import type { Agent, Presence } from '../domain/agent.js';
 import type { InboxItem, Message } from '../domain/message.js';
-import type { WireAgent, WireInboxItem, WireMessage } from './schemas.js';
+import type { z } from 'zod';
+import type { Channel } from '../domain/channel.js';
+import type { Review, Task } from '../domain/task.js';
+import type { WireAgent, WireChannel, WireInboxItem, WireMessage, WireReview, WireTask } from './schemas.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -48,5 +51,51 @@ export function wireAgent(a: Agent & { presence: Presence }): WireAgent {
     mission: a.mission,
     created_at: new Date(a.createdAt).toISOString(),
     last_seen_at: iso(a.lastSeenAt),
+  };
+}
+
+export function wireChannel(c: Channel & { member?: boolean }): WireChannel {
+  return {
+    name: c.name,
+    description: c.description,
+    auto_join: c.autoJoin,
+    created_by: c.createdBy,
+    created_at: new Date(c.createdAt).toISOString(),
+    members: c.members,
+    ...(c.member === undefined ? {} : { member: c.member }),
+  };
+}
+
+export function wireTask(t: Task): WireTask {
+  return {
+    id: t.id,
+    title: t.title,
+    description: t.description,
+    points: t.points,
+    role: t.role,
+    capabilities: t.capabilities,
+    priority: t.priority,
+    status: t.status,
+    assignee: t.assignee,
+    claimed_at: iso(t.claimedAt),
+    done_at: iso(t.doneAt),
+    note: t.note,
+    verified_at: iso(t.verifiedAt),
+    verified_by: t.verifiedBy,
+    created_by: t.createdBy,
+    created_at: new Date(t.createdAt).toISOString(),
+    thread_id: t.threadId,
+  };
+}
+
+export function wireReview(r: Review): z.infer<typeof WireReview> {
+  return {
+    round: r.round,
+    reviewer: r.reviewer,
+    requested_by: r.requestedBy,
+    requested_at: new Date(r.requestedAt).toISOString(),
+    verdict: r.verdict,
+    comment: r.comment,
+    decided_at: iso(r.decidedAt),
   };
 }

@@ -2,11 +2,14 @@
 import { Command, Option } from 'commander';
 import { EXIT_CODES } from '../errors.js';
 import { registerAgentCommands } from './commands/agents.js';
+import { registerChannelCommands } from './commands/channels.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerInboxCommands } from './commands/inbox.js';
 import { registerMessageCommands } from './commands/messages.js';
 import { registerQueueCommands } from './commands/queue.js';
+import { registerReportCommands } from './commands/reports.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerTaskCommands } from './commands/tasks.js';
 import { registerWatchCommand } from './commands/watch.js';
 import { table } from './render.js';
 
@@ -46,6 +49,9 @@ More: swarm help <command>, swarm help exit-codes`,
   registerWatchCommand(program);
   registerQueueCommands(program);
   registerAgentCommands(program);
+  registerChannelCommands(program);
+  registerTaskCommands(program);
+  registerReportCommands(program);
   registerConfigCommands(program);
   program
     .command('help')

@@ -1,6 +1,20 @@
 // Typed HTTP client for the hub API. The CLI, tests and (later) the MCP server use it; problem
 // documents come back as HubError with the server's stable code.
 import type {
+  ChannelResponse,
+  ChannelsResponse,
+  LeaderboardResponse,
+  MembershipResponse,
+  MembersResponse,
+  NextTaskResponse,
+  ReviewRequestResponse,
+  TaskBody,
+  TaskResponse,
+  TaskShowResponse,
+  TasksResponse,
+  TemplateResponse,
+  TemplateSendResponse,
+  TemplatesResponse,
   AckResponse,
   AgentResponse,
   AgentsResponse,
@@ -41,6 +55,7 @@ export interface InboxParams {
 }
 
 export interface HistoryParams {
+  channel?: string | undefined;
   agent?: string | undefined;
   since?: string | undefined;
   type?: string | undefined;
@@ -146,12 +161,83 @@ export class SwarmClient {
   whoami(): Promise<WhoamiResponse> {
     return this.call('GET', '/v1/whoami');
   }
-  onboard(body: RegisterBody): Promise<OnboardResponse> {
+  onboard(body: RegisterBody & { template?: string | undefined }): Promise<OnboardResponse> {
     return this.call('POST', '/v1/onboard', body);
   }
   wrapup(to: string): Promise<WrapupResponse> {
     return this.call('POST', '/v1/wrapup', { to });
   }
+  // ---- coordination ------------------------------------------------------------------------------
+  channels(): Promise<ChannelsResponse> {
+    return this.call('GET', '/v1/channels');
+  }
+  createChannel(body: { name: string; description?: string | undefined; auto_join?: boolean | undefined }): Promise<ChannelResponse> {
+    return this.call('POST', '/v1/channels', body);
+  }
+  joinChannel(name: string): Promise<MembershipResponse> {
+    return this.call('POST', `/v1/channels/${encodeURIComponent(name.replace(/^#/, ''))}/join`);
+  }
+  leaveChannel(name: string): Promise<MembershipResponse> {
+    return this.call('POST', `/v1/channels/${encodeURIComponent(name.replace(/^#/, ''))}/leave`);
+  }
+  channelMembers(name: string): Promise<MembersResponse> {
+    return this.call('GET', `/v1/channels/${encodeURIComponent(name.replace(/^#/, ''))}/members`);
+  }
+  channelHistory(name: string, p: { search?: string | undefined; since?: string | undefined; limit?: number | undefined } = {}): Promise<MessagesResponse> {
+    return this.call('GET', `/v1/channels/${encodeURIComponent(name.replace(/^#/, ''))}/history${query(p)}`);
+  }
+  addTask(body: TaskBody): Promise<TaskResponse> {
+    return this.call('POST', '/v1/tasks', body);
+  }
+  tasks(p: { status?: string | undefined; mine?: boolean | undefined; limit?: number | undefined } = {}): Promise<TasksResponse> {
+    return this.call('GET', `/v1/tasks${query(p)}`);
+  }
+  task(id: string): Promise<TaskShowResponse> {
+    return this.call('GET', `/v1/tasks/${encodeURIComponent(id)}`);
+  }
+  nextTask(): Promise<NextTaskResponse> {
+    return this.call('POST', '/v1/tasks/next');
+  }
+  taskAction(id: string, action: 'claim' | 'release' | 'verify'): Promise<TaskResponse> {
+    return this.call('POST', `/v1/tasks/${encodeURIComponent(id)}/${action}`);
+  }
+  taskDone(id: string, note?: string): Promise<TaskResponse> {
+    return this.call('POST', `/v1/tasks/${encodeURIComponent(id)}/done`, note === undefined ? {} : { note });
+  }
+  requestReview(id: string, reviewers: string[]): Promise<ReviewRequestResponse> {
+    return this.call('POST', `/v1/tasks/${encodeURIComponent(id)}/reviews`, { reviewers });
+  }
+  approve(id: string, comment?: string): Promise<TaskResponse> {
+    return this.call('POST', `/v1/tasks/${encodeURIComponent(id)}/approve`, comment === undefined ? {} : { comment });
+  }
+  requestChanges(id: string, comment: string): Promise<TaskResponse> {
+    return this.call('POST', `/v1/tasks/${encodeURIComponent(id)}/changes`, { comment });
+  }
+  leaderboard(since?: string): Promise<LeaderboardResponse> {
+    return this.call('GET', `/v1/leaderboard${query({ since })}`);
+  }
+  postReport(body: { title: string; body: string; to?: string | undefined; tags?: string[] | undefined }): Promise<SendResponse> {
+    return this.call('POST', '/v1/reports', body);
+  }
+  reports(p: { channel?: string | undefined; search?: string | undefined; limit?: number | undefined } = {}): Promise<MessagesResponse> {
+    return this.call('GET', `/v1/reports${query(p)}`);
+  }
+  report(id: string): Promise<MessageResponse> {
+    return this.call('GET', `/v1/reports/${encodeURIComponent(id)}`);
+  }
+  templates(): Promise<TemplatesResponse> {
+    return this.call('GET', '/v1/templates');
+  }
+  template(name: string): Promise<TemplateResponse> {
+    return this.call('GET', `/v1/templates/${encodeURIComponent(name)}`);
+  }
+  setTemplate(name: string, body: string): Promise<TemplateResponse> {
+    return this.call('PUT', `/v1/templates/${encodeURIComponent(name)}`, { body });
+  }
+  sendTemplate(body: { template: string; to?: string | undefined; subject?: string | undefined; priority?: string | undefined }): Promise<TemplateSendResponse> {
+    return this.call('POST', '/v1/templates/send', body);
+  }
+
   async ready(): Promise<boolean> {
     try {
       const res = await fetch(`${this.base}/readyz`, { signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000) });

@@ -109,6 +109,18 @@ export const CONFIG_KEYS = {
     env: 'SWARM_GRACE_SECONDS',
     doc: 'On SIGTERM: time to close streams, finish requests and commit before the hub gives up and exits non-zero.',
   },
+  'tasks.claimTimeoutSeconds': {
+    schema: positiveInt.max(30 * 86400),
+    default: 1800,
+    env: 'SWARM_CLAIM_TIMEOUT_SECONDS',
+    doc: 'Silence of a task’s assignee after which its claim ends: the task returns to the board and captains are told.',
+  },
+  'limits.reportBytes': {
+    schema: positiveInt.max(64 * 1024 * 1024),
+    default: 512 * 1024,
+    env: 'SWARM_REPORT_LIMIT',
+    doc: 'Largest report body (`swarm report post`), in bytes.',
+  },
   'log.level': {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     default: 'info' as string,
@@ -121,17 +133,16 @@ export const CONFIG_KEYS = {
     default:
       'Welcome to the swarm, {agent_id}. Your role is {role}. Check your inbox with `swarm inbox`, acknowledge with `swarm ack ID`, and keep your status current with `swarm status set online "MISSION"`.',
     env: 'SWARM_TEMPLATE_ONBOARDING',
-    doc: 'Onboarding message; placeholders {agent_id}, {role}, {specialty}.',
+    doc: 'Onboarding message, unless a template named onboarding is saved (`swarm template set`); placeholders {agent_id}, {role}, {specialty}, {mission}, {sender}, {date}.',
   },
   'templates.wrapup': {
     schema: z.string().min(1).max(20000),
     default: 'End of cycle, {agent_id}: commit your work, post a short report of what you did and what is left, and set your status.',
     env: 'SWARM_TEMPLATE_WRAPUP',
-    doc: 'Wrap-up message; placeholders {agent_id}, {role}, {specialty}.',
+    doc: 'Wrap-up message, unless a template named wrapup is saved; same placeholders.',
   },
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 export type Config = { [K in ConfigKey]: z.output<(typeof CONFIG_KEYS)[K]['schema']> };
 
-export const TEMPLATE_PLACEHOLDERS = ['agent_id', 'role', 'specialty'] as const;

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { HubError } from '../errors.js';
 import { CONFIG_KEYS, type Config, type ConfigKey } from './keys.js';
-import { TEMPLATE_PLACEHOLDERS } from './keys.js';
+import { TEMPLATE_PLACEHOLDERS, unknownPlaceholders } from '../domain/template.js';
 
 export type Source = 'default' | `file:${string}` | `env:${string}` | `flag:${string}`;
 
@@ -86,13 +86,11 @@ function validate(key: ConfigKey, value: unknown, source: Source): unknown {
 }
 
 function checkTemplate(key: string, text: string, source: Source): void {
-  for (const m of text.matchAll(/\{([^{}]*)\}/g)) {
-    const name = m[1] ?? '';
-    if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name)) {
-      throw new HubError('config_invalid', `${key} from ${describeSource(source)} uses unknown placeholder {${name}} (allowed: ${TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`, {
-        details: { key, source },
-      });
-    }
+  const unknown = unknownPlaceholders(text);
+  if (unknown.length > 0) {
+    throw new HubError('config_invalid', `${key} from ${describeSource(source)} uses unknown placeholder {${unknown[0] ?? ''}} (allowed: ${TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`, {
+      details: { key, source },
+    });
   }
 }
 

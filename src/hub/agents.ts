@@ -49,6 +49,7 @@ export class Agents {
       createdAt: now,
     });
     this.presence.forget(agent.id);
+    if (agent.role !== 'admin') await this.store.autoJoin(agent.id, now);
     const token = await this.issueToken(agent.id, 'initial');
     return { agent: this.presence.view(agent, now), token };
   }

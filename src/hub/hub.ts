@@ -7,14 +7,18 @@ import type { Store } from '../store/store.js';
 import { HubError } from '../errors.js';
 import { Agents } from './agents.js';
 import { Auth } from './auth.js';
+import { Channels } from './channels.js';
 import { Dispatcher } from './dispatch.js';
 import { Inbox } from './inbox.js';
 import { Messages } from './messages.js';
 import { Onboarding } from './onboarding.js';
 import { PresenceTracker } from './presence.js';
 import { Queue } from './queue.js';
+import { Reports } from './reports.js';
 import { InboxSignals } from './signals.js';
 import { Streams } from './streams.js';
+import { Tasks } from './tasks.js';
+import { Templates } from './templates.js';
 
 export interface HubOptions {
   store: Store;
@@ -40,6 +44,10 @@ export class Hub {
   readonly dispatcher: Dispatcher;
   readonly streams: Streams;
   readonly queue: Queue;
+  readonly channels: Channels;
+  readonly templates: Templates;
+  readonly tasks: Tasks;
+  readonly reports: Reports;
   readonly now: () => number;
   private sweeper: NodeJS.Timeout | null = null;
   private readonly onError: (e: unknown, what: string) => void;
@@ -65,14 +73,15 @@ export class Hub {
     this.presence.onChange = (a, at) =>
       this.dispatcher.presence({ type: 'presence', agent: a.id, presence: a.presence, status: a.status, mission: a.mission, at });
     this.agents = new Agents(o.store, this.presence, this.now);
-    this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: o.config['limits.recipients'] });
+    this.channels = new Channels(o.store, this.now);
+    this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: o.config['limits.recipients'] }, this.channels);
+    this.templates = new Templates(o.store, this.messages, { onboarding: o.config['templates.onboarding'], wrapup: o.config['templates.wrapup'] }, this.now);
+    this.tasks = new Tasks(o.store, this.messages, this.presence, this.now, o.config['tasks.claimTimeoutSeconds'] * 1000);
+    this.reports = new Reports(this.messages, o.config['limits.reportBytes']);
     this.inbox = new Inbox(o.store, this.signals, this.dispatcher, this.now);
     this.streams = new Streams(this.dispatcher, this.presence, o.config['streams.prefetch']);
     this.queue = new Queue(o.store, this.dispatcher, this.now);
-    this.onboarding = new Onboarding(this.agents, this.messages, {
-      onboarding: o.config['templates.onboarding'],
-      wrapup: o.config['templates.wrapup'],
-    });
+    this.onboarding = new Onboarding(this.agents, this.templates);
   }
 
   start(): void {
@@ -86,6 +95,7 @@ export class Hub {
   async sweep(): Promise<void> {
     try {
       await this.store.sweep(this.now(), this.config['delivery.maxAttempts']);
+      await this.tasks.expireClaims();
     } catch (e) {
       this.onError(e, 'sweep');
     }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Role } from '../domain/agent.js';
 import { AGENT_ID_PATTERN } from '../domain/agent.js';
+import { CHANNEL_NAME_PATTERN } from '../domain/channel.js';
 import { newId } from '../domain/ids.js';
 import type { Message, MessageType, Priority } from '../domain/message.js';
 import { BROADCAST, deriveKind, parseRecipients } from '../domain/message.js';
@@ -10,6 +11,7 @@ import { allows } from '../security/permissions.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
+import type { Channels } from './channels.js';
 import type { InboxSignals } from './signals.js';
 
 export interface SendInput {
@@ -39,6 +41,8 @@ export interface HistoryFilter {
   since?: number | undefined;
   type?: MessageType | undefined;
   search?: string | undefined;
+  /** Only messages posted to this channel (name, with or without #). */
+  channel?: string | undefined;
   limit: number;
 }
 
@@ -70,9 +74,14 @@ export class Messages {
     private readonly signals: InboxSignals,
     private readonly now: () => number,
     private readonly opts: MessagesOptions,
+    private readonly channels: Channels,
   ) {}
 
-  async send(actor: Actor, input: SendInput): Promise<SendResult> {
+  /**
+   * `internal.trustThread`: the hub itself posts into a thread it owns (a task's), which the
+   * acting agent may not be able to see; never set from a request.
+   */
+  async send(actor: Actor, input: SendInput, internal: { trustThread?: boolean } = {}): Promise<SendResult> {
     authorize(actor, 'message.send', 'send messages');
     const sender = actor.self;
     const to = parseRecipients(input.to);
@@ -80,7 +89,8 @@ export class Messages {
     if (to.length > this.opts.maxRecipients) {
       throw new HubError('validation_failed', `too many recipients: ${to.length} (limit ${this.opts.maxRecipients}, setting limits.recipients)`);
     }
-    const resolved = await this.resolve(actor, to);
+    const channels: string[] = [];
+    const resolved = await this.resolve(actor, to, channels);
     const recipients = [...resolved.keys()];
     const now = this.now();
     if (input.expiresAt !== undefined && input.expiresAt <= now) {
@@ -88,7 +98,7 @@ export class Messages {
     }
 
     let threadId = input.threadId;
-    if (threadId !== undefined && input.replyTo === undefined) {
+    if (threadId !== undefined && input.replyTo === undefined && internal.trustThread !== true) {
       // A thread id is the id of the thread's first message: it must exist and be visible.
       const root = await this.visible(actor, threadId);
       if (root.threadId !== threadId) {
@@ -126,7 +136,7 @@ export class Messages {
       idempotencyKey: input.idempotencyKey ?? null,
     };
     const hash = requestHash(sender.id, input);
-    const r = await this.store.appendMessage({ message, recipients, requestHash: hash });
+    const r = await this.store.appendMessage({ message, recipients, requestHash: hash, channels });
     if (r.status === 'duplicate') {
       if (r.requestHash !== hash) {
         throw new HubError('idempotency_conflict', `idempotency key ${input.idempotencyKey ?? ''} was already used by ${sender.id} for a different message (${r.message.id})`, {
@@ -140,7 +150,7 @@ export class Messages {
   }
 
   /** Addresses to agent ids: every address must name an active agent; `all` is everyone else. */
-  private async resolve(actor: Actor, to: string[]): Promise<Map<string, Role>> {
+  private async resolve(actor: Actor, to: string[], channels: string[]): Promise<Map<string, Role>> {
     const out = new Map<string, Role>();
     for (const address of to) {
       if (address === BROADCAST) {
@@ -153,7 +163,21 @@ export class Messages {
         continue;
       }
       if (address.startsWith('#')) {
-        throw new HubError('unknown_recipient', `unknown channel ${address}: this hub has no channels yet`, { details: { recipient: address } });
+        const name = address.slice(1);
+        const channel = CHANNEL_NAME_PATTERN.test(name) ? await this.store.getChannel(name) : null;
+        if (channel === null) {
+          throw new HubError('unknown_recipient', `unknown channel ${address} (see \`swarm channel list\`)`, { details: { recipient: address } });
+        }
+        if (!(await this.channels.mayUse(actor, name))) {
+          throw new HubError('forbidden', `${actor.self.id} is not a member of ${address}: \`swarm channel join ${address}\` first`, { details: { channel: name } });
+        }
+        channels.push(name);
+        for (const id of await this.store.channelMembers(name)) {
+          if (id === actor.self.id || out.has(id)) continue;
+          const agent = await this.store.getAgent(id);
+          if (agent !== null) out.set(id, agent.role);
+        }
+        continue;
       }
       if (!AGENT_ID_PATTERN.test(address)) {
         throw new HubError('validation_failed', `'${address}' is not a valid recipient: use an agent id, a comma list, or all`, { details: { recipient: address } });
@@ -189,6 +213,14 @@ export class Messages {
   }
 
   async history(actor: Actor, f: HistoryFilter): Promise<Message[]> {
+    if (f.channel !== undefined) {
+      // A channel's members read all of its history, also what was posted before they joined.
+      const c = await this.channels.must(f.channel);
+      if (!(await this.channels.mayUse(actor, c.name))) {
+        throw new HubError('forbidden', `${actor.self.id} is not a member of #${c.name}`, { details: { channel: c.name } });
+      }
+      return this.store.history({ ...f, channel: c.name, viewer: null });
+    }
     return this.store.history({ viewer: this.seesAll(actor) ? null : actor.self.id, ...f });
   }
 

@@ -13,6 +13,11 @@ export const OPERATIONS = {
   'agent.remove': { roles: ['captain', 'admin'], doc: 'remove agents (captains: role `agent` only)' },
   'status.own': { roles: ['agent', 'captain', 'admin'], doc: 'set one’s own status and mission' },
   'wrapup.send': { roles: ['captain', 'admin'], doc: 'send the end-of-cycle message' },
+  'channel.create': { roles: ['agent', 'captain', 'admin'], doc: 'create channels; join and leave them' },
+  'channel.post.any': { roles: ['captain', 'admin'], doc: 'post to a channel without being a member; read any channel’s history' },
+  'task.create': { roles: ['captain', 'admin'], doc: 'put tasks (contracts) on the board' },
+  'task.manage': { roles: ['captain', 'admin'], doc: 'release another agent’s task; verify a done task without review' },
+  'template.manage': { roles: ['captain', 'admin'], doc: 'save message templates; broadcast from a template' },
   'act.as': { roles: ['captain', 'admin'], doc: 'act for another agent (`--as`; captains: for role `agent` only)' },
 } as const satisfies Record<string, { roles: readonly Role[]; doc: string }>;
 

@@ -13,7 +13,10 @@ import { agentRoutes } from './routes/agents.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
+import { channelRoutes } from './routes/channels.js';
 import { queueRoutes } from './routes/queue.js';
+import { reportRoutes } from './routes/reports.js';
+import { taskRoutes } from './routes/tasks.js';
 import { registerSse } from './stream/sse.js';
 import { registerWebSocket } from './stream/ws.js';
 
@@ -94,6 +97,9 @@ async function build(o: AppOptions) {
       await v1.register(inboxRoutes(hub));
       await v1.register(agentRoutes(hub));
       await v1.register(queueRoutes(hub));
+      await v1.register(channelRoutes(hub));
+      await v1.register(taskRoutes(hub));
+      await v1.register(reportRoutes(hub));
       registerWebSocket(v1 as unknown as FastifyInstance, hub);
       registerSse(v1 as unknown as FastifyInstance, hub);
     },

@@ -3,6 +3,8 @@
 // is async so that a networked adapter fits the same shape. The conformance suite in
 // test/conformance/ is the executable form of this contract: an adapter is correct when it passes.
 import type { Agent, Presence, Role } from '../domain/agent.js';
+import type { Channel } from '../domain/channel.js';
+import type { LeaderboardRow, Review, Task, TaskStatus } from '../domain/task.js';
 import type { DeliveryState, InboxItem, Message, MessageType } from '../domain/message.js';
 
 export interface NewAgent {
@@ -28,6 +30,8 @@ export interface AppendRequest {
   recipients: string[];
   /** Fingerprint of the request, so that a reused idempotency key with other content is caught. */
   requestHash: string;
+  /** Channels the message was posted to (without `#`), for channel history. */
+  channels?: string[];
 }
 
 export type AppendResult =
@@ -107,7 +111,35 @@ export interface HistoryQuery {
   type?: MessageType | undefined;
   /** Full-text search over subject and body: every word must appear. */
   search?: string | undefined;
+  /** Only messages posted to this channel (name without `#`). */
+  channel?: string | undefined;
   limit: number;
+}
+
+export interface NewChannel {
+  name: string;
+  description: string;
+  autoJoin: boolean;
+  createdBy: string;
+  createdAt: number;
+}
+
+export type NewTask = Omit<Task, 'status' | 'assignee' | 'claimedAt' | 'doneAt' | 'note' | 'verifiedAt' | 'verifiedBy' | 'threadId'>;
+
+/** Fields a task transition may set. */
+export type TaskPatch = Partial<Pick<Task, 'status' | 'assignee' | 'claimedAt' | 'doneAt' | 'note' | 'verifiedAt' | 'verifiedBy' | 'threadId'>>;
+
+export interface TaskQuery {
+  status?: TaskStatus | undefined;
+  assignee?: string | undefined;
+  limit: number;
+}
+
+export interface Template {
+  name: string;
+  body: string;
+  updatedBy: string;
+  updatedAt: number;
 }
 
 export interface SchemaInfo {
@@ -202,6 +234,52 @@ export interface Store {
   deadLetters(agentId: string | null, limit: number): Promise<DeadLetter[]>;
   /** Back to pending with attempts reset; of one agent (optionally only some ids), or all. Returns [agent, message id] pairs. */
   retryDead(agentId: string | null, messageIds: string[] | null, now: number): Promise<[string, string][]>;
+
+  // ---- channels -------------------------------------------------------------------------------
+  /** Throws `channel_exists` when the name is taken. */
+  createChannel(c: NewChannel): Promise<Channel>;
+  getChannel(name: string): Promise<Channel | null>;
+  /** Ordered by name, with member counts. */
+  listChannels(): Promise<Channel[]>;
+  /** False when already a member. */
+  joinChannel(name: string, agentId: string, at: number): Promise<boolean>;
+  /** False when not a member. */
+  leaveChannel(name: string, agentId: string): Promise<boolean>;
+  /** Active agents in the channel, ordered by id. */
+  channelMembers(name: string): Promise<string[]>;
+  /** Joins the agent to every auto-join channel. */
+  autoJoin(agentId: string, at: number): Promise<void>;
+
+  // ---- tasks (the contract board) ---------------------------------------------------------------
+  createTask(t: NewTask): Promise<Task>;
+  getTask(id: string): Promise<Task | null>;
+  /** Open tasks first by priority then age; others newest first. */
+  listTasks(q: TaskQuery): Promise<Task[]>;
+  /**
+   * Atomically claims the best open task `fits` allows for the agent (priority, then age) and
+   * returns it; null when none fits. Two callers never get the same task.
+   */
+  claimNext(agent: Pick<Agent, 'id' | 'role' | 'capabilities'>, at: number): Promise<Task | null>;
+  /**
+   * Compare-and-set: applies `patch` only if the task is still in `expected` status (and, when
+   * given, held by `expectedAssignee`). Returns the updated task, or null when it had moved on.
+   */
+  updateTask(id: string, expected: TaskStatus, expectedAssignee: string | null | undefined, patch: TaskPatch): Promise<Task | null>;
+
+  // ---- reviews ---------------------------------------------------------------------------------
+  /** Opens a new review round for the task with these reviewers; returns the round number. */
+  requestReview(taskId: string, reviewers: string[], by: string, at: number): Promise<number>;
+  /** Reviews of the task, oldest round first. */
+  reviewsOf(taskId: string): Promise<Review[]>;
+  /** Records a verdict in the task's latest round, adding the reviewer to it when not asked. */
+  decideReview(taskId: string, reviewer: string, verdict: 'approved' | 'changes', comment: string, at: number): Promise<void>;
+  /** Verified points, tasks verified and done, reviews given, per agent, since a time. */
+  leaderboard(since: number | null): Promise<LeaderboardRow[]>;
+
+  // ---- templates -------------------------------------------------------------------------------
+  getTemplate(name: string): Promise<Template | null>;
+  listTemplates(): Promise<Template[]>;
+  setTemplate(t: Template): Promise<void>;
   /** Messages of a thread, oldest first, limited to what `viewer` sent or received (null: all). */
   thread(threadId: string, viewer: string | null): Promise<Message[]>;
   /** Newest first. */

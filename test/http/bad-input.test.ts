@@ -85,7 +85,7 @@ const CASES: Case[] = [
   { name: 'unknown recipient', req: send({ ...ok, to: 'Agent-404' }), status: 422, code: 'unknown_recipient' },
   { name: 'one unknown recipient in a comma list', req: send({ ...ok, to: 'Agent-2,Agent-404' }), status: 422, code: 'unknown_recipient' },
   { name: 'one unknown recipient in an array', req: send({ ...ok, to: ['Agent-2', 'Agent-404'] }), status: 422, code: 'unknown_recipient' },
-  { name: '#channel recipient', req: send({ ...ok, to: '#deployments' }), status: 422, code: 'unknown_recipient' },
+  { name: 'unknown #channel recipient', req: send({ ...ok, to: '#no-such-channel' }), status: 422, code: 'unknown_recipient' },
   { name: 'system as a recipient', req: send({ ...ok, to: 'system' }), status: 422, code: 'unknown_recipient' },
   { name: 'invalid agent id in to', req: send({ ...ok, to: 'bad id!' }), status: 400, code: 'validation_failed' },
   { name: 'invalid agent id in a comma list', req: send({ ...ok, to: 'Agent-2,../etc' }), status: 400, code: 'validation_failed' },

@@ -78,11 +78,12 @@ export function registerAgentCommands(program: Command): void {
       .description('register an agent, issue its token and send it the onboarding message')
       .argument('<id>', 'agent id'),
   )
-    .addHelpText('after', '\nThe message comes from the templates.onboarding setting; {agent_id}, {role} and {specialty} are filled in.')
-    .action(async (id: string, o: AddOptions, cmd: Command) => {
+    .option('--template <name>', 'onboarding template to send (default onboarding)')
+    .addHelpText('after', '\nThe message is the template named onboarding (`swarm template set onboarding ...`), or the\ntemplates.onboarding setting; {agent_id}, {role}, {specialty} and the other placeholders are filled in.')
+    .action(async (id: string, o: AddOptions & { template?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const out = makeOutput(g);
-      const r = await clientFor(g).onboard({ id, role: o.role as 'agent', specialty: o.specialty, capabilities: o.cap });
+      const r = await clientFor(g).onboard({ id, role: o.role as 'agent', specialty: o.specialty, capabilities: o.cap, template: o.template });
       emit(out, r, () =>
         out.quiet ? r.token : `onboarded ${r.agent.id} (${r.agent.role}); welcome message ${r.message_id}\ntoken (shown once, keep it secret): ${r.token}`,
       );

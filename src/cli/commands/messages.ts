@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { MESSAGE_TYPES, PRIORITIES } from '../../domain/message.js';
 import type { SendBody } from '../../api/schemas.js';
+import { HubError } from '../../errors.js';
 import { clientFor, type GlobalOptions } from '../context.js';
 import { bodyFrom, collect, intIn, jsonObject, oneOf, sinceTime } from '../options.js';
 import { emit, makeOutput, messagesTable, messageView } from '../render.js';
@@ -64,7 +65,15 @@ export function registerMessageCommands(program: Command): void {
     .action(async (to: string, words: string[], o: SendOptions, cmd: Command) => doSend(cmd.optsWithGlobals(), to, words, o));
 
   sendOptions(program.command('broadcast').description('send a message to every agent (same as `send all`; captains and admins)').argument('[message...]', 'the message text'))
-    .action(async (words: string[], o: SendOptions, cmd: Command) => doSend(cmd.optsWithGlobals(), 'all', words, o));
+    .option('--template <name>', 'send a saved template instead, filled in for each agent (one message each)')
+    .action(async (words: string[], o: SendOptions & { template?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      if (o.template === undefined) return doSend(g, 'all', words, o);
+      if (words.length > 0 || o.file !== undefined) throw new HubError('usage', 'give the message text or --template, not both');
+      const out = makeOutput(g);
+      const r = await clientFor(g).sendTemplate({ template: o.template, to: 'all', subject: o.subject, priority: o.priority });
+      emit(out, r, () => (out.quiet ? r.message_ids.join('\n') : `sent template ${o.template ?? ''} to ${r.recipients.length} agents`));
+    });
 
   program
     .command('read')
@@ -103,11 +112,12 @@ export function registerMessageCommands(program: Command): void {
     .command('history')
     .description('search messages you sent or received (captains and admins: all), newest first')
     .option('--agent <id>', 'only messages sent or received by this agent')
+    .option('--channel <name>', 'only messages posted to this channel (members)')
     .option('--since <time>', 'only messages since a time (ISO 8601) or an age (30m, 2h, 1d)', (v: string) => sinceTime(v))
     .option('--type <type>', `only this type: ${MESSAGE_TYPES.join(', ')}`, oneOf(MESSAGE_TYPES))
     .option('--search <text>', 'full-text search in subject and body (every word must appear)')
     .option('-n, --limit <n>', 'most messages to show (default 50)', intIn(1, 1000))
-    .action(async (o: { agent?: string; since?: string; type?: string; search?: string; limit?: number }, cmd: Command) => {
+    .action(async (o: { agent?: string; channel?: string; since?: string; type?: string; search?: string; limit?: number }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const out = makeOutput(g);
       const r = await clientFor(g).history(o);

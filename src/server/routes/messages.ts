@@ -42,6 +42,7 @@ export function messageRoutes(hub: Hub): FastifyPluginAsyncZod {
           since: q.since === undefined ? undefined : Date.parse(q.since),
           type: q.type,
           search: q.search,
+          channel: q.channel,
           limit: q.limit,
         });
         return { messages: messages.map(wireMessage) };

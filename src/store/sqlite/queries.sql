@@ -201,3 +201,96 @@ UPDATE search_progress SET indexed_seq = (SELECT coalesce(max(rowid), 0) FROM me
 
 -- name: searchBacklog
 SELECT (SELECT coalesce(max(seq), 0) FROM messages) - (SELECT indexed_seq FROM search_progress WHERE id = 1) AS n;
+
+-- name: insertMessageChannel
+INSERT OR IGNORE INTO message_channels (channel, message_seq) VALUES (?, ?);
+
+-- name: historyChannel
+SELECT m.* FROM messages m JOIN message_channels mc ON mc.message_seq = m.seq AND mc.channel = @channel
+WHERE (@viewer IS NULL OR m.sender = @viewer OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.recipient = @viewer))
+  AND (@agent IS NULL OR m.sender = @agent OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.recipient = @agent))
+  AND (@since IS NULL OR m.created_at >= @since)
+  AND (@type IS NULL OR m.type = @type)
+  AND (@search IS NULL OR m.seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH @search))
+ORDER BY m.seq DESC
+LIMIT @limit;
+
+-- name: insertChannel
+INSERT INTO channels (name, description, auto_join, created_by, created_at) VALUES (@name, @description, @auto_join, @created_by, @created_at)
+ON CONFLICT (name) DO NOTHING;
+
+-- name: getChannel
+SELECT c.*, (SELECT count(*) FROM channel_members cm JOIN agents a ON a.id = cm.agent_id AND a.removed_at IS NULL WHERE cm.channel = c.name) AS members
+FROM channels c WHERE c.name = ?;
+
+-- name: listChannels
+SELECT c.*, (SELECT count(*) FROM channel_members cm JOIN agents a ON a.id = cm.agent_id AND a.removed_at IS NULL WHERE cm.channel = c.name) AS members
+FROM channels c ORDER BY c.name;
+
+-- name: joinChannel
+INSERT OR IGNORE INTO channel_members (channel, agent_id, joined_at) VALUES (?, ?, ?);
+
+-- name: leaveChannel
+DELETE FROM channel_members WHERE channel = ? AND agent_id = ?;
+
+-- name: channelMembers
+SELECT cm.agent_id AS id FROM channel_members cm JOIN agents a ON a.id = cm.agent_id AND a.removed_at IS NULL
+WHERE cm.channel = ? ORDER BY cm.agent_id;
+
+-- name: autoJoin
+INSERT OR IGNORE INTO channel_members (channel, agent_id, joined_at) SELECT name, ?, ? FROM channels WHERE auto_join = 1;
+
+-- name: insertTask
+INSERT INTO tasks (id, title, description, points, role, capabilities, priority, status, created_by, created_at)
+VALUES (@id, @title, @description, @points, @role, @capabilities, @priority, 'open', @created_by, @created_at);
+
+-- name: getTask
+SELECT * FROM tasks WHERE id = ?;
+
+-- name: listTasks
+SELECT * FROM tasks
+WHERE (@status IS NULL OR status = @status) AND (@assignee IS NULL OR assignee = @assignee)
+ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, CASE WHEN status = 'open' THEN -priority ELSE 0 END,
+  CASE WHEN status = 'open' THEN seq ELSE -seq END
+LIMIT @limit;
+
+-- name: openTasks
+SELECT * FROM tasks WHERE status = 'open' ORDER BY priority DESC, seq;
+
+-- name: updateTask
+UPDATE tasks SET status = @status, assignee = @assignee, claimed_at = @claimed_at, done_at = @done_at, note = @note,
+  verified_at = @verified_at, verified_by = @verified_by, thread_id = @thread_id
+WHERE id = @id;
+
+-- name: maxRound
+SELECT coalesce(max(round), 0) AS n FROM reviews WHERE task_id = ?;
+
+-- name: insertReview
+INSERT OR IGNORE INTO reviews (task_id, round, reviewer, requested_by, requested_at) VALUES (?, ?, ?, ?, ?);
+
+-- name: decideReview
+UPDATE reviews SET verdict = @verdict, comment = @comment, decided_at = @at WHERE task_id = @task_id AND round = @round AND reviewer = @reviewer;
+
+-- name: reviewsOf
+SELECT * FROM reviews WHERE task_id = ? ORDER BY round, reviewer;
+
+-- name: leaderboard
+SELECT agent, sum(points) AS points, sum(verified) AS tasks_verified, sum(done) AS tasks_done, sum(reviews) AS reviews_given FROM (
+  SELECT assignee AS agent, points, 1 AS verified, 0 AS done, 0 AS reviews FROM tasks
+    WHERE status = 'verified' AND assignee IS NOT NULL AND (@since IS NULL OR verified_at >= @since)
+  UNION ALL
+  SELECT assignee, 0, 0, 1, 0 FROM tasks
+    WHERE status IN ('done', 'verified') AND assignee IS NOT NULL AND (@since IS NULL OR done_at >= @since)
+  UNION ALL
+  SELECT reviewer, 0, 0, 0, 1 FROM reviews WHERE verdict IS NOT NULL AND (@since IS NULL OR decided_at >= @since)
+) GROUP BY agent ORDER BY points DESC, tasks_verified DESC, agent;
+
+-- name: getTemplate
+SELECT * FROM templates WHERE name = ?;
+
+-- name: listTemplates
+SELECT * FROM templates ORDER BY name;
+
+-- name: setTemplate
+INSERT INTO templates (name, body, updated_by, updated_at) VALUES (@name, @body, @updated_by, @updated_at)
+ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at;

@@ -1,5 +1,7 @@
 // Row <-> domain mapping for the SQLite adapter.
 import type { Agent, Presence, Role } from '../../domain/agent.js';
+import type { Channel } from '../../domain/channel.js';
+import type { Review, Task, TaskStatus } from '../../domain/task.js';
 import type { DeliveryState, InboxItem, Kind, Message, MessageType } from '../../domain/message.js';
 import { priorityFromRank, priorityRank } from '../../domain/message.js';
 import type { LeasedItem } from '../store.js';
@@ -116,4 +118,98 @@ export function messageParams(m: Message, requestHash: string): Record<string, u
 
 export function toLeasedItem(r: InboxRow): LeasedItem {
   return { ...toInboxItem(r), handout: r.d_handout ?? 0, attempt: r.d_attempts, leaseUntil: r.d_lease_until ?? 0 };
+}
+
+export interface ChannelRow {
+  name: string;
+  description: string;
+  auto_join: number;
+  created_by: string;
+  created_at: number;
+  members: number;
+}
+
+export function toChannel(r: ChannelRow): Channel {
+  return { name: r.name, description: r.description, autoJoin: r.auto_join === 1, createdBy: r.created_by, createdAt: r.created_at, members: r.members };
+}
+
+export interface TaskRow {
+  seq: number;
+  id: string;
+  title: string;
+  description: string;
+  points: number;
+  role: string | null;
+  capabilities: string;
+  priority: number;
+  status: string;
+  assignee: string | null;
+  claimed_at: number | null;
+  done_at: number | null;
+  note: string;
+  verified_at: number | null;
+  verified_by: string | null;
+  created_by: string;
+  created_at: number;
+  thread_id: string | null;
+}
+
+export function toTask(r: TaskRow): Task {
+  return {
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    points: r.points,
+    role: r.role as Role | null,
+    capabilities: JSON.parse(r.capabilities) as string[],
+    priority: priorityFromRank(r.priority),
+    status: r.status as TaskStatus,
+    assignee: r.assignee,
+    claimedAt: r.claimed_at,
+    doneAt: r.done_at,
+    note: r.note,
+    verifiedAt: r.verified_at,
+    verifiedBy: r.verified_by,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    threadId: r.thread_id,
+  };
+}
+
+export function taskParams(t: Task): Record<string, unknown> {
+  return {
+    id: t.id,
+    status: t.status,
+    assignee: t.assignee,
+    claimed_at: t.claimedAt,
+    done_at: t.doneAt,
+    note: t.note,
+    verified_at: t.verifiedAt,
+    verified_by: t.verifiedBy,
+    thread_id: t.threadId,
+  };
+}
+
+export interface ReviewRow {
+  task_id: string;
+  round: number;
+  reviewer: string;
+  requested_by: string;
+  requested_at: number;
+  verdict: string | null;
+  comment: string;
+  decided_at: number | null;
+}
+
+export function toReview(r: ReviewRow): Review {
+  return {
+    taskId: r.task_id,
+    round: r.round,
+    reviewer: r.reviewer,
+    requestedBy: r.requested_by,
+    requestedAt: r.requested_at,
+    verdict: r.verdict as Review['verdict'],
+    comment: r.comment,
+    decidedAt: r.decided_at,
+  };
 }

@@ -21,13 +21,37 @@ import type {
   LeaseOptions,
   LeaseRequest,
   NewAgent,
+  NewChannel,
+  NewTask,
   QueueStat,
   SchemaInfo,
   Store,
+  TaskPatch,
+  TaskQuery,
+  Template,
   TokenRecord,
 } from '../store.js';
+import type { Channel } from '../../domain/channel.js';
+import type { LeaderboardRow, Review, Task, TaskStatus } from '../../domain/task.js';
+import { fits } from '../../domain/task.js';
 import { migrate } from './migrate.js';
-import { type AgentRow, type InboxRow, type MessageRow, messageParams, toAgent, toInboxItem, toLeasedItem, toMessage } from './rows.js';
+import {
+  type AgentRow,
+  type ChannelRow,
+  type InboxRow,
+  type MessageRow,
+  messageParams,
+  type ReviewRow,
+  type TaskRow,
+  taskParams,
+  toAgent,
+  toChannel,
+  toInboxItem,
+  toLeasedItem,
+  toMessage,
+  toReview,
+  toTask,
+} from './rows.js';
 import { loadQueries } from './sql-files.js';
 
 export interface SqliteStoreOptions {
@@ -298,6 +322,7 @@ export class SqliteStore implements Store {
     const insertDelivery = this.stmt('insertDelivery');
     const bySeq = this.stmt('getMessageBySeq');
     const recipientsOf = this.stmt('recipientsOf');
+    const insertChannel = this.stmt('insertMessageChannel');
     return this.db
       .transaction(() =>
         items.map((req): AppendResult | Error => {
@@ -313,6 +338,7 @@ export class SqliteStore implements Store {
           const seq = insertMessage.run(messageParams(m, req.requestHash)).lastInsertRowid;
           const rank = priorityRank(m.priority);
           for (const r of req.recipients) insertDelivery.run(r, seq, rank);
+          for (const c of req.channels ?? []) insertChannel.run(c, seq);
           return { status: 'created', message: m, recipients: req.recipients };
         }),
       )
@@ -544,7 +570,8 @@ export class SqliteStore implements Store {
     this.live();
     // A search must see every committed message: index what is still pending first.
     if (q.search !== undefined) while (this.indexSearch(INDEX_BATCH) > 0);
-    const rows = this.stmt('history').all({
+    const rows = this.stmt(q.channel === undefined ? 'history' : 'historyChannel').all({
+      ...(q.channel === undefined ? {} : { channel: q.channel }),
       viewer: q.viewer,
       agent: q.agent ?? null,
       since: q.since ?? null,
@@ -553,5 +580,157 @@ export class SqliteStore implements Store {
       limit: q.limit,
     }) as MessageRow[];
     return rows.map(toMessage);
+  }
+
+  // ---- channels -----------------------------------------------------------------------------------
+
+  async createChannel(c: NewChannel): Promise<Channel> {
+    this.live();
+    const r = this.stmt('insertChannel').run({ name: c.name, description: c.description, auto_join: c.autoJoin ? 1 : 0, created_by: c.createdBy, created_at: c.createdAt });
+    if (r.changes === 0) throw new HubError('channel_exists', `channel #${c.name} already exists`, { details: { channel: c.name } });
+    return toChannel(this.stmt('getChannel').get(c.name) as ChannelRow);
+  }
+
+  async getChannel(name: string): Promise<Channel | null> {
+    this.live();
+    const row = this.stmt('getChannel').get(name) as ChannelRow | undefined;
+    return row === undefined ? null : toChannel(row);
+  }
+
+  async listChannels(): Promise<Channel[]> {
+    this.live();
+    return (this.stmt('listChannels').all() as ChannelRow[]).map(toChannel);
+  }
+
+  async joinChannel(name: string, agentId: string, at: number): Promise<boolean> {
+    this.live();
+    return this.stmt('joinChannel').run(name, agentId, at).changes > 0;
+  }
+
+  async leaveChannel(name: string, agentId: string): Promise<boolean> {
+    this.live();
+    return this.stmt('leaveChannel').run(name, agentId).changes > 0;
+  }
+
+  async channelMembers(name: string): Promise<string[]> {
+    this.live();
+    return (this.stmt('channelMembers').all(name) as { id: string }[]).map((r) => r.id);
+  }
+
+  async autoJoin(agentId: string, at: number): Promise<void> {
+    this.live();
+    this.stmt('autoJoin').run(agentId, at);
+  }
+
+  // ---- tasks --------------------------------------------------------------------------------------
+
+  async createTask(t: NewTask): Promise<Task> {
+    this.live();
+    this.stmt('insertTask').run({
+      id: t.id,
+      title: t.title,
+      description: t.description,
+      points: t.points,
+      role: t.role,
+      capabilities: JSON.stringify(t.capabilities),
+      priority: priorityRank(t.priority),
+      created_by: t.createdBy,
+      created_at: t.createdAt,
+    });
+    return toTask(this.stmt('getTask').get(t.id) as TaskRow);
+  }
+
+  async getTask(id: string): Promise<Task | null> {
+    this.live();
+    const row = this.stmt('getTask').get(id) as TaskRow | undefined;
+    return row === undefined ? null : toTask(row);
+  }
+
+  async listTasks(q: TaskQuery): Promise<Task[]> {
+    this.live();
+    return (this.stmt('listTasks').all({ status: q.status ?? null, assignee: q.assignee ?? null, limit: q.limit }) as TaskRow[]).map(toTask);
+  }
+
+  async claimNext(agent: Pick<Agent, 'id' | 'role' | 'capabilities'>, at: number): Promise<Task | null> {
+    this.live();
+    // One IMMEDIATE transaction: the file's write lock makes the pick and the claim one step.
+    return this.db
+      .transaction((): Task | null => {
+        for (const row of this.stmt('openTasks').all() as TaskRow[]) {
+          const task = toTask(row);
+          if (!fits(agent, task)) continue;
+          const claimed: Task = { ...task, status: 'claimed', assignee: agent.id, claimedAt: at };
+          this.stmt('updateTask').run(taskParams(claimed));
+          return claimed;
+        }
+        return null;
+      })
+      .immediate();
+  }
+
+  async updateTask(id: string, expected: TaskStatus, expectedAssignee: string | null | undefined, patch: TaskPatch): Promise<Task | null> {
+    this.live();
+    return this.db
+      .transaction((): Task | null => {
+        const row = this.stmt('getTask').get(id) as TaskRow | undefined;
+        if (row === undefined) return null;
+        const task = toTask(row);
+        if (task.status !== expected) return null;
+        if (expectedAssignee !== undefined && task.assignee !== expectedAssignee) return null;
+        const next: Task = { ...task, ...patch };
+        this.stmt('updateTask').run(taskParams(next));
+        return next;
+      })
+      .immediate();
+  }
+
+  // ---- reviews ------------------------------------------------------------------------------------
+
+  async requestReview(taskId: string, reviewers: string[], by: string, at: number): Promise<number> {
+    this.live();
+    return this.db.transaction(() => {
+      const round = (this.stmt('maxRound').get(taskId) as { n: number }).n + 1;
+      for (const r of reviewers) this.stmt('insertReview').run(taskId, round, r, by, at);
+      return round;
+    })();
+  }
+
+  async reviewsOf(taskId: string): Promise<Review[]> {
+    this.live();
+    return (this.stmt('reviewsOf').all(taskId) as ReviewRow[]).map(toReview);
+  }
+
+  async decideReview(taskId: string, reviewer: string, verdict: 'approved' | 'changes', comment: string, at: number): Promise<void> {
+    this.live();
+    this.db.transaction(() => {
+      const round = Math.max(1, (this.stmt('maxRound').get(taskId) as { n: number }).n);
+      this.stmt('insertReview').run(taskId, round, reviewer, reviewer, at);
+      this.stmt('decideReview').run({ task_id: taskId, round, reviewer, verdict, comment, at });
+    })();
+  }
+
+  async leaderboard(since: number | null): Promise<LeaderboardRow[]> {
+    this.live();
+    const rows = this.stmt('leaderboard').all({ since }) as { agent: string; points: number; tasks_verified: number; tasks_done: number; reviews_given: number }[];
+    return rows.map((r) => ({ agent: r.agent, points: r.points, tasksVerified: r.tasks_verified, tasksDone: r.tasks_done, reviewsGiven: r.reviews_given }));
+  }
+
+  // ---- templates ----------------------------------------------------------------------------------
+
+  async getTemplate(name: string): Promise<Template | null> {
+    this.live();
+    const row = this.stmt('getTemplate').get(name) as { name: string; body: string; updated_by: string; updated_at: number } | undefined;
+    return row === undefined ? null : { name: row.name, body: row.body, updatedBy: row.updated_by, updatedAt: row.updated_at };
+  }
+
+  async listTemplates(): Promise<Template[]> {
+    this.live();
+    const rows = this.stmt('listTemplates').all() as { name: string; body: string; updated_by: string; updated_at: number }[];
+    return rows.map((r) => ({ name: r.name, body: r.body, updatedBy: r.updated_by, updatedAt: r.updated_at }));
+  }
+
+  async setTemplate(t: Template): Promise<void> {
+    this.live();
+    this.stmt('setTemplate').run({ name: t.name, body: t.body, updated_by: t.updatedBy, updated_at: t.updatedAt });
   }
 }
