@@ -12,6 +12,8 @@ export interface DispatchOptions {
   maxAttempts: number;
   now: () => number;
   onError: (e: unknown) => void;
+  /** Told of every hand-out, with its attempt number (metrics). */
+  onHandOut?: (attempt: number) => void;
 }
 
 export class Dispatcher {
@@ -166,7 +168,10 @@ export class Dispatcher {
           const s = byOwner.get(owner);
           if (s === undefined || items.length === 0) continue;
           this.handedOut += items.length;
-          for (const item of items) s.deliver(item);
+          for (const item of items) {
+            s.deliver(item);
+            this.o.onHandOut?.(item.attempt);
+          }
         }
       }
       for (const agentId of agents) this.rearm(agentId, now);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/keys.js';
 import type { Store } from '../store/store.js';
 import { HubError } from '../errors.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { Agents } from './agents.js';
 import { Auth } from './auth.js';
 import { Channels } from './channels.js';
@@ -26,6 +27,7 @@ export interface HubOptions {
   now?: () => number;
   /** Where background failures are reported (the logger). */
   onError?: (e: unknown, what: string) => void;
+  metrics?: Metrics;
 }
 
 /** How often expired messages and exhausted leases are swept. */
@@ -49,6 +51,7 @@ export class Hub {
   readonly tasks: Tasks;
   readonly reports: Reports;
   readonly now: () => number;
+  readonly metrics: Metrics;
   private sweeper: NodeJS.Timeout | null = null;
   private readonly onError: (e: unknown, what: string) => void;
 
@@ -57,6 +60,7 @@ export class Hub {
     this.config = o.config;
     this.now = o.now ?? Date.now;
     this.onError = o.onError ?? (() => undefined);
+    this.metrics = o.metrics ?? createMetrics();
     this.auth = new Auth(o.store);
     this.presence = new PresenceTracker(o.store, {
       idleAfterMs: o.config['presence.idleSeconds'] * 1000,
@@ -68,6 +72,7 @@ export class Hub {
       maxAttempts: o.config['delivery.maxAttempts'],
       now: this.now,
       onError: (e) => this.onError(e, 'dispatch'),
+      onHandOut: (attempt) => this.metrics.handedOut.inc({ attempt: attempt > 1 ? 'redelivery' : 'first' }),
     });
     this.signals.listen((ids) => this.dispatcher.notify(ids));
     this.presence.onChange = (a, at) =>
@@ -75,10 +80,20 @@ export class Hub {
     this.agents = new Agents(o.store, this.presence, this.now);
     this.channels = new Channels(o.store, this.now);
     this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: o.config['limits.recipients'] }, this.channels);
+    this.messages.onSent = (m, recipients) => {
+      this.metrics.messagesSent.inc({ sender: m.sender, type: m.type, kind: m.kind });
+      this.metrics.deliveriesCreated.inc(recipients);
+    };
     this.templates = new Templates(o.store, this.messages, { onboarding: o.config['templates.onboarding'], wrapup: o.config['templates.wrapup'] }, this.now);
     this.tasks = new Tasks(o.store, this.messages, this.presence, this.now, o.config['tasks.claimTimeoutSeconds'] * 1000);
+    this.tasks.onEvent = (event, t) => {
+      this.metrics.tasks.inc({ event, agent: t.assignee ?? '' });
+      if (event === 'verified' && t.assignee !== null) this.metrics.pointsVerified.inc({ agent: t.assignee }, t.points);
+    };
     this.reports = new Reports(this.messages, o.config['limits.reportBytes']);
     this.inbox = new Inbox(o.store, this.signals, this.dispatcher, this.now);
+    this.inbox.onAck = (n, via) => this.metrics.acks.inc({ via }, n);
+    this.inbox.onNack = (n) => this.metrics.nacks.inc(n);
     this.streams = new Streams(this.dispatcher, this.presence, o.config['streams.prefetch']);
     this.queue = new Queue(o.store, this.dispatcher, this.now);
     this.onboarding = new Onboarding(this.agents, this.templates);
@@ -98,6 +113,18 @@ export class Hub {
       await this.tasks.expireClaims();
     } catch (e) {
       this.onError(e, 'sweep');
+    }
+  }
+
+  /** Reads the per-agent queue numbers into the gauges (at scrape time: it scans deliveries). */
+  async refreshQueueMetrics(): Promise<void> {
+    const m = this.metrics;
+    for (const g of [m.queueDepth, m.inFlight, m.deadLetters, m.redeliveries]) g.reset();
+    for (const s of await this.store.queueStats(this.now())) {
+      m.queueDepth.set({ agent: s.agent }, s.depth);
+      m.inFlight.set({ agent: s.agent }, s.inFlight);
+      m.deadLetters.set({ agent: s.agent }, s.dead);
+      m.redeliveries.set({ agent: s.agent }, s.redeliveries);
     }
   }
 

@@ -24,6 +24,10 @@ const OPEN: DeliveryState[] = ['pending', 'delivered', 'read'];
 const ALL: DeliveryState[] = [...DELIVERY_STATES];
 
 export class Inbox {
+  /** Told of acknowledgements and returns (metrics). */
+  onAck: ((n: number, via: 'http' | 'stream') => void) | null = null;
+  onNack: ((n: number) => void) | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly signals: InboxSignals,
@@ -58,6 +62,7 @@ export class Inbox {
     if (messageIds.length === 0) throw new HubError('validation_failed', 'nothing to acknowledge: give one or more message ids');
     const r = await this.store.ack(actor.self.id, messageIds, this.now(), { strict });
     this.dispatcher.acked(actor.self.id, r.acked);
+    this.onAck?.(r.acked.length, strict ? 'stream' : 'http');
     return r;
   }
 
@@ -67,6 +72,7 @@ export class Inbox {
     if (messageIds.length === 0) throw new HubError('validation_failed', 'nothing to return: give one or more message ids');
     const now = this.now();
     const ids = await this.store.nack(actor.self.id, messageIds, now + delayMs, now);
+    this.onNack?.(ids.length);
     this.dispatcher.acked(actor.self.id, ids);
     if (delayMs > 0) this.dispatcher.wakeAt(actor.self.id, now + delayMs);
     this.dispatcher.notify([actor.self.id]);

@@ -69,6 +69,9 @@ function requestHash(sender: string, input: SendInput): string {
 }
 
 export class Messages {
+  /** Told of every message stored (metrics). */
+  onSent: ((m: Message, recipients: number) => void) | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly signals: InboxSignals,
@@ -146,6 +149,7 @@ export class Messages {
       return { message: r.message, recipients: r.recipients, duplicate: true };
     }
     this.signals.notify(r.recipients);
+    this.onSent?.(r.message, r.recipients.length);
     return { message: r.message, recipients: r.recipients, duplicate: false };
   }
 

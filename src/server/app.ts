@@ -66,6 +66,16 @@ async function build(o: AppOptions) {
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
+  // Request metrics: streams and long-polls are counted but not timed (their duration is not latency).
+  app.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const labels = { method: req.method, route };
+    hub.metrics.httpRequests.inc({ ...labels, status: String(reply.statusCode) });
+    if (route !== '/v1/ws' && route !== '/v1/stream' && !(route === '/v1/inbox' && req.url.includes('wait='))) {
+      hub.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    }
+    done();
+  });
   app.setNotFoundHandler((req, reply) => sendProblem(req, reply, problemOf('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
   await app.register(fastifySwagger, {

@@ -5,6 +5,7 @@ import type { Config } from '../config/keys.js';
 import { HubError } from '../errors.js';
 import { ensureAdminToken, Hub } from '../hub/hub.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { buildApp } from './app.js';
@@ -16,19 +17,28 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-export function openStore(config: Config): Store {
+export function openStore(config: Config, metrics?: Metrics): Store {
   const db = config['store.database'];
   if (db !== '' && !db.startsWith('sqlite:')) {
     throw new HubError('not_implemented', `store.database ${db.replace(/\/\/[^@/]*@/, '//***@')}: only the embedded SQLite store exists in this version (PostgreSQL is planned)`);
   }
   const dir = db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : config['data.dir'];
-  return new SqliteStore({ dir: resolve(dir), synchronous: config['store.synchronous'], batchMax: config['store.batchMax'] });
+  return new SqliteStore({
+    dir: resolve(dir),
+    synchronous: config['store.synchronous'],
+    batchMax: config['store.batchMax'],
+    onCommit: metrics === undefined ? undefined : (kind, size, seconds) => {
+      metrics.commitBatch.observe({ kind }, size);
+      metrics.commitSeconds.observe({ kind }, seconds);
+    },
+  });
 }
 
 export async function startHub(config: Config, opts: { logger?: Logger; version?: string } = {}): Promise<RunningHub> {
   const logger = opts.logger ?? createLogger(config['log.level']);
-  const store = openStore(config);
-  const hub = new Hub({ store, config, onError: (e, what) => logger.error({ err: e }, `${what} failed`) });
+  const metrics = createMetrics();
+  const store = openStore(config, metrics);
+  const hub = new Hub({ store, config, metrics, onError: (e, what) => logger.error({ err: e }, `${what} failed`) });
   const admin = await ensureAdminToken(hub, resolve(config['data.dir']));
   // The embedded hub is the only process on its store: no consumer outlived the last run, so
   // every lease left in the file is released and those deliveries are handed out again at once.

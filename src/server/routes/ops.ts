@@ -20,5 +20,10 @@ export function opsRoutes(hub: Hub): FastifyPluginAsyncZod {
     });
 
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+    app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+      await hub.refreshQueueMetrics();
+      return reply.type(hub.metrics.registry.contentType).send(await hub.metrics.registry.metrics());
+    });
   };
 }

@@ -24,6 +24,11 @@ export function registerSse(app: FastifyInstance, hub: Hub): void {
       }
       const sub = await hub.streams.subscribe(req.actor, { prefetch: req.query.prefetch, presence: req.query.presence, resumeAfter });
       reply.hijack();
+      hub.metrics.streamsOpen.inc({ kind: 'sse' });
+      void sub.closed.then((reason) => {
+        hub.metrics.streamsOpen.dec({ kind: 'sse' });
+        hub.metrics.streamsClosed.inc({ kind: 'sse', reason: reason?.code ?? 'client' });
+      });
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write(`retry: 1000\nevent: ready\ndata: ${JSON.stringify({ agent: req.actor.self.id, session: sub.id, prefetch: sub.prefetch })}\n\n`);

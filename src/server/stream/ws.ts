@@ -114,6 +114,11 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
           return;
         }
         if (closedByPeer) return sub.close();
+        hub.metrics.streamsOpen.inc({ kind: 'ws' });
+        void sub.closed.then((reason) => {
+          hub.metrics.streamsOpen.dec({ kind: 'ws' });
+          hub.metrics.streamsClosed.inc({ kind: 'ws', reason: reason?.code ?? (closedByPeer ? 'client' : 'end') });
+        });
         socket.send(JSON.stringify({ type: 'ready', agent: actor.self.id, session: sub.id, prefetch: sub.prefetch, visibility_seconds: hub.config['delivery.visibilitySeconds'] }));
         for await (const ev of sub) {
           if (socket.readyState !== socket.OPEN) break;

@@ -59,6 +59,8 @@ export interface SqliteStoreOptions {
   dir: string;
   synchronous: 'full' | 'normal';
   batchMax?: number;
+  /** Told of every group commit: what, how many items, how long (metrics). */
+  onCommit?: (kind: 'send' | 'ack', size: number, seconds: number) => void;
 }
 
 export const DB_FILE = 'swarm.db';
@@ -132,8 +134,14 @@ export class SqliteStore implements Store {
     const sql = loadQueries();
     this.q = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, this.db.prepare(text)]));
     this.full = opts.synchronous === 'full';
-    this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: (items) => this.commitAppends(items) });
-    this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: (items) => this.commitAcks(items) });
+    const timed = <I, O>(kind: 'send' | 'ack', fn: (items: I[]) => (O | Error)[]) => (items: I[]): (O | Error)[] => {
+      const t0 = performance.now();
+      const out = fn(items);
+      opts.onCommit?.(kind, items.length, (performance.now() - t0) / 1000);
+      return out;
+    };
+    this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('send', (items: AppendRequest[]) => this.commitAppends(items)) });
+    this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('ack', (items: AckItem[]) => this.commitAcks(items)) });
     this.handout = (this.stmt('maxHandout').get() as { n: number }).n;
     this.indexer = setInterval(() => this.indexSearch(INDEX_BATCH), INDEX_MS);
     this.indexer.unref();
