@@ -375,3 +375,24 @@ export const TemplateSendBody = z.strictObject({
 });
 export const TemplateSendResponse = z.object({ message_ids: z.array(z.string()), recipients: z.array(z.string()) });
 export type TemplateSendResponse = z.infer<typeof TemplateSendResponse>;
+
+// ---- shared settings (the configuration service) -------------------------------------------------
+
+export const SettingParams = z.strictObject({ key: z.string().regex(/^[a-z]+\.[A-Za-z]+$/, 'a setting key like presence.idleSeconds') });
+export const SettingBody = z.strictObject({ value: z.union([z.string(), z.number(), z.boolean()]) });
+export const WireSetting = z.object({ key: z.string(), value: z.unknown(), source: z.enum(['hub', 'local']), version: z.number().nullable() });
+export const SettingsResponse = z.object({ version: z.number(), settings: z.array(WireSetting) });
+export type SettingsResponse = z.infer<typeof SettingsResponse>;
+export const WireSettingChange = z.object({
+  version: z.number(),
+  key: z.string(),
+  value: z.unknown(),
+  previous: z.unknown(),
+  author: z.string(),
+  note: z.string(),
+  created_at: z.string(),
+});
+export const SettingChangesResponse = z.object({ changes: z.array(WireSettingChange) });
+export type SettingChangesResponse = z.infer<typeof SettingChangesResponse>;
+export const HistoryLimitQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
+export const RollbackBody = z.strictObject({ version: z.number().int().min(0) });

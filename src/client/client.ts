@@ -1,6 +1,8 @@
 // Typed HTTP client for the hub API. The CLI, tests and (later) the MCP server use it; problem
 // documents come back as HubError with the server's stable code.
 import type {
+  SettingChangesResponse,
+  SettingsResponse,
   ChannelResponse,
   ChannelsResponse,
   LeaderboardResponse,
@@ -236,6 +238,19 @@ export class SwarmClient {
   }
   sendTemplate(body: { template: string; to?: string | undefined; subject?: string | undefined; priority?: string | undefined }): Promise<TemplateSendResponse> {
     return this.call('POST', '/v1/templates/send', body);
+  }
+
+  settings(): Promise<SettingsResponse> {
+    return this.call('GET', '/v1/config');
+  }
+  setSetting(key: string, value: string | number | boolean): Promise<SettingChangesResponse> {
+    return this.call('PUT', `/v1/config/${encodeURIComponent(key)}`, { value });
+  }
+  settingsHistory(limit?: number): Promise<SettingChangesResponse> {
+    return this.call('GET', `/v1/config/history${query({ limit })}`);
+  }
+  rollbackSettings(version: number): Promise<SettingChangesResponse> {
+    return this.call('POST', '/v1/config/rollback', { version });
   }
 
   async ready(): Promise<boolean> {

@@ -58,8 +58,8 @@ export const CONFIG_KEYS = {
     env: 'SWARM_BATCH_MAX',
     doc: 'Most sends one group commit holds; more wait for the next commit.',
   },
-  'presence.idleSeconds': { schema: positiveInt, default: 300, env: 'SWARM_IDLE_SECONDS', doc: 'Silence after which an agent shows as idle.' },
-  'presence.offlineSeconds': {
+  'presence.idleSeconds': { shared: true, schema: positiveInt, default: 300, env: 'SWARM_IDLE_SECONDS', doc: 'Silence after which an agent shows as idle.' },
+  'presence.offlineSeconds': { shared: true,
     schema: positiveInt,
     default: 900,
     env: 'SWARM_OFFLINE_SECONDS',
@@ -71,21 +71,21 @@ export const CONFIG_KEYS = {
     env: 'SWARM_BODY_LIMIT',
     doc: 'Largest request body the hub accepts, in bytes (413 beyond).',
   },
-  'limits.recipients': { schema: positiveInt.max(100000), default: 1000, env: 'SWARM_MAX_RECIPIENTS', doc: 'Most addresses one message may name.' },
-  'limits.waitSeconds': { schema: positiveInt.max(3600), default: 300, env: 'SWARM_MAX_WAIT', doc: 'Longest inbox long-poll (`inbox --wait`) the hub holds open.' },
-  'delivery.visibilitySeconds': {
+  'limits.recipients': { shared: true, schema: positiveInt.max(100000), default: 1000, env: 'SWARM_MAX_RECIPIENTS', doc: 'Most addresses one message may name.' },
+  'limits.waitSeconds': { shared: true, schema: positiveInt.max(3600), default: 300, env: 'SWARM_MAX_WAIT', doc: 'Longest inbox long-poll (`inbox --wait`) the hub holds open.' },
+  'delivery.visibilitySeconds': { shared: true,
     schema: z.coerce.number().min(0.1).max(86400),
     default: 30,
     env: 'SWARM_VISIBILITY_SECONDS',
     doc: 'How long a delivery handed to a stream consumer stays leased; unacknowledged, it is then delivered again.',
   },
-  'delivery.maxAttempts': {
+  'delivery.maxAttempts': { shared: true,
     schema: positiveInt.max(1000),
     default: 5,
     env: 'SWARM_MAX_ATTEMPTS',
     doc: 'Deliveries of one message to one consumer before it goes to the dead letters.',
   },
-  'streams.prefetch': {
+  'streams.prefetch': { shared: true,
     schema: positiveInt.max(10000),
     default: 100,
     env: 'SWARM_PREFETCH',
@@ -109,13 +109,13 @@ export const CONFIG_KEYS = {
     env: 'SWARM_GRACE_SECONDS',
     doc: 'On SIGTERM: time to close streams, finish requests and commit before the hub gives up and exits non-zero.',
   },
-  'tasks.claimTimeoutSeconds': {
+  'tasks.claimTimeoutSeconds': { shared: true,
     schema: positiveInt.max(30 * 86400),
     default: 1800,
     env: 'SWARM_CLAIM_TIMEOUT_SECONDS',
     doc: 'Silence of a task’s assignee after which its claim ends: the task returns to the board and captains are told.',
   },
-  'limits.reportBytes': {
+  'limits.reportBytes': { shared: true,
     schema: positiveInt.max(64 * 1024 * 1024),
     default: 512 * 1024,
     env: 'SWARM_REPORT_LIMIT',
@@ -128,14 +128,14 @@ export const CONFIG_KEYS = {
     doc: 'Hub log level (JSON lines on stdout).',
   },
   'log.requests': { schema: bool, default: false, env: 'SWARM_LOG_REQUESTS', doc: 'Log every HTTP request (costly under load).' },
-  'templates.onboarding': {
+  'templates.onboarding': { shared: true,
     schema: z.string().min(1).max(20000),
     default:
       'Welcome to the swarm, {agent_id}. Your role is {role}. Check your inbox with `swarm inbox`, acknowledge with `swarm ack ID`, and keep your status current with `swarm status set online "MISSION"`.',
     env: 'SWARM_TEMPLATE_ONBOARDING',
     doc: 'Onboarding message, unless a template named onboarding is saved (`swarm template set`); placeholders {agent_id}, {role}, {specialty}, {mission}, {sender}, {date}.',
   },
-  'templates.wrapup': {
+  'templates.wrapup': { shared: true,
     schema: z.string().min(1).max(20000),
     default: 'End of cycle, {agent_id}: commit your work, post a short report of what you did and what is left, and set your status.',
     env: 'SWARM_TEMPLATE_WRAPUP',
@@ -144,5 +144,24 @@ export const CONFIG_KEYS = {
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+/**
+ * Settings the hub holds and versions (`swarm config set|history|rollback`), applied live in every
+ * process. The others are a process's own (ports, paths, database, logging) and come only from
+ * the file, the environment and flags.
+ */
+export const SHARED_KEYS = (Object.keys(CONFIG_KEYS) as ConfigKey[]).filter((k) => (CONFIG_KEYS[k] as { shared?: boolean }).shared === true);
+export type SharedKey =
+  | 'presence.idleSeconds'
+  | 'presence.offlineSeconds'
+  | 'limits.recipients'
+  | 'limits.waitSeconds'
+  | 'delivery.visibilitySeconds'
+  | 'delivery.maxAttempts'
+  | 'streams.prefetch'
+  | 'tasks.claimTimeoutSeconds'
+  | 'limits.reportBytes'
+  | 'templates.onboarding'
+  | 'templates.wrapup';
 export type Config = { [K in ConfigKey]: z.output<(typeof CONFIG_KEYS)[K]['schema']> };
 

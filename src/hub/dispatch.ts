@@ -8,8 +8,9 @@ import type { Store } from '../store/store.js';
 import { type PresenceEvent, Subscription } from './subscription.js';
 
 export interface DispatchOptions {
-  visibilityMs: number;
-  maxAttempts: number;
+  /** Read at each hand-out: shared settings change while the hub runs. */
+  visibilityMs: () => number;
+  maxAttempts: () => number;
   now: () => number;
   onError: (e: unknown) => void;
   /** Told of every hand-out, with its attempt number (metrics). */
@@ -163,7 +164,7 @@ export class Dispatcher {
       this.dirty.clear();
       if (reqs.length > 0) {
         this.passes += 1;
-        const leased = await this.store.lease(reqs, { now, visibilityMs: this.o.visibilityMs, maxAttempts: this.o.maxAttempts });
+        const leased = await this.store.lease(reqs, { now, visibilityMs: this.o.visibilityMs(), maxAttempts: this.o.maxAttempts() });
         for (const [owner, items] of leased) {
           const s = byOwner.get(owner);
           if (s === undefined || items.length === 0) continue;

@@ -16,6 +16,7 @@ import { Onboarding } from './onboarding.js';
 import { PresenceTracker } from './presence.js';
 import { Queue } from './queue.js';
 import { Reports } from './reports.js';
+import { Settings } from './settings.js';
 import { InboxSignals } from './signals.js';
 import { Streams } from './streams.js';
 import { Tasks } from './tasks.js';
@@ -46,6 +47,7 @@ export class Hub {
   readonly dispatcher: Dispatcher;
   readonly streams: Streams;
   readonly queue: Queue;
+  readonly settings: Settings;
   readonly channels: Channels;
   readonly templates: Templates;
   readonly tasks: Tasks;
@@ -62,14 +64,16 @@ export class Hub {
     this.onError = o.onError ?? (() => undefined);
     this.metrics = o.metrics ?? createMetrics();
     this.auth = new Auth(o.store);
-    this.presence = new PresenceTracker(o.store, {
-      idleAfterMs: o.config['presence.idleSeconds'] * 1000,
-      offlineAfterMs: o.config['presence.offlineSeconds'] * 1000,
-    });
+    this.settings = new Settings(o.store, o.config, this.now);
+    const set = this.settings;
+    this.presence = new PresenceTracker(o.store, () => ({
+      idleAfterMs: set.get('presence.idleSeconds') * 1000,
+      offlineAfterMs: set.get('presence.offlineSeconds') * 1000,
+    }));
     this.presence.now = this.now;
     this.dispatcher = new Dispatcher(o.store, {
-      visibilityMs: o.config['delivery.visibilitySeconds'] * 1000,
-      maxAttempts: o.config['delivery.maxAttempts'],
+      visibilityMs: () => set.get('delivery.visibilitySeconds') * 1000,
+      maxAttempts: () => set.get('delivery.maxAttempts'),
       now: this.now,
       onError: (e) => this.onError(e, 'dispatch'),
       onHandOut: (attempt) => this.metrics.handedOut.inc({ attempt: attempt > 1 ? 'redelivery' : 'first' }),
@@ -79,22 +83,22 @@ export class Hub {
       this.dispatcher.presence({ type: 'presence', agent: a.id, presence: a.presence, status: a.status, mission: a.mission, at });
     this.agents = new Agents(o.store, this.presence, this.now);
     this.channels = new Channels(o.store, this.now);
-    this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: o.config['limits.recipients'] }, this.channels);
+    this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: () => set.get('limits.recipients') }, this.channels);
     this.messages.onSent = (m, recipients) => {
       this.metrics.messagesSent.inc({ sender: m.sender, type: m.type, kind: m.kind });
       this.metrics.deliveriesCreated.inc(recipients);
     };
-    this.templates = new Templates(o.store, this.messages, { onboarding: o.config['templates.onboarding'], wrapup: o.config['templates.wrapup'] }, this.now);
-    this.tasks = new Tasks(o.store, this.messages, this.presence, this.now, o.config['tasks.claimTimeoutSeconds'] * 1000);
+    this.templates = new Templates(o.store, this.messages, () => ({ onboarding: set.get('templates.onboarding'), wrapup: set.get('templates.wrapup') }), this.now);
+    this.tasks = new Tasks(o.store, this.messages, this.presence, this.now, () => set.get('tasks.claimTimeoutSeconds') * 1000);
     this.tasks.onEvent = (event, t) => {
       this.metrics.tasks.inc({ event, agent: t.assignee ?? '' });
       if (event === 'verified' && t.assignee !== null) this.metrics.pointsVerified.inc({ agent: t.assignee }, t.points);
     };
-    this.reports = new Reports(this.messages, o.config['limits.reportBytes']);
+    this.reports = new Reports(this.messages, () => set.get('limits.reportBytes'));
     this.inbox = new Inbox(o.store, this.signals, this.dispatcher, this.now);
     this.inbox.onAck = (n, via) => this.metrics.acks.inc({ via }, n);
     this.inbox.onNack = (n) => this.metrics.nacks.inc(n);
-    this.streams = new Streams(this.dispatcher, this.presence, o.config['streams.prefetch']);
+    this.streams = new Streams(this.dispatcher, this.presence, () => set.get('streams.prefetch'));
     this.queue = new Queue(o.store, this.dispatcher, this.now);
     this.onboarding = new Onboarding(this.agents, this.templates);
   }
@@ -109,7 +113,7 @@ export class Hub {
   /** Expires messages past their expiry and dead-letters leases that ran out of attempts. */
   async sweep(): Promise<void> {
     try {
-      await this.store.sweep(this.now(), this.config['delivery.maxAttempts']);
+      await this.store.sweep(this.now(), this.settings.get('delivery.maxAttempts'));
       await this.tasks.expireClaims();
     } catch (e) {
       this.onError(e, 'sweep');
@@ -138,6 +142,7 @@ export class Hub {
     this.closeStreams();
     if (this.sweeper !== null) clearInterval(this.sweeper);
     this.sweeper = null;
+    this.settings.stop();
     await this.presence.stop();
   }
 }

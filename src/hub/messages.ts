@@ -47,7 +47,7 @@ export interface HistoryFilter {
 }
 
 export interface MessagesOptions {
-  maxRecipients: number;
+  maxRecipients: () => number;
 }
 
 /** Canonical fingerprint of what was asked, to catch an idempotency key reused for other content. */
@@ -89,8 +89,8 @@ export class Messages {
     const sender = actor.self;
     const to = parseRecipients(input.to);
     if (to.length === 0) throw new HubError('validation_failed', 'no recipients: name an agent, a comma list, or all');
-    if (to.length > this.opts.maxRecipients) {
-      throw new HubError('validation_failed', `too many recipients: ${to.length} (limit ${this.opts.maxRecipients}, setting limits.recipients)`);
+    if (to.length > this.opts.maxRecipients()) {
+      throw new HubError('validation_failed', `too many recipients: ${to.length} (limit ${this.opts.maxRecipients()}, setting limits.recipients)`);
     }
     const channels: string[] = [];
     const resolved = await this.resolve(actor, to, channels);

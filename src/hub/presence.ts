@@ -21,7 +21,7 @@ export class PresenceTracker {
 
   constructor(
     private readonly store: Store,
-    readonly timeouts: PresenceTimeouts,
+    private readonly timeouts: () => PresenceTimeouts,
     private readonly flushMs = 1000,
   ) {}
 
@@ -92,7 +92,7 @@ export class PresenceTracker {
   /** The agent with its last-seen time brought up to date and its presence as the roster shows it. */
   view(agent: Agent, now: number): Agent & { presence: ReturnType<typeof effectivePresence> } {
     const withSeen = { ...agent, lastSeenAt: this.lastSeen(agent) };
-    return { ...withSeen, presence: effectivePresence(withSeen, now, this.timeouts) };
+    return { ...withSeen, presence: effectivePresence(withSeen, now, this.timeouts()) };
   }
 
   forget(agentId: string): void {

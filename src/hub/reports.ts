@@ -8,14 +8,14 @@ import type { Messages, SendResult } from './messages.js';
 export class Reports {
   constructor(
     private readonly messages: Messages,
-    private readonly maxBytes: number,
+    private readonly maxBytes: () => number,
   ) {}
 
   async post(actor: Actor, r: { title: string; body: string; to?: string | string[] | undefined; tags?: string[] | undefined }): Promise<SendResult> {
     if (r.title.trim() === '') throw new HubError('validation_failed', 'a report needs a title');
     const size = Buffer.byteLength(r.body, 'utf8');
-    if (size > this.maxBytes) {
-      throw new HubError('payload_too_large', `the report is ${size} bytes; the limit is ${this.maxBytes} (setting limits.reportBytes)`);
+    if (size > this.maxBytes()) {
+      throw new HubError('payload_too_large', `the report is ${size} bytes; the limit is ${this.maxBytes()} (setting limits.reportBytes)`);
     }
     return this.messages.send(actor, { to: r.to ?? '#reports', type: 'report', subject: r.title, body: r.body, tags: r.tags });
   }

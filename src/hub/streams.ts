@@ -19,13 +19,14 @@ export class Streams {
   constructor(
     private readonly dispatcher: Dispatcher,
     private readonly presence: PresenceTracker,
-    private readonly maxPrefetch: number,
+    private readonly maxPrefetch: () => number,
   ) {}
 
   async subscribe(actor: Actor, o: StreamOptions = {}): Promise<Subscription> {
     authorize(actor, 'inbox.own', 'stream deliveries');
     const agentId = actor.self.id;
-    const prefetch = Math.min(o.prefetch ?? this.maxPrefetch, this.maxPrefetch);
+    const max = this.maxPrefetch();
+    const prefetch = Math.min(o.prefetch ?? max, max);
     const sub = await this.dispatcher.subscribe(agentId, { prefetch, presence: o.presence === true, resumeAfter: o.resumeAfter }, () =>
       this.presence.streamClosed(agentId),
     );

@@ -40,7 +40,7 @@ export class Tasks {
     private readonly messages: Messages,
     private readonly presence: PresenceTracker,
     private readonly now: () => number,
-    private readonly claimTimeoutMs: number,
+    private readonly claimTimeoutMs: () => number,
   ) {}
 
   private async must(id: string): Promise<Task> {
@@ -240,12 +240,12 @@ export class Tasks {
       const agent = await this.store.getAgent(t.assignee);
       const seen = agent === null ? null : this.presence.lastSeen(agent);
       const since = Math.max(seen ?? 0, t.claimedAt ?? 0);
-      if (now - since < this.claimTimeoutMs) continue;
+      if (now - since < this.claimTimeoutMs()) continue;
       const open = await this.store.updateTask(t.id, 'claimed', t.assignee, { status: 'open', assignee: null, claimedAt: null });
       if (open === null) continue;
       this.onEvent?.('expired', t);
       const silent = Math.round((now - since) / 1000);
-      released.push(await this.post(SYSTEM_ACTOR, open, `${t.assignee} has been silent for ${silent} s (limit ${Math.round(this.claimTimeoutMs / 1000)} s): the claim ended and the task is open again.`));
+      released.push(await this.post(SYSTEM_ACTOR, open, `${t.assignee} has been silent for ${silent} s (limit ${Math.round(this.claimTimeoutMs() / 1000)} s): the claim ended and the task is open again.`));
     }
     return released;
   }

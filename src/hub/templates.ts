@@ -17,7 +17,7 @@ export class Templates {
   constructor(
     private readonly store: Store,
     private readonly messages: Messages,
-    private readonly defaults: Record<string, string>,
+    private readonly defaultsOf: () => Record<string, string>,
     private readonly now: () => number,
   ) {}
 
@@ -25,7 +25,7 @@ export class Templates {
     authorize(actor, 'agent.list', 'see templates');
     const saved = await this.store.listTemplates();
     const out: TemplateView[] = saved.map((t) => ({ ...t, source: 'hub' }));
-    for (const [name, body] of Object.entries(this.defaults)) {
+    for (const [name, body] of Object.entries(this.defaultsOf())) {
       if (!saved.some((t) => t.name === name)) out.push({ name, body, updatedBy: 'config', updatedAt: 0, source: 'config' });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
@@ -34,7 +34,7 @@ export class Templates {
   async get(name: string): Promise<TemplateView> {
     const saved = await this.store.getTemplate(name);
     if (saved !== null) return { ...saved, source: 'hub' };
-    const body = this.defaults[name];
+    const body = this.defaultsOf()[name];
     if (body !== undefined) return { name, body, updatedBy: 'config', updatedAt: 0, source: 'config' };
     throw new HubError('template_not_found', `no template named ${name} (see \`swarm template list\`)`, { details: { template: name } });
   }

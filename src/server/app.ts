@@ -14,6 +14,7 @@ import { inboxRoutes } from './routes/inbox.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
 import { channelRoutes } from './routes/channels.js';
+import { configRoutes } from './routes/config.js';
 import { queueRoutes } from './routes/queue.js';
 import { reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -37,7 +38,7 @@ async function build(o: AppOptions) {
     logController: new LogController({ disableRequestLogging: !hub.config['log.requests'] }),
     bodyLimit: hub.config['limits.bodyBytes'],
     // Long-polls are held open up to limits.waitSeconds; nothing else should take that long.
-    requestTimeout: (hub.config['limits.waitSeconds'] + 30) * 1000,
+    requestTimeout: (3600 + 30) * 1000, // the longest long-poll limits.waitSeconds allows, plus slack
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Unparseable URLs (bad percent-encoding) are refused before routing; answer them as problems too.
@@ -110,6 +111,7 @@ async function build(o: AppOptions) {
       await v1.register(channelRoutes(hub));
       await v1.register(taskRoutes(hub));
       await v1.register(reportRoutes(hub));
+      await v1.register(configRoutes(hub));
       registerWebSocket(v1 as unknown as FastifyInstance, hub);
       registerSse(v1 as unknown as FastifyInstance, hub);
     },

@@ -40,6 +40,9 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
   const store = openStore(config, metrics);
   const hub = new Hub({ store, config, metrics, onError: (e, what) => logger.error({ err: e }, `${what} failed`) });
   const admin = await ensureAdminToken(hub, resolve(config['data.dir']));
+  // Shared settings: the hub's versioned values over this process's own. Only this process writes
+  // an embedded store, so polling for changes made elsewhere is needed only on a shared database.
+  await hub.settings.load(store.kind === 'sqlite' ? undefined : 2000);
   // The embedded hub is the only process on its store: no consumer outlived the last run, so
   // every lease left in the file is released and those deliveries are handed out again at once.
   const released = await store.releaseAllLeases();

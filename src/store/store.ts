@@ -135,6 +135,17 @@ export interface TaskQuery {
   limit: number;
 }
 
+export interface SettingChange {
+  version: number;
+  key: string;
+  /** JSON value; null: back to the hub's own configuration. */
+  value: unknown;
+  previous: unknown;
+  author: string;
+  note: string;
+  createdAt: number;
+}
+
 export interface Template {
   name: string;
   body: string;
@@ -280,6 +291,18 @@ export interface Store {
   getTemplate(name: string): Promise<Template | null>;
   listTemplates(): Promise<Template[]>;
   setTemplate(t: Template): Promise<void>;
+
+  // ---- shared settings (versioned) ---------------------------------------------------------------
+  /** Current value of every key ever set (null values included), with the newest version overall. */
+  currentSettings(): Promise<{ version: number; values: Map<string, unknown> }>;
+  /** Values of every key as they were right after `version` (keys first set later are absent). */
+  settingsAt(version: number): Promise<Map<string, unknown>>;
+  /** Records changes, one version each, in one transaction; `previous` is filled from the store. Returns them. */
+  recordSettings(changes: { key: string; value: unknown }[], author: string, note: string, at: number): Promise<SettingChange[]>;
+  /** Newest first. */
+  settingsHistory(limit: number): Promise<SettingChange[]>;
+  /** The newest version number (0: never changed); cheap, for other processes to poll. */
+  settingsVersion(): Promise<number>;
   /** Messages of a thread, oldest first, limited to what `viewer` sent or received (null: all). */
   thread(threadId: string, viewer: string | null): Promise<Message[]>;
   /** Newest first. */

@@ -6,7 +6,6 @@ import { HubError } from '../../errors.js';
 import type { Hub } from '../../hub/hub.js';
 
 export function inboxRoutes(hub: Hub): FastifyPluginAsyncZod {
-  const maxWait = hub.config['limits.waitSeconds'];
   return async (app) => {
     app.get('/inbox', {
       schema: {
@@ -16,6 +15,7 @@ export function inboxRoutes(hub: Hub): FastifyPluginAsyncZod {
       },
       handler: async (req, reply) => {
         const q = req.query;
+        const maxWait = hub.settings.get('limits.waitSeconds');
         if (q.wait !== undefined && q.wait > maxWait) {
           throw new HubError('validation_failed', `wait ${q.wait}s exceeds the hub's limit of ${maxWait}s (setting limits.waitSeconds)`);
         }

@@ -119,7 +119,7 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
           hub.metrics.streamsOpen.dec({ kind: 'ws' });
           hub.metrics.streamsClosed.inc({ kind: 'ws', reason: reason?.code ?? (closedByPeer ? 'client' : 'end') });
         });
-        socket.send(JSON.stringify({ type: 'ready', agent: actor.self.id, session: sub.id, prefetch: sub.prefetch, visibility_seconds: hub.config['delivery.visibilitySeconds'] }));
+        socket.send(JSON.stringify({ type: 'ready', agent: actor.self.id, session: sub.id, prefetch: sub.prefetch, visibility_seconds: hub.settings.get('delivery.visibilitySeconds') }));
         for await (const ev of sub) {
           if (socket.readyState !== socket.OPEN) break;
           if (socket.bufferedAmount > maxBuffered) {

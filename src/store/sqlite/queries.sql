@@ -294,3 +294,20 @@ SELECT * FROM templates ORDER BY name;
 -- name: setTemplate
 INSERT INTO templates (name, body, updated_by, updated_at) VALUES (@name, @body, @updated_by, @updated_at)
 ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at;
+
+-- name: insertSetting
+INSERT INTO settings (key, value, previous, author, note, created_at) VALUES (@key, @value, @previous, @author, @note, @created_at);
+
+-- name: currentSettings
+SELECT s.key AS key, s.value AS value, s.version AS version FROM settings s
+WHERE s.version = (SELECT max(version) FROM settings WHERE key = s.key);
+
+-- name: settingsAt
+SELECT s.key AS key, s.value AS value FROM settings s
+WHERE s.version = (SELECT max(version) FROM settings WHERE key = s.key AND version <= @version);
+
+-- name: settingsHistory
+SELECT * FROM settings ORDER BY version DESC LIMIT @limit;
+
+-- name: settingsVersion
+SELECT coalesce(max(version), 0) AS n FROM settings;

@@ -25,6 +25,7 @@ import type {
   NewTask,
   QueueStat,
   SchemaInfo,
+  SettingChange,
   Store,
   TaskPatch,
   TaskQuery,
@@ -740,5 +741,55 @@ export class SqliteStore implements Store {
   async setTemplate(t: Template): Promise<void> {
     this.live();
     this.stmt('setTemplate').run({ name: t.name, body: t.body, updated_by: t.updatedBy, updated_at: t.updatedAt });
+  }
+
+  // ---- shared settings ----------------------------------------------------------------------------
+
+  async currentSettings(): Promise<{ version: number; values: Map<string, unknown> }> {
+    this.live();
+    const rows = this.stmt('currentSettings').all() as { key: string; value: string | null; version: number }[];
+    return {
+      version: (this.stmt('settingsVersion').get() as { n: number }).n,
+      values: new Map(rows.map((r) => [r.key, r.value === null ? null : (JSON.parse(r.value) as unknown)])),
+    };
+  }
+
+  async settingsAt(version: number): Promise<Map<string, unknown>> {
+    this.live();
+    const rows = this.stmt('settingsAt').all({ version }) as { key: string; value: string | null }[];
+    return new Map(rows.map((r) => [r.key, r.value === null ? null : (JSON.parse(r.value) as unknown)]));
+  }
+
+  async recordSettings(changes: { key: string; value: unknown }[], author: string, note: string, at: number): Promise<SettingChange[]> {
+    this.live();
+    return this.db.transaction(() => {
+      const current = new Map((this.stmt('currentSettings').all() as { key: string; value: string | null }[]).map((r) => [r.key, r.value]));
+      return changes.map((c): SettingChange => {
+        const value = c.value === null ? null : JSON.stringify(c.value);
+        const previous = current.get(c.key) ?? null;
+        const version = Number(this.stmt('insertSetting').run({ key: c.key, value, previous, author, note, created_at: at }).lastInsertRowid);
+        current.set(c.key, value);
+        return { version, key: c.key, value: c.value, previous: previous === null ? null : (JSON.parse(previous) as unknown), author, note, createdAt: at };
+      });
+    })();
+  }
+
+  async settingsHistory(limit: number): Promise<SettingChange[]> {
+    this.live();
+    const rows = this.stmt('settingsHistory').all({ limit }) as { version: number; key: string; value: string | null; previous: string | null; author: string; note: string; created_at: number }[];
+    return rows.map((r) => ({
+      version: r.version,
+      key: r.key,
+      value: r.value === null ? null : (JSON.parse(r.value) as unknown),
+      previous: r.previous === null ? null : (JSON.parse(r.previous) as unknown),
+      author: r.author,
+      note: r.note,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async settingsVersion(): Promise<number> {
+    this.live();
+    return (this.stmt('settingsVersion').get() as { n: number }).n;
   }
 }
