@@ -5,13 +5,24 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { WebSocket } from 'ws';
-import type { TestApp } from '../support/app.js';
+import { startTestApp, type TestApp } from '../support/app.js';
 
-/** Listens on a free loopback port and returns the base URL (http://127.0.0.1:PORT). */
-export async function listen(h: TestApp): Promise<string> {
+/**
+ * An in-process hub listening on a free loopback port. Teardown ends the streams first (as
+ * `swarm serve` does on SIGTERM): Fastify's close waits for open connections, and an SSE response
+ * is one until the hub ends it.
+ */
+export async function startStreamApp(t: TestContext, flags: Parameters<typeof startTestApp>[1] = {}): Promise<{ h: TestApp; base: string }> {
+  const hooks: (() => unknown)[] = [];
+  const h = await startTestApp({ after: (fn: () => unknown) => hooks.push(fn) } as unknown as TestContext, flags);
+  t.after(async () => {
+    h.hub.closeStreams();
+    for (const fn of hooks.reverse()) await fn();
+  });
+  h.hub.start();
   await h.app.listen({ host: '127.0.0.1', port: 0 });
   const a = h.app.server.address() as AddressInfo;
-  return `http://127.0.0.1:${a.port}`;
+  return { h, base: `http://127.0.0.1:${a.port}` };
 }
 
 export interface HttpResult {

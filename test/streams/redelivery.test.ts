@@ -3,16 +3,13 @@
 // POST /v1/dlq/retry or `swarm dlq retry --all`; nack returns a delivery now or after a delay.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startTestApp } from '../support/app.js';
 import { runCli, spawnHub } from '../support/process.js';
 import { tempDir } from '../support/temp.js';
-import { addAgent, http, listen, openWs, queueOf, send, until } from './clients.js';
+import { addAgent, http, startStreamApp, openWs, queueOf, send, until } from './clients.js';
 
 describe('visibility timeout and dead letters', () => {
   it('redelivers an unacked delivery after the visibility timeout, dead-letters it after maxAttempts, and retry brings it back', async (t) => {
-    const h = await startTestApp(t, { 'delivery.visibilitySeconds': 0.5, 'delivery.maxAttempts': 3 });
-    h.hub.start();
-    const base = await listen(h);
+    const { h, base } = await startStreamApp(t, { 'delivery.visibilitySeconds': 0.5, 'delivery.maxAttempts': 3 });
     const sender = await h.addAgent('Agent-S');
     const token = await h.addAgent('Agent-1');
     const c = await openWs(t, base, { token });
@@ -93,9 +90,7 @@ describe('visibility timeout and dead letters', () => {
 
   it('nack with delay_seconds is not redelivered before the delay; nack without delay is redelivered at once', async (t) => {
     // A long visibility timeout: any redelivery seen here comes from the nack, not from a lease running out.
-    const h = await startTestApp(t, { 'delivery.visibilitySeconds': 60 });
-    h.hub.start();
-    const base = await listen(h);
+    const { h, base } = await startStreamApp(t, { 'delivery.visibilitySeconds': 60 });
     const sender = await h.addAgent('Agent-S');
     const token = await h.addAgent('Agent-1');
     const c = await openWs(t, base, { token });
