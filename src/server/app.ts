@@ -19,7 +19,7 @@ import { queueRoutes } from './routes/queue.js';
 import { reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
 import { registerSse } from './stream/sse.js';
-import { registerWebSocket } from './stream/ws.js';
+import { registerWebSocket, WS_CLOSE } from './stream/ws.js';
 
 export interface AppOptions {
   hub: Hub;
@@ -89,7 +89,17 @@ async function build(o: AppOptions) {
     transform: jsonSchemaTransform,
   });
 
-  await app.register(fastifyWebsocket, { options: { maxPayload: hub.config['limits.bodyBytes'] } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: hub.config['limits.bodyBytes'] },
+    // The plugin's default closes open sockets without a code (1005), racing the sessions' own
+    // 1001: a socket still open when the server closes is going away because the hub shuts down.
+    preClose(done) {
+      for (const client of this.websocketServer.clients) client.close(WS_CLOSE.goingAway, 'shutting_down');
+      // Not waiting for the closing handshakes: a peer that reads nothing would hold shutdown.
+      this.websocketServer.close();
+      done();
+    },
+  });
   await app.register(opsRoutes(hub));
   await app.register(
     async (v1) => {

@@ -30,7 +30,9 @@ export function registerSse(app: FastifyInstance, hub: Hub): void {
         hub.metrics.streamsClosed.inc({ kind: 'sse', reason: reason?.code ?? 'client' });
       });
       const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      // `connection: close`: the socket ends with the stream. Kept alive, an ended stream's idle
+      // connection held shutdown until the client's keep-alive timeout (4 s for fetch, more elsewhere).
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'close', 'x-accel-buffering': 'no' });
       res.write(`retry: 1000\nevent: ready\ndata: ${JSON.stringify({ agent: req.actor.self.id, session: sub.id, prefetch: sub.prefetch })}\n\n`);
       const ping = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
       ping.unref();
