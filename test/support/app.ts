@@ -32,6 +32,8 @@ export async function startTestApp(t: TestContext, flags: Partial<Record<ConfigK
   const adminToken = readFileSync(join(dir, ADMIN_TOKEN_FILE), 'utf8').trim();
   const app = await buildApp({ hub, logger: false });
   t.after(async () => {
+    // As serve.ts does: streams end first, or app.close() waits on open SSE responses forever.
+    hub.closeStreams();
     await app.close();
     await hub.stop();
     await store.close();

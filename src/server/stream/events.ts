@@ -6,15 +6,23 @@ import type { Message } from '../../domain/message.js';
 import type { PresenceEvent, StreamEvent } from '../../hub/subscription.js';
 import type { LeasedItem } from '../../store/store.js';
 
-const CACHE_MAX = 2048;
+/** Bounded by characters, not entries: one message may be megabytes. */
+const CACHE_MAX_CHARS = 16 * 1024 * 1024;
 const messageJson = new Map<string, string>();
+let cachedChars = 0;
 
 function cachedMessageJson(m: Message): string {
   let json = messageJson.get(m.id);
   if (json === undefined) {
     json = JSON.stringify(wireMessage(m));
-    if (messageJson.size >= CACHE_MAX) messageJson.delete(messageJson.keys().next().value as string);
+    if (json.length > CACHE_MAX_CHARS / 4) return json; // too big to be worth keeping
+    while (cachedChars + json.length > CACHE_MAX_CHARS && messageJson.size > 0) {
+      const [oldest, text] = messageJson.entries().next().value as [string, string];
+      messageJson.delete(oldest);
+      cachedChars -= text.length;
+    }
     messageJson.set(m.id, json);
+    cachedChars += json.length;
   }
   return json;
 }
