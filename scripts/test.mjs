@@ -1,10 +1,16 @@
 // `npm test`: the whole suite from a fresh clone. Installs dependencies, builds (which typechecks),
-// lints, then runs every test file with node's test runner against real SQLite files, real HTTP
-// servers and real CLI processes.
-import { execFileSync, spawnSync } from 'node:child_process';
+// lints, then runs every test file with node's test runner against real SQLite files, a real
+// PostgreSQL, real HTTP servers and real CLI processes.
+//
+// PostgreSQL: SWARM_TEST_DATABASE_URL when it is set (used as it is: each test makes and drops its
+// own schema there); otherwise a throwaway server started here (scripts/postgres.mjs) and removed
+// when the tests end, also on failure, Ctrl-C or SIGTERM.
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join, relative } from 'node:path';
 import { build, ensureInstalled, ROOT } from './ensure.mjs';
+import { describeDatabase, startThrowawayPostgres } from './postgres.mjs';
 
 ensureInstalled();
 build({ force: true });
@@ -29,10 +35,42 @@ if (files.length === 0) {
   process.stderr.write(`swarm: no test files match ${filters.join(' ')}\n`);
   process.exit(1);
 }
+
+let stopPostgres = () => {};
+process.on('exit', () => stopPostgres());
+
+let databaseUrl = process.env.SWARM_TEST_DATABASE_URL ?? '';
+try {
+  if (databaseUrl === '') {
+    const pg = await startThrowawayPostgres();
+    stopPostgres = pg.stop;
+    databaseUrl = pg.url;
+    process.stderr.write(`swarm: PostgreSQL ${pg.version}: throwaway server on 127.0.0.1:${pg.port} (${pg.dir}), ready in ${(pg.ms / 1000).toFixed(1)} s\n`);
+  } else {
+    const db = await describeDatabase(databaseUrl);
+    process.stderr.write(`swarm: PostgreSQL ${db.version}: ${db.where} from SWARM_TEST_DATABASE_URL\n`);
+  }
+} catch (e) {
+  stopPostgres();
+  process.stderr.write(`swarm: cannot provide PostgreSQL for the tests: ${e.message}\n`);
+  process.exit(1);
+}
+
 process.stderr.write(`swarm: running ${files.length} test files…\n`);
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
   cwd: ROOT,
   stdio: 'inherit',
-  env: { ...process.env, NO_COLOR: '1' },
+  env: { ...process.env, NO_COLOR: '1', SWARM_TEST_DATABASE_URL: databaseUrl },
 });
-process.exit(r.status ?? 1);
+// Ctrl-C reaches the test runner through the terminal; a signal sent to this process alone is
+// passed on. Either way this process waits for the runner, then removes the server ('exit').
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  });
+}
+child.on('error', (e) => {
+  process.stderr.write(`swarm: cannot run the tests: ${e.message}\n`);
+  process.exit(1);
+});
+child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));

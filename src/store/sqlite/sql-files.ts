@@ -1,5 +1,6 @@
-// Reads the adapter's .sql files: numbered migrations, and named runtime queries. The build copies
+// Reads an adapter's .sql files: numbered migrations, and named runtime queries. The build copies
 // them beside the compiled JavaScript (scripts/build.mjs), so both layouts resolve the same way.
+// The defaults are SQLite's files; the PostgreSQL adapter passes the URLs of its own.
 import { readFileSync, readdirSync } from 'node:fs';
 
 const here = new URL('.', import.meta.url);
@@ -10,6 +11,7 @@ export interface Migration {
   sql: string;
 }
 
+/** The `NNNN_name.sql` files of a directory (a URL ending in `/`), in order. */
 export function loadMigrations(dir: URL = new URL('migrations/', here)): Migration[] {
   return readdirSync(dir)
     .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))

@@ -1,0 +1,61 @@
+// The connection pool of the PostgreSQL adapter: one pool per store, every connection pinned to
+// the store's schema, rows decoded the way the shared row mapping (../sqlite/rows.ts) reads
+// SQLite's: BIGINT as a JavaScript number (times in ms and sequence numbers stay far below 2^53),
+// JSON and JSONB as their text.
+import pg from 'pg';
+import { HubError } from '../../errors.js';
+import { quoteIdent } from './migrate.js';
+
+const { types } = pg;
+
+const decodeTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (oid === types.builtins.INT8) return (v: string) => Number(v);
+    if (oid === types.builtins.JSON || oid === types.builtins.JSONB) return (v: string) => v;
+    return types.getTypeParser(oid, format as 'text');
+  }) as typeof types.getTypeParser,
+};
+
+export interface PoolOptions {
+  url: string;
+  schema: string | null;
+  size: number;
+}
+
+export function createPool(o: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({ connectionString: o.url, max: o.size, types: decodeTypes, connectionTimeoutMillis: 10_000 });
+  // An idle connection that breaks (server restart, network) is dropped by the pool; the next
+  // query opens a new one. Without a listener the 'error' event would end the process.
+  pool.on('error', () => undefined);
+  if (o.schema !== null) {
+    const set = `SET search_path TO ${quoteIdent(o.schema)}, public`;
+    // Queued on the new connection before the query it was opened for.
+    pool.on('connect', (client) => void client.query(set).catch(() => undefined));
+  }
+  return pool;
+}
+
+/** The URL without its password, for error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured database';
+  }
+}
+
+const NODE_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
+
+/**
+ * Connection failures (SQLSTATE class 08, server shutting down 57P01-57P03, socket errors) become
+ * `store_unavailable`; anything else is returned as it is (pg's own errors without a code, such as
+ * a connection ended mid-query, too: their message is all they carry).
+ */
+export function storeError(e: unknown): unknown {
+  if (e instanceof HubError || !(e instanceof Error)) return e;
+  const code = (e as { code?: unknown }).code;
+  const lost = typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || NODE_CONNECTION_ERRORS.has(code));
+  return lost ? new HubError('store_unavailable', `PostgreSQL is unreachable: ${e.message}`, { cause: e }) : e;
+}

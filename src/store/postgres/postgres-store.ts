@@ -1,0 +1,571 @@
+// The scale-out store: PostgreSQL through a pool of `pg` connections, shared by any number of hub
+// processes. Nothing is cached in this process (another process may revoke a token or remove an
+// agent at any moment); hand-outs are numbered by a sequence and taken with FOR UPDATE SKIP LOCKED,
+// so that consumers in different processes never get the same delivery. Sends and acks are
+// group-committed like SQLite's: everything submitted in one turn of the event loop goes into one
+// transaction on one pooled connection.
+import type pg from 'pg';
+import type { Agent, Presence } from '../../domain/agent.js';
+import type { InboxItem, Message } from '../../domain/message.js';
+import { OPEN_STATES, priorityRank } from '../../domain/message.js';
+import { HubError } from '../../errors.js';
+import { GroupCommit } from '../group-commit.js';
+import { type AgentRow, type InboxRow, type MessageRow, messageParams, toAgent, toInboxItem, toLeasedItem, toMessage } from '../sqlite/rows.js';
+import { loadMigrations, loadQueries } from '../sqlite/sql-files.js';
+import type {
+  AckOptions,
+  AckResult,
+  AppendRequest,
+  AppendResult,
+  DeadLetter,
+  HistoryQuery,
+  InboxQuery,
+  LeasedItem,
+  LeaseOptions,
+  LeaseRequest,
+  NewAgent,
+  QueueStat,
+  SchemaInfo,
+  Store,
+  TokenRecord,
+} from '../store.js';
+import { createPool, redactUrl, storeError } from './connection.js';
+import { migrate, MIGRATIONS_DIR, schemaInfo } from './migrate.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` */
+  url: string;
+  /** Tables live in this schema (created when missing); default: the connection's own search_path. */
+  schema?: string | undefined;
+  /** Most connections this process opens. */
+  poolSize?: number | undefined;
+  batchMax?: number | undefined;
+}
+
+const QUERIES = loadQueries(new URL('queries.sql', import.meta.url));
+const LATEST = loadMigrations(MIGRATIONS_DIR).reduce((m, x) => Math.max(m, x.version), 0);
+
+/** Columns of insertMessages, in the order of its unnest() arrays. */
+const MESSAGE_COLUMNS = [
+  'id',
+  'sender',
+  'recipients',
+  'kind',
+  'type',
+  'priority',
+  'subject',
+  'body',
+  'tags',
+  'thread_id',
+  'reply_to',
+  'metadata',
+  'created_at',
+  'expires_at',
+  'idempotency_key',
+  'request_hash',
+] as const;
+
+interface AckItem {
+  agentId: string;
+  messageIds: string[];
+  at: number;
+  strict: boolean;
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+type PriorRow = MessageRow & { d_recipients: string[] };
+
+/** PostgreSQL text cannot hold U+0000 (SQLite can): such input is refused, never half-stored. */
+function refuseNul(what: string, ...values: (string | null)[]): HubError | null {
+  for (const v of values) if (v !== null && v.includes('\0')) return new HubError('validation_failed', `${what} contains a NUL character (U+0000), which this store cannot keep`);
+  return null;
+}
+
+function nulInMessage(m: Message): HubError | null {
+  return refuseNul('the message', m.id, m.sender, m.subject, m.body, m.threadId, m.replyTo, m.idempotencyKey, ...m.tags, ...m.to);
+}
+
+function key(a: string, b: string): string {
+  return `${a}\0${b}`;
+}
+
+function notInInbox(agentId: string, id: string): HubError {
+  return new HubError('message_not_found', `no message ${id} in the inbox of ${agentId}`, { details: { message: id } });
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  private readonly appends: GroupCommit<AppendRequest, AppendResult>;
+  private readonly acks: GroupCommit<AckItem, AckResult>;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    batchMax: number,
+  ) {
+    this.appends = new GroupCommit({ maxBatch: batchMax, commit: (items) => this.tx((c) => this.commitAppends(c, items)) });
+    this.acks = new GroupCommit({ maxBatch: batchMax, commit: (items) => this.tx((c) => this.commitAcks(c, items)) });
+  }
+
+  /** Connects, migrates the schema (refusing a newer one with `schema_too_new`), and returns the store. */
+  static async open(opts: PostgresStoreOptions): Promise<PostgresStore> {
+    const schema = opts.schema ?? null;
+    const pool = createPool({ url: opts.url, schema, size: opts.poolSize ?? 10 });
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw new HubError('store_unavailable', `cannot connect to PostgreSQL at ${redactUrl(opts.url)}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      await migrate(client, schema);
+      client.release();
+    } catch (e) {
+      client.release(true);
+      await pool.end().catch(() => undefined);
+      if (e instanceof HubError) throw e;
+      throw new HubError('store_unavailable', `cannot prepare the schema${schema === null ? '' : ` ${schema}`}: ${(e as Error).message}`, { cause: e });
+    }
+    return new PostgresStore(pool, opts.batchMax ?? 512);
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  /** Runs a named query as a prepared statement (prepared once per pooled connection). */
+  private async q<R extends pg.QueryResultRow>(name: string, values: unknown[], on: Queryable = this.pool): Promise<pg.QueryResult<R>> {
+    const text = QUERIES[name];
+    if (text === undefined) throw new HubError('internal', `no query named ${name}`);
+    try {
+      return await on.query<R>({ name, text, values });
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  private async rows<R extends pg.QueryResultRow>(name: string, values: unknown[], on?: Queryable): Promise<R[]> {
+    return (await this.q<R>(name, values, on)).rows;
+  }
+
+  /** One transaction on one pooled connection. */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let c: pg.PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (e) {
+      throw new HubError('store_unavailable', `PostgreSQL is unreachable: ${(e as Error).message}`, { cause: e });
+    }
+    let broken = false;
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw storeError(e);
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  private live(): void {
+    if (this.closed) throw new HubError('store_unavailable', 'the store is closed');
+  }
+
+  async ping(): Promise<void> {
+    this.live();
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  async schema(): Promise<SchemaInfo> {
+    this.live();
+    try {
+      return await schemaInfo(this.pool, LATEST);
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([this.appends.drain(), this.acks.drain()]);
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  // ---- agents ---------------------------------------------------------------------------------
+
+  async createAgent(a: NewAgent): Promise<Agent> {
+    this.live();
+    const bad = refuseNul('the agent', a.specialty, ...a.capabilities);
+    if (bad !== null) throw bad;
+    const [row] = await this.rows<AgentRow>('insertAgent', [a.id, a.role, a.specialty, JSON.stringify(a.capabilities), a.createdAt]);
+    if (row === undefined) throw new HubError('agent_exists', `agent ${a.id} already exists`, { details: { agent: a.id } });
+    return toAgent(row);
+  }
+
+  async getAgent(id: string): Promise<Agent | null> {
+    this.live();
+    const [row] = await this.rows<AgentRow>('getAgent', [id]);
+    return row === undefined ? null : toAgent(row);
+  }
+
+  async listAgents(): Promise<Agent[]> {
+    this.live();
+    return (await this.rows<AgentRow>('listAgents', [])).map(toAgent);
+  }
+
+  async removeAgent(id: string, at: number): Promise<boolean> {
+    this.live();
+    const [row] = await this.rows<{ n: number }>('removeAgent', [id, at]);
+    return (row?.n ?? 0) > 0;
+  }
+
+  async setStatus(id: string, status: Presence, mission: string, at: number): Promise<Agent | null> {
+    this.live();
+    const bad = refuseNul('the mission', mission);
+    if (bad !== null) throw bad;
+    const [row] = await this.rows<AgentRow>('setStatus', [id, status, mission, at]);
+    return row === undefined ? null : toAgent(row);
+  }
+
+  async recordSeen(seen: ReadonlyMap<string, number>): Promise<void> {
+    this.live();
+    if (seen.size === 0) return;
+    await this.q('recordSeen', [[...seen.keys()], [...seen.values()]]);
+  }
+
+  // ---- tokens ---------------------------------------------------------------------------------
+
+  async createToken(t: TokenRecord): Promise<void> {
+    this.live();
+    await this.q('insertToken', [t.id, t.agentId, t.hash, t.label, t.createdAt]);
+  }
+
+  async findToken(hash: Buffer): Promise<{ tokenId: string; agentId: string } | null> {
+    this.live();
+    const [row] = await this.rows<{ token_id: string; agent_id: string }>('findToken', [hash]);
+    return row === undefined ? null : { tokenId: row.token_id, agentId: row.agent_id };
+  }
+
+  async hasLiveToken(agentId: string): Promise<boolean> {
+    this.live();
+    return (await this.q('hasLiveToken', [agentId])).rowCount !== 0;
+  }
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  async appendMessage(req: AppendRequest): Promise<AppendResult> {
+    this.live();
+    return this.appends.submit(req);
+  }
+
+  /**
+   * One group commit of sends, in a constant number of statements whatever the batch size: look
+   * up earlier uses of the idempotency keys, insert the new messages (in submission order, so seq
+   * order is send order), then their deliveries.
+   */
+  private async commitAppends(c: pg.PoolClient, items: AppendRequest[]): Promise<(AppendResult | Error)[]> {
+    const out: (AppendResult | Error | undefined)[] = items.map((req) => nulInMessage(req.message) ?? undefined);
+    // A key used twice in one batch: the first use stores, the later ones are its duplicates.
+    const firstOfKey = new Map<string, number>();
+    const laterUses = new Map<number, number>();
+    items.forEach((req, i) => {
+      const m = req.message;
+      if (m.idempotencyKey === null || out[i] !== undefined) return;
+      const k = key(m.sender, m.idempotencyKey);
+      const first = firstOfKey.get(k);
+      if (first === undefined) firstOfKey.set(k, i);
+      else laterUses.set(i, first);
+    });
+    const takePrior = async (indexes: number[]): Promise<void> => {
+      if (indexes.length === 0) return;
+      const pick = indexes.map((i) => items[i]?.message as Message);
+      const prior = await this.rows<PriorRow>('findIdempotent', [pick.map((m) => m.sender), pick.map((m) => m.idempotencyKey)], c);
+      const byKey = new Map(prior.map((r) => [key(r.sender, r.idempotency_key ?? ''), r]));
+      for (const i of indexes) {
+        const m = items[i]?.message as Message;
+        const row = byKey.get(key(m.sender, m.idempotencyKey ?? ''));
+        if (row !== undefined) out[i] = { status: 'duplicate', message: toMessage(row), recipients: row.d_recipients, requestHash: row.request_hash ?? '' };
+      }
+    };
+    await takePrior([...firstOfKey.values()]);
+
+    const fresh = items.map((_, i) => i).filter((i) => out[i] === undefined && !laterUses.has(i));
+    if (fresh.length > 0) {
+      const columns: unknown[][] = MESSAGE_COLUMNS.map(() => []);
+      for (const i of fresh) {
+        const req = items[i] as AppendRequest;
+        const p = messageParams(req.message, req.requestHash);
+        MESSAGE_COLUMNS.forEach((col, n) => columns[n]?.push(p[col]));
+      }
+      const inserted = await this.rows<{ seq: number; id: string }>('insertMessages', columns, c);
+      const seqOf = new Map(inserted.map((r) => [r.id, r.seq]));
+      const recipients: string[] = [];
+      const seqs: number[] = [];
+      const ranks: number[] = [];
+      const raced: number[] = [];
+      for (const i of fresh) {
+        const req = items[i] as AppendRequest;
+        const seq = seqOf.get(req.message.id);
+        // Not inserted: another process stored the same (sender, key) since the lookup above.
+        if (seq === undefined) {
+          raced.push(i);
+          continue;
+        }
+        const rank = priorityRank(req.message.priority);
+        for (const r of req.recipients) {
+          recipients.push(r);
+          seqs.push(seq);
+          ranks.push(rank);
+        }
+        out[i] = { status: 'created', message: req.message, recipients: req.recipients };
+      }
+      if (recipients.length > 0) await this.q('insertDeliveries', [recipients, seqs, ranks], c);
+      await takePrior(raced);
+    }
+
+    for (const [i, first] of laterUses) {
+      const o = out[first];
+      const firstReq = items[first] as AppendRequest;
+      if (o === undefined || o instanceof Error) out[i] = o;
+      else if (o.status === 'created') out[i] = { status: 'duplicate', message: o.message, recipients: o.recipients, requestHash: firstReq.requestHash };
+      else out[i] = o;
+    }
+    return out.map((o) => o ?? new HubError('internal', 'a send of this batch was neither stored nor found'));
+  }
+
+  async getMessage(id: string): Promise<Message | null> {
+    this.live();
+    const [row] = await this.rows<MessageRow>('getMessage', [id]);
+    return row === undefined ? null : toMessage(row);
+  }
+
+  async recipientsOf(messageId: string): Promise<string[]> {
+    this.live();
+    return (await this.rows<{ recipient: string }>('recipientsOf', [messageId])).map((r) => r.recipient);
+  }
+
+  async inbox(agentId: string, q: InboxQuery): Promise<InboxItem[]> {
+    this.live();
+    const query = q.states.includes('acked') ? 'inboxAll' : 'inboxOpen';
+    return (await this.rows<InboxRow>(query, [agentId, [...q.states], q.limit, Date.now()])).map(toInboxItem);
+  }
+
+  async inboxItem(agentId: string, messageId: string): Promise<InboxItem | null> {
+    this.live();
+    const [row] = await this.rows<InboxRow>('inboxItem', [agentId, messageId]);
+    return row === undefined ? null : toInboxItem(row);
+  }
+
+  async markRead(agentId: string, messageId: string, at: number): Promise<InboxItem | null> {
+    this.live();
+    await this.q('markRead', [agentId, messageId, at]);
+    return this.inboxItem(agentId, messageId);
+  }
+
+  async ack(agentId: string, messageIds: string[], at: number, opts: AckOptions = {}): Promise<AckResult> {
+    this.live();
+    return this.acks.submit({ agentId, messageIds, at, strict: opts.strict === true });
+  }
+
+  /**
+   * One group commit of acks: every delivery named in the batch is locked and read at once, each
+   * item is decided in order (all or nothing, as if the items ran one after another), then one
+   * statement acknowledges what was decided.
+   */
+  private async commitAcks(c: pg.PoolClient, items: AckItem[]): Promise<(AckResult | Error)[]> {
+    const pairs = items.flatMap((it) => [...new Set(it.messageIds)].map((id) => [it.agentId, id] as const));
+    const found = await this.rows<{ recipient: string; id: string; seq: number; state: string }>(
+      'lockDeliveries',
+      [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      c,
+    );
+    const byKey = new Map(found.map((r) => [key(r.recipient, r.id), r]));
+    const ackedNow = new Set<string>();
+    const update: { recipient: string[]; seq: number[]; at: number[] } = { recipient: [], seq: [], at: [] };
+    const out = items.map((it): AckResult | Error => {
+      const rows = [];
+      for (const id of it.messageIds) {
+        const row = byKey.get(key(it.agentId, id));
+        if (row === undefined) return notInInbox(it.agentId, id);
+        rows.push(row);
+      }
+      const isAcked = (r: { recipient: string; id: string; state: string }): boolean => r.state === 'acked' || ackedNow.has(key(r.recipient, r.id));
+      if (it.strict) {
+        const done = rows.filter(isAcked).map((r) => r.id);
+        if (done.length > 0) return new HubError('already_acked', `already acknowledged: ${done.join(', ')}`, { details: { messages: done } });
+      }
+      const result: AckResult = { acked: [], already: [] };
+      for (const row of rows) {
+        if (!isAcked(row)) {
+          ackedNow.add(key(row.recipient, row.id));
+          update.recipient.push(row.recipient);
+          update.seq.push(row.seq);
+          update.at.push(it.at);
+          result.acked.push(row.id);
+        } else if (!result.already.includes(row.id) && !result.acked.includes(row.id)) result.already.push(row.id);
+      }
+      return result;
+    });
+    if (update.seq.length > 0) await this.q('markAcked', [update.recipient, update.seq, update.at], c);
+    return out;
+  }
+
+  // ---- leases -----------------------------------------------------------------------------------
+
+  async lease(reqs: LeaseRequest[], o: LeaseOptions): Promise<Map<string, LeasedItem[]>> {
+    this.live();
+    const until = o.now + o.visibilityMs;
+    return this.tx(async (c) => {
+      const out = new Map<string, LeasedItem[]>();
+      for (const r of reqs) {
+        const got: InboxRow[] = [];
+        out.set(r.owner, []);
+        if (r.limit <= 0) continue;
+        // Skipped rows (dead, expired) do not count against the limit: read a little more.
+        const rows = await this.rows<InboxRow>('leasable', [r.agentId, o.now, r.limit + 16], c);
+        const expired: number[] = [];
+        const dead: number[] = [];
+        for (const row of rows) {
+          if (got.length >= r.limit) break;
+          if (row.expires_at !== null && row.expires_at <= o.now) expired.push(row.seq);
+          else if (row.d_attempts >= o.maxAttempts) dead.push(row.seq);
+          else got.push(row);
+        }
+        if (expired.length > 0) await this.q('expireMany', [r.agentId, expired], c);
+        if (dead.length > 0) await this.q('deadMany', [r.agentId, dead, o.now], c);
+        if (got.length === 0) continue;
+        // Hand-out numbers follow the order the consumer receives the deliveries in.
+        const handouts = (await this.rows<{ n: number }>('nextHandouts', [got.length], c)).map((h) => h.n).sort((a, b) => a - b);
+        await this.q('leaseMany', [r.agentId, got.map((row) => row.seq), handouts, until, r.owner, o.now], c);
+        out.set(
+          r.owner,
+          got.map((row, i) => {
+            const pending = row.d_state === 'pending';
+            return toLeasedItem({
+              ...row,
+              d_attempts: row.d_attempts + 1,
+              d_handout: handouts[i] ?? null,
+              d_lease_until: until,
+              d_state: pending ? 'delivered' : row.d_state,
+              d_delivered_at: row.d_delivered_at ?? o.now,
+            });
+          }),
+        );
+      }
+      return out;
+    });
+  }
+
+  async adoptLeases(agentId: string, owner: string, afterHandout: number, now: number): Promise<LeasedItem[]> {
+    this.live();
+    return (await this.rows<InboxRow>('adoptLeases', [agentId, owner, now, afterHandout])).map(toLeasedItem);
+  }
+
+  async nack(agentId: string, messageIds: string[], visibleAt: number, _now: number): Promise<string[]> {
+    this.live();
+    return this.tx(async (c) => {
+      const unique = [...new Set(messageIds)];
+      const found = await this.rows<{ id: string; seq: number; state: string }>('lockDeliveries', [unique.map(() => agentId), unique], c);
+      const byId = new Map(found.map((r) => [r.id, r]));
+      const missing = unique.find((id) => !byId.has(id));
+      if (missing !== undefined) throw notInInbox(agentId, missing);
+      const closed = found.filter((r) => !(OPEN_STATES as readonly string[]).includes(r.state));
+      if (closed.length > 0) {
+        throw new HubError('delivery_closed', `cannot nack ${closed.map((r) => `${r.id} (${r.state})`).join(', ')}: only open deliveries can be returned`);
+      }
+      await this.q('nackMany', [agentId, found.map((r) => r.seq), visibleAt], c);
+      return messageIds;
+    });
+  }
+
+  async releaseAllLeases(): Promise<number> {
+    this.live();
+    return (await this.q('releaseAll', [])).rowCount ?? 0;
+  }
+
+  async sweep(now: number, maxAttempts: number): Promise<{ expired: number; dead: number }> {
+    this.live();
+    return this.tx(async (c) => ({
+      expired: (await this.q('sweepExpired', [now], c)).rowCount ?? 0,
+      dead: (await this.q('sweepDead', [now, maxAttempts], c)).rowCount ?? 0,
+    }));
+  }
+
+  async nextWake(agentId: string, now: number): Promise<number | null> {
+    this.live();
+    const [row] = await this.rows<{ t: number | null }>('nextWake', [agentId, now]);
+    return row?.t ?? null;
+  }
+
+  async queueStats(now: number): Promise<QueueStat[]> {
+    this.live();
+    const rows = await this.rows<{
+      agent: string;
+      depth: number;
+      in_flight: number;
+      delayed: number;
+      redeliveries: number;
+      dead: number;
+      acked: number;
+      expired: number;
+    }>('queueStats', [now]);
+    return rows.map((r) => ({
+      agent: r.agent,
+      depth: r.depth,
+      inFlight: r.in_flight,
+      delayed: r.delayed,
+      redeliveries: r.redeliveries,
+      dead: r.dead,
+      acked: r.acked,
+      expired: r.expired,
+    }));
+  }
+
+  async deadLetters(agentId: string | null, limit: number): Promise<DeadLetter[]> {
+    this.live();
+    const rows = await this.rows<InboxRow & { d_dead_reason: string; d_dead_at: number }>('deadLetters', [agentId, limit]);
+    return rows.map((r) => ({ item: toInboxItem(r), attempts: r.d_attempts, reason: r.d_dead_reason, deadAt: r.d_dead_at }));
+  }
+
+  async retryDead(agentId: string | null, messageIds: string[] | null, _now: number): Promise<[string, string][]> {
+    this.live();
+    return this.tx(async (c) => {
+      const dead = await this.rows<{ recipient: string; id: string; seq: number }>('deadOf', [agentId], c);
+      if (messageIds !== null) {
+        const missing = messageIds.filter((id) => !dead.some((d) => d.id === id));
+        if (missing.length > 0) {
+          throw new HubError('message_not_found', `not in the dead letters${agentId === null ? '' : ` of ${agentId}`}: ${missing.join(', ')}`, { details: { messages: missing } });
+        }
+      }
+      const chosen = messageIds === null ? dead : dead.filter((d) => messageIds.includes(d.id));
+      if (chosen.length > 0) await this.q('retryDead', [chosen.map((d) => d.recipient), chosen.map((d) => d.seq)], c);
+      return chosen.map((d): [string, string] => [d.recipient, d.id]);
+    });
+  }
+
+  async thread(threadId: string, viewer: string | null): Promise<Message[]> {
+    this.live();
+    return (await this.rows<MessageRow>('thread', [threadId, viewer])).map(toMessage);
+  }
+
+  async history(q: HistoryQuery): Promise<Message[]> {
+    this.live();
+    const filters = [q.viewer, q.agent ?? null, q.since ?? null, q.type ?? null, q.limit];
+    // Text without a word (only spaces) filters nothing, as in SQLite. NUL cannot reach PostgreSQL.
+    const search = q.search?.replaceAll('\0', ' ');
+    const rows =
+      search === undefined || search.trim() === ''
+        ? await this.rows<MessageRow>('history', filters)
+        : await this.rows<MessageRow>('historySearch', [...filters, search]);
+    return rows.map(toMessage);
+  }
+}

@@ -1,0 +1,293 @@
+-- Runtime queries of the PostgreSQL adapter, one per `-- name:` section (loaded by sql-files.ts),
+-- run as named prepared statements with positional parameters. Message rows are selected with the
+-- same column list everywhere (never m.*: it would carry the search vector along), and inbox rows
+-- add the delivery columns as d_*, so that rows map to domain objects like SQLite's (rows.ts).
+-- Lists of values arrive as arrays and are expanded with unnest().
+
+-- name: insertAgent
+INSERT INTO agents (id, role, specialty, capabilities, status, mission, created_at, last_seen_at, removed_at)
+VALUES ($1, $2, $3, $4::jsonb, 'online', '', $5, NULL, NULL)
+ON CONFLICT (id) DO UPDATE SET
+  role = excluded.role, specialty = excluded.specialty, capabilities = excluded.capabilities,
+  status = 'online', mission = '', created_at = excluded.created_at, last_seen_at = NULL, removed_at = NULL
+WHERE agents.removed_at IS NOT NULL
+RETURNING id, role, specialty, capabilities, status, mission, created_at, last_seen_at;
+
+-- name: getAgent
+SELECT id, role, specialty, capabilities, status, mission, created_at, last_seen_at FROM agents WHERE id = $1 AND removed_at IS NULL;
+
+-- name: listAgents
+SELECT id, role, specialty, capabilities, status, mission, created_at, last_seen_at FROM agents WHERE removed_at IS NULL ORDER BY id;
+
+-- name: removeAgent
+WITH removed AS (
+  UPDATE agents SET removed_at = $2 WHERE id = $1 AND removed_at IS NULL RETURNING id
+), revoked AS (
+  UPDATE tokens SET revoked_at = $2 WHERE agent_id IN (SELECT id FROM removed) AND revoked_at IS NULL
+)
+SELECT count(*) AS n FROM removed;
+
+-- name: setStatus
+UPDATE agents SET status = $2, mission = $3, last_seen_at = greatest(coalesce(last_seen_at, 0), $4::bigint)
+WHERE id = $1 AND removed_at IS NULL
+RETURNING id, role, specialty, capabilities, status, mission, created_at, last_seen_at;
+
+-- name: recordSeen
+UPDATE agents a SET last_seen_at = greatest(coalesce(a.last_seen_at, 0), s.at)
+FROM unnest($1::text[], $2::bigint[]) AS s(id, at)
+WHERE a.id = s.id;
+
+-- name: insertToken
+INSERT INTO tokens (id, agent_id, hash, label, created_at) VALUES ($1, $2, $3, $4, $5);
+
+-- name: findToken
+SELECT t.id AS token_id, t.agent_id AS agent_id
+FROM tokens t JOIN agents a ON a.id = t.agent_id
+WHERE t.hash = $1 AND t.revoked_at IS NULL AND a.removed_at IS NULL;
+
+-- name: hasLiveToken
+SELECT 1 FROM tokens t JOIN agents a ON a.id = t.agent_id
+WHERE t.agent_id = $1 AND t.revoked_at IS NULL AND a.removed_at IS NULL LIMIT 1;
+
+-- name: findIdempotent
+-- Earlier messages for (sender, key) pairs, with their recipients.
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       ARRAY(SELECT d.recipient FROM deliveries d WHERE d.message_seq = m.seq ORDER BY d.recipient) AS d_recipients
+FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, key) ON m.sender = k.sender AND m.idempotency_key = k.key;
+
+-- name: insertMessages
+-- One row per message, in array order (the seq order is the send order). A key already taken by a
+-- concurrent sender (another process) inserts nothing: the caller reads that message instead.
+INSERT INTO messages (id, sender, recipients, kind, type, priority, subject, body, tags, thread_id, reply_to, metadata,
+                      created_at, expires_at, idempotency_key, request_hash)
+SELECT id, sender, recipients::jsonb, kind, type, priority, subject, body, tags::jsonb, thread_id, reply_to, metadata::json,
+       created_at, expires_at, idempotency_key, request_hash
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::text[], $8::text[], $9::text[],
+            $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::text[], $16::text[])
+     WITH ORDINALITY AS u(id, sender, recipients, kind, type, priority, subject, body, tags, thread_id, reply_to, metadata,
+                          created_at, expires_at, idempotency_key, request_hash, ord)
+ORDER BY ord
+ON CONFLICT (sender, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING seq, id;
+
+-- name: insertDeliveries
+INSERT INTO deliveries (recipient, message_seq, priority)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::smallint[]);
+
+-- name: getMessage
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash
+FROM messages m WHERE m.id = $1;
+
+-- name: recipientsOf
+SELECT d.recipient FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE m.id = $1 ORDER BY d.recipient;
+
+-- name: inboxOpen
+-- $1 agent, $2 states, $3 limit, $4 now. Listed pending deliveries become delivered (the rows
+-- returned show the new state: a statement's CTEs all see the same snapshot).
+WITH picked AS (
+  SELECT d.message_seq
+  FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+  WHERE d.recipient = $1 AND d.state IN ('pending', 'delivered', 'read') AND d.state = ANY($2::text[])
+    AND (m.expires_at IS NULL OR m.expires_at > $4::bigint)
+  ORDER BY d.priority DESC, d.message_seq
+  LIMIT $3
+), marked AS (
+  UPDATE deliveries d SET state = 'delivered', delivered_at = $4::bigint
+  FROM picked p WHERE d.recipient = $1 AND d.message_seq = p.message_seq AND d.state = 'pending'
+)
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       d.recipient AS d_recipient,
+       CASE WHEN d.state = 'pending' THEN 'delivered' ELSE d.state END AS d_state,
+       CASE WHEN d.state = 'pending' THEN $4::bigint ELSE d.delivered_at END AS d_delivered_at,
+       d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+FROM picked p JOIN deliveries d ON d.recipient = $1 AND d.message_seq = p.message_seq JOIN messages m ON m.seq = p.message_seq
+ORDER BY d.priority DESC, d.message_seq;
+
+-- name: inboxAll
+-- Like inboxOpen, in any state (acked too), expired messages included.
+WITH picked AS (
+  SELECT d.message_seq
+  FROM deliveries d
+  WHERE d.recipient = $1 AND d.state = ANY($2::text[])
+  ORDER BY d.priority DESC, d.message_seq
+  LIMIT $3
+), marked AS (
+  UPDATE deliveries d SET state = 'delivered', delivered_at = $4::bigint
+  FROM picked p WHERE d.recipient = $1 AND d.message_seq = p.message_seq AND d.state = 'pending'
+)
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       d.recipient AS d_recipient,
+       CASE WHEN d.state = 'pending' THEN 'delivered' ELSE d.state END AS d_state,
+       CASE WHEN d.state = 'pending' THEN $4::bigint ELSE d.delivered_at END AS d_delivered_at,
+       d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+FROM picked p JOIN deliveries d ON d.recipient = $1 AND d.message_seq = p.message_seq JOIN messages m ON m.seq = p.message_seq
+ORDER BY d.priority DESC, d.message_seq;
+
+-- name: inboxItem
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at,
+       d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+FROM messages m JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = $1
+WHERE m.id = $2;
+
+-- name: markRead
+UPDATE deliveries SET state = 'read', read_at = $3, delivered_at = coalesce(delivered_at, $3)
+WHERE recipient = $1 AND message_seq = (SELECT seq FROM messages WHERE id = $2) AND state IN ('pending', 'delivered');
+
+-- name: lockDeliveries
+-- $1 agents, $2 message ids (pairwise): the deliveries that exist, locked for an ack, nack or retry.
+SELECT d.recipient, m.id, d.message_seq AS seq, d.state
+FROM unnest($1::text[], $2::text[]) AS k(recipient, id)
+JOIN messages m ON m.id = k.id
+JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = k.recipient
+ORDER BY d.recipient, d.message_seq
+FOR UPDATE OF d;
+
+-- name: markAcked
+-- $1 agents, $2 seqs (pairwise), $3 times. Returns the deliveries this call acknowledged.
+UPDATE deliveries d SET state = 'acked', acked_at = k.at, delivered_at = coalesce(d.delivered_at, k.at), lease_until = NULL, lease_owner = NULL
+FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(recipient, seq, at)
+WHERE d.recipient = k.recipient AND d.message_seq = k.seq AND d.state <> 'acked'
+RETURNING d.recipient, d.message_seq AS seq;
+
+-- name: thread
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash
+FROM messages m
+WHERE m.thread_id = $1
+  AND ($2::text IS NULL OR m.sender = $2 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.recipient = $2))
+ORDER BY m.seq;
+
+-- name: history
+-- $1 viewer, $2 agent, $3 since, $4 type, $5 limit.
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash
+FROM messages m
+WHERE ($1::text IS NULL OR m.sender = $1 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.recipient = $1))
+  AND ($2::text IS NULL OR m.sender = $2 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.recipient = $2))
+  AND ($3::bigint IS NULL OR m.created_at >= $3)
+  AND ($4::text IS NULL OR m.type = $4)
+ORDER BY m.seq DESC
+LIMIT $5;
+
+-- name: historySearch
+-- Like history, plus $6: every word of the search text must appear in subject or body, case and
+-- accents folded. plainto_tsquery reads operators and punctuation as plain text: hostile input
+-- finds nothing rather than failing. A separate statement so that its plan can use the GIN index.
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash
+FROM messages m
+WHERE m.search @@ plainto_tsquery('pg_catalog.simple', swarm_unaccent($6::text))
+  AND ($1::text IS NULL OR m.sender = $1 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.recipient = $1))
+  AND ($2::text IS NULL OR m.sender = $2 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.recipient = $2))
+  AND ($3::bigint IS NULL OR m.created_at >= $3)
+  AND ($4::text IS NULL OR m.type = $4)
+ORDER BY m.seq DESC
+LIMIT $5;
+
+-- name: leasable
+-- $1 agent, $2 now, $3 limit. Rows another transaction is leasing right now are skipped, not
+-- waited for: two consumers of one agent never get the same delivery.
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at,
+       d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+WHERE d.recipient = $1 AND d.state IN ('pending', 'delivered', 'read')
+  AND (d.lease_until IS NULL OR d.lease_until <= $2)
+  AND (d.visible_at IS NULL OR d.visible_at <= $2)
+ORDER BY d.priority DESC, d.message_seq
+LIMIT $3
+FOR UPDATE OF d SKIP LOCKED;
+
+-- name: nextHandouts
+SELECT nextval('handouts') AS n FROM generate_series(1, $1::int);
+
+-- name: leaseMany
+-- $1 agent, $2 seqs, $3 hand-out numbers (pairwise), $4 lease end, $5 owner, $6 now.
+UPDATE deliveries d SET attempts = d.attempts + 1, lease_until = $4, lease_owner = $5, handout = k.handout, visible_at = NULL,
+  state = CASE WHEN d.state = 'pending' THEN 'delivered' ELSE d.state END, delivered_at = coalesce(d.delivered_at, $6)
+FROM unnest($2::bigint[], $3::bigint[]) AS k(seq, handout)
+WHERE d.recipient = $1 AND d.message_seq = k.seq;
+
+-- name: deadMany
+UPDATE deliveries SET state = 'dead', dead_at = $3, dead_reason = 'not acknowledged after ' || attempts || ' deliveries',
+  lease_until = NULL, lease_owner = NULL
+WHERE recipient = $1 AND message_seq = ANY($2::bigint[]);
+
+-- name: expireMany
+UPDATE deliveries SET state = 'expired', lease_until = NULL, lease_owner = NULL WHERE recipient = $1 AND message_seq = ANY($2::bigint[]);
+
+-- name: adoptLeases
+-- $1 agent, $2 owner, $3 now, $4 after hand-out.
+WITH moved AS (
+  UPDATE deliveries SET lease_owner = $2
+  WHERE recipient = $1 AND state IN ('pending', 'delivered', 'read') AND lease_until > $3 AND handout > $4
+  RETURNING recipient, message_seq, state, delivered_at, read_at, acked_at, attempts, handout, lease_until
+)
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at,
+       d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+FROM moved d JOIN messages m ON m.seq = d.message_seq
+ORDER BY d.handout;
+
+-- name: nackMany
+UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, visible_at = $3
+WHERE recipient = $1 AND message_seq = ANY($2::bigint[]) AND state IN ('pending', 'delivered', 'read');
+
+-- name: releaseAll
+UPDATE deliveries SET lease_until = NULL, lease_owner = NULL WHERE lease_until IS NOT NULL;
+
+-- name: sweepExpired
+UPDATE deliveries d SET state = 'expired', lease_until = NULL, lease_owner = NULL
+FROM messages m
+WHERE m.seq = d.message_seq AND m.expires_at IS NOT NULL AND m.expires_at <= $1
+  AND d.state IN ('pending', 'delivered', 'read');
+
+-- name: sweepDead
+UPDATE deliveries SET state = 'dead', dead_at = $1, dead_reason = 'not acknowledged after ' || attempts || ' deliveries',
+  lease_until = NULL, lease_owner = NULL
+WHERE lease_until IS NOT NULL AND lease_until <= $1 AND attempts >= $2 AND state IN ('pending', 'delivered', 'read');
+
+-- name: nextWake
+SELECT least(min(lease_until) FILTER (WHERE lease_until > $2), min(visible_at) FILTER (WHERE visible_at > $2)) AS t
+FROM deliveries WHERE recipient = $1 AND state IN ('pending', 'delivered', 'read');
+
+-- name: queueStats
+SELECT recipient AS agent,
+  count(*) FILTER (WHERE state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= $1)) AS depth,
+  count(*) FILTER (WHERE state IN ('pending', 'delivered', 'read') AND lease_until > $1) AS in_flight,
+  count(*) FILTER (WHERE state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= $1) AND visible_at > $1) AS delayed,
+  coalesce(sum(greatest(attempts - 1, 0)), 0) AS redeliveries,
+  count(*) FILTER (WHERE state = 'dead') AS dead,
+  count(*) FILTER (WHERE state = 'acked') AS acked,
+  count(*) FILTER (WHERE state = 'expired') AS expired
+FROM deliveries GROUP BY recipient ORDER BY recipient;
+
+-- name: deadLetters
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at,
+       d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until, d.dead_reason AS d_dead_reason, d.dead_at AS d_dead_at
+FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+WHERE d.state = 'dead' AND ($1::text IS NULL OR d.recipient = $1)
+ORDER BY d.dead_at, d.message_seq
+LIMIT $2;
+
+-- name: deadOf
+SELECT d.recipient AS recipient, m.id AS id, d.message_seq AS seq
+FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+WHERE d.state = 'dead' AND ($1::text IS NULL OR d.recipient = $1)
+ORDER BY d.recipient, d.dead_at, d.message_seq
+FOR UPDATE OF d;
+
+-- name: retryDead
+UPDATE deliveries d SET state = 'pending', attempts = 0, dead_at = NULL, dead_reason = NULL, visible_at = NULL, lease_until = NULL, lease_owner = NULL
+FROM unnest($1::text[], $2::bigint[]) AS k(recipient, seq)
+WHERE d.recipient = k.recipient AND d.message_seq = k.seq AND d.state = 'dead';

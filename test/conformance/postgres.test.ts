@@ -1,0 +1,165 @@
+// The conformance suite against a real PostgreSQL, each test in a schema of its own (created empty,
+// dropped after), plus what is PostgreSQL's own: several processes migrating one database at once,
+// newer-schema refusal, leases taken concurrently by two stores, no stale credentials across stores.
+// The database comes from SWARM_TEST_DATABASE_URL; `npm test` (scripts/test.mjs) always sets it,
+// starting a throwaway server when needed. Without it this file fails: a skipped adapter would
+// pass unnoticed.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it, type TestContext } from 'node:test';
+import pg from 'pg';
+import { newId } from '../../src/domain/ids.js';
+import type { Message } from '../../src/domain/message.js';
+import { HubError } from '../../src/errors.js';
+import { hashToken, newToken } from '../../src/security/tokens.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { storeConformance } from './suite.js';
+
+const url = process.env.SWARM_TEST_DATABASE_URL;
+
+if (url === undefined || url === '') {
+  describe('PostgreSQL adapter', () => {
+    it('needs SWARM_TEST_DATABASE_URL', () => {
+      assert.fail('SWARM_TEST_DATABASE_URL is not set: run the tests with `npm test`, which provides a throwaway PostgreSQL, or point it at a database the tests may use');
+    });
+  });
+} else {
+  const admin = new pg.Pool({ connectionString: url, max: 2 });
+  after(() => admin.end());
+
+  /** A fresh, empty schema of this test, dropped with everything in it when the test ends. */
+  const freshSchema = async (t: TestContext): Promise<string> => {
+    const schema = `t_${randomBytes(6).toString('hex')}`;
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    t.after(() => admin.query(`DROP SCHEMA ${schema} CASCADE`).then(() => undefined));
+    return schema;
+  };
+
+  /** Opens a store on the schema, closed when the test ends. */
+  const open = async (t: TestContext, schema: string, poolSize = 4): Promise<PostgresStore> => {
+    const store = await PostgresStore.open({ url, schema, poolSize });
+    t.after(() => store.close());
+    return store;
+  };
+
+  storeConformance('postgres', async (t) => open(t, await freshSchema(t)));
+
+  const message = (sender: string, to: string[], at: number): Message => {
+    const id = newId(at);
+    return {
+      id,
+      sender,
+      to,
+      kind: 'A2A',
+      type: 'text',
+      priority: 'regular',
+      subject: '',
+      body: `note ${id}`,
+      tags: [],
+      threadId: id,
+      replyTo: null,
+      metadata: {},
+      createdAt: at,
+      expiresAt: null,
+      idempotencyKey: null,
+    };
+  };
+
+  describe('PostgreSQL adapter', () => {
+    it('five stores opened at once on one empty schema migrate it exactly once', async (t) => {
+      const schema = await freshSchema(t);
+      const stores = await Promise.all(Array.from({ length: 5 }, () => open(t, schema, 2)));
+      const { latest } = await (stores[0] as PostgresStore).schema();
+      const ledger = await admin.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+      assert.deepEqual(ledger.rows.map((r) => r.version), Array.from({ length: latest }, (_, i) => i + 1));
+      for (const s of stores) assert.deepEqual(await s.schema(), { current: latest, latest });
+    });
+
+    it('creates the schema when it does not exist', async (t) => {
+      const schema = `t_${randomBytes(6).toString('hex')}`;
+      t.after(() => admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).then(() => undefined));
+      const s = await open(t, schema);
+      await s.createAgent({ id: 'a', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
+      const r = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.agents`);
+      assert.equal(r.rows[0]?.n, 1);
+    });
+
+    it('refuses a database whose schema is newer than the code, and leaves it alone', async (t) => {
+      const schema = await freshSchema(t);
+      await (await PostgresStore.open({ url, schema })).close();
+      await admin.query(`INSERT INTO ${schema}.schema_migrations (version, name, applied_at) VALUES (999, 'from_the_future', 0)`);
+      await assert.rejects(
+        PostgresStore.open({ url, schema }),
+        (e: unknown) => e instanceof HubError && e.code === 'schema_too_new' && /999/.test(e.message),
+      );
+      const r = await admin.query<{ v: number }>(`SELECT max(version) AS v FROM ${schema}.schema_migrations`);
+      assert.equal(r.rows[0]?.v, 999);
+    });
+
+    it('two stores leasing for one agent at once never hand out the same delivery twice', async (t) => {
+      const schema = await freshSchema(t);
+      const [a, b] = [await open(t, schema), await open(t, schema)] as const;
+      await a.createAgent({ id: 'p', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
+      await a.createAgent({ id: 'c', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
+      const total = 300;
+      const at = Date.now();
+      await Promise.all(Array.from({ length: total }, (_, i) => a.appendMessage({ message: message('p', ['c'], at + i), recipients: ['c'], requestHash: 'h' })));
+      const seen: string[] = [];
+      const handouts: number[] = [];
+      const consumer = async (store: PostgresStore, name: string): Promise<void> => {
+        for (let round = 0; ; round++) {
+          const got = await store.lease([{ agentId: 'c', owner: `${name}-${round}`, limit: 7 }], { now: Date.now(), visibilityMs: 600_000, maxAttempts: 5 });
+          const items = got.get(`${name}-${round}`) ?? [];
+          if (items.length === 0) return;
+          for (const item of items) {
+            seen.push(item.message.id);
+            handouts.push(item.handout);
+          }
+        }
+      };
+      await Promise.all([consumer(a, 'a1'), consumer(a, 'a2'), consumer(b, 'b1'), consumer(b, 'b2')]);
+      assert.equal(new Set(seen).size, seen.length, 'no delivery handed out twice');
+      assert.equal(seen.length, total, 'every delivery handed out');
+      assert.equal(new Set(handouts).size, handouts.length, 'hand-out numbers are unique across stores');
+    });
+
+    it('a token revoked through one store stops working at once through another', async (t) => {
+      const schema = await freshSchema(t);
+      const [a, b] = [await open(t, schema), await open(t, schema)] as const;
+      await a.createAgent({ id: 'x', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
+      const token = newToken();
+      await a.createToken({ id: 't1', agentId: 'x', hash: hashToken(token), label: '', createdAt: 1 });
+      assert.deepEqual(await b.findToken(hashToken(token)), { tokenId: 't1', agentId: 'x' });
+      assert.equal((await b.getAgent('x'))?.id, 'x');
+      assert.equal(await a.removeAgent('x', 2), true);
+      assert.equal(await b.findToken(hashToken(token)), null);
+      assert.equal(await b.getAgent('x'), null);
+    });
+
+    it('refuses text PostgreSQL cannot hold (NUL) for that send only', async (t) => {
+      const s = await open(t, await freshSchema(t));
+      await s.createAgent({ id: 'p', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
+      const at = Date.now();
+      const good = message('p', ['p'], at);
+      const bad = { ...message('p', ['p'], at + 1), body: 'a\u0000b' };
+      const [r1, r2] = await Promise.allSettled([
+        s.appendMessage({ message: good, recipients: ['p'], requestHash: 'h' }),
+        s.appendMessage({ message: bad, recipients: ['p'], requestHash: 'h' }),
+      ]);
+      assert.equal(r1.status, 'fulfilled');
+      assert.ok(r2.status === 'rejected' && r2.reason instanceof HubError && r2.reason.code === 'validation_failed');
+      assert.deepEqual((await s.history({ viewer: null, search: 'a\u0000b', limit: 5 })).length, 0);
+    });
+
+    it('indexes a large body without failing the send', async (t) => {
+      const s = await open(t, await freshSchema(t));
+      await s.createAgent({ id: 'p', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
+      // About 1.3 MB of distinct words: more than a tsvector holds.
+      const words = Array.from({ length: 40_000 }, (_, i) => `w${i.toString(36)}x${randomBytes(12).toString('hex')}`);
+      const m = { ...message('p', ['p'], Date.now()), body: `needle ${words.join(' ')}` };
+      await s.appendMessage({ message: m, recipients: ['p'], requestHash: 'h' });
+      assert.equal((await s.getMessage(m.id))?.body, m.body);
+      assert.deepEqual((await s.history({ viewer: null, search: 'needle', limit: 5 })).map((x) => x.id), [m.id]);
+    });
+  });
+}
