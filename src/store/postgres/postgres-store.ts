@@ -568,4 +568,84 @@ export class PostgresStore implements Store {
         : await this.rows<MessageRow>('historySearch', [...filters, search]);
     return rows.map(toMessage);
   }
+
+  // ---- not yet in the PostgreSQL adapter ---------------------------------------------------------
+  // Channels, tasks, reviews, templates and shared settings are implemented for SQLite only so
+  // far. These refuse clearly rather than pretend; the conformance suite exercises them against
+  // PostgreSQL once they exist.
+  private notYet(what: string): never {
+    throw new HubError('not_implemented', `${what} is not available on the PostgreSQL store yet`);
+  }
+  async createChannel(..._args: unknown[]): Promise<never> {
+    return this.notYet('createChannel');
+  }
+  async getChannel(..._args: unknown[]): Promise<never> {
+    return this.notYet('getChannel');
+  }
+  async listChannels(..._args: unknown[]): Promise<never> {
+    return this.notYet('listChannels');
+  }
+  async joinChannel(..._args: unknown[]): Promise<never> {
+    return this.notYet('joinChannel');
+  }
+  async leaveChannel(..._args: unknown[]): Promise<never> {
+    return this.notYet('leaveChannel');
+  }
+  async channelMembers(..._args: unknown[]): Promise<never> {
+    return this.notYet('channelMembers');
+  }
+  async autoJoin(..._args: unknown[]): Promise<never> {
+    return this.notYet('autoJoin');
+  }
+  async createTask(..._args: unknown[]): Promise<never> {
+    return this.notYet('createTask');
+  }
+  async getTask(..._args: unknown[]): Promise<never> {
+    return this.notYet('getTask');
+  }
+  async listTasks(..._args: unknown[]): Promise<never> {
+    return this.notYet('listTasks');
+  }
+  async claimNext(..._args: unknown[]): Promise<never> {
+    return this.notYet('claimNext');
+  }
+  async updateTask(..._args: unknown[]): Promise<never> {
+    return this.notYet('updateTask');
+  }
+  async requestReview(..._args: unknown[]): Promise<never> {
+    return this.notYet('requestReview');
+  }
+  async reviewsOf(..._args: unknown[]): Promise<never> {
+    return this.notYet('reviewsOf');
+  }
+  async decideReview(..._args: unknown[]): Promise<never> {
+    return this.notYet('decideReview');
+  }
+  async leaderboard(..._args: unknown[]): Promise<never> {
+    return this.notYet('leaderboard');
+  }
+  async getTemplate(..._args: unknown[]): Promise<never> {
+    return this.notYet('getTemplate');
+  }
+  async listTemplates(..._args: unknown[]): Promise<never> {
+    return this.notYet('listTemplates');
+  }
+  async setTemplate(..._args: unknown[]): Promise<never> {
+    return this.notYet('setTemplate');
+  }
+  async currentSettings(..._args: unknown[]): Promise<never> {
+    return this.notYet('currentSettings');
+  }
+  async settingsAt(..._args: unknown[]): Promise<never> {
+    return this.notYet('settingsAt');
+  }
+  async recordSettings(..._args: unknown[]): Promise<never> {
+    return this.notYet('recordSettings');
+  }
+  async settingsHistory(..._args: unknown[]): Promise<never> {
+    return this.notYet('settingsHistory');
+  }
+  async settingsVersion(..._args: unknown[]): Promise<never> {
+    return this.notYet('settingsVersion');
+  }
 }
