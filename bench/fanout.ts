@@ -147,6 +147,11 @@ async function main(): Promise<void> {
   if (!s.keep) process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   const nodeArgs = s.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`];
   const hub = await startHub({ dataDir, synchronous: s.synchronous, nodeArgs, batchStats: s.batchStats });
+  // A hub that ends before we stop it (a crash, or a signal from elsewhere) is named, not just seen as errors.
+  let stopping = false;
+  hub.proc.once('exit', (code, signal) => {
+    if (!stopping) log(`the hub exited during the run (code ${code}, signal ${signal}): ${hub.output().slice(-2000)}`);
+  });
   log(`hub ${hub.url} (synchronous=${s.synchronous}, data ${dataDir}); ${s.agents} consumers in ${s.procs === 0 ? 'this process' : `${s.procs} child processes`}, window ${s.window}`);
 
   const agents = Array.from({ length: s.agents }, (_, i) => `Agent-${String(i + 1).padStart(3, '0')}`);
@@ -219,6 +224,7 @@ async function main(): Promise<void> {
   } finally {
     sender.close();
     await pool?.close();
+    stopping = true;
     const code = await hub.stop();
     if (code !== 0) log(`hub exited with ${code}:\n${hub.output()}`);
   }
@@ -263,6 +269,8 @@ function report(s: Settings, windows: Window[], extra: { hubStats: { lines: stri
     early: windows.reduce((n, w) => n + w.early, 0),
     cpuPct: Object.fromEntries(procNames.map((p) => [p, med((w) => w.cpu[p]?.cpuPct ?? NaN)])),
     hubRssMiB: Math.max(...windows.map((w) => w.cpu.hub?.rssMiB ?? NaN)),
+    /** Hub CPU µs per delivery received: the cost, independent of how much CPU the hub got. */
+    hubCpuUsPerDelivery: med((w) => ((w.cpu.hub?.cpuPct ?? NaN) * 1e4) / w.deliveriesPerS),
   };
   const met = summary.deliveriesPerS >= TARGET_DELIVERIES;
   const valid = extra.errors === 0;
@@ -305,6 +313,7 @@ function report(s: Settings, windows: Window[], extra: { hubStats: { lines: stri
         '',
         `(cpu% is percent of one core over the window; 200 % is the whole machine. max is the worst over all windows.)`,
         `fan-out: ${sm.deliveriesPerS.toFixed(0)} deliveries/s (target ≥ ${TARGET_DELIVERIES}: ${met ? 'met' : 'NOT met'}); hub RSS ${sm.hubRssMiB.toFixed(0)} MiB`,
+        `hub CPU per delivery: ${sm.hubCpuUsPerDelivery.toFixed(0)} µs (the target needs ≤ ${(1e6 / TARGET_DELIVERIES).toFixed(0)} µs on the hub's one thread); fairly stable when the machine is shared, unlike the rates`,
         `deliveries received before their broadcast's answer was read: ${sm.early}; ack frames ${extra.ackFrames} for ${extra.ackedIds} ids (${(extra.ackedIds / Math.max(1, extra.ackFrames)).toFixed(1)} per frame)`,
         ...extra.hubStats.lines,
         ...(valid ? [] : [`INVALID: ${extra.errors} errors${extra.drained ? '' : ' (broadcasts still out after the drain)'}${extra.firstError === null ? '' : `; first: ${extra.firstError}`}`]),

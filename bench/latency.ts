@@ -141,6 +141,11 @@ async function main(): Promise<void> {
   if (!s.keep) process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   const nodeArgs = s.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`];
   const hub = await startHub({ dataDir, synchronous: s.synchronous, nodeArgs, batchStats: s.batchStats });
+  // A hub that ends before we stop it (a crash, or a signal from elsewhere) is named, not just seen as errors.
+  let stopping = false;
+  hub.proc.once('exit', (code, signal) => {
+    if (!stopping) log(`the hub exited during the run (code ${code}, signal ${signal}): ${hub.output().slice(-2000)}`);
+  });
   log(`hub ${hub.url} (synchronous=${s.synchronous}, data ${dataDir}); ${s.agents} consumers, ${s.rate} sends/s over ${s.connections} connections`);
 
   const agents = Array.from({ length: s.agents }, (_, i) => `Agent-${i + 1}`);
@@ -257,6 +262,7 @@ async function main(): Promise<void> {
   } finally {
     sender.close();
     await pool?.close();
+    stopping = true;
     const code = await hub.stop();
     if (code !== 0) log(`hub exited with ${code}:\n${hub.output()}`);
   }
