@@ -2,7 +2,9 @@
 // statistics for the benchmark's --batch-stats: every commit's batch size and duration, printed as
 // one "batch-stats JSON" line on stderr after the hub has drained and closed. It wraps the store's
 // private GroupCommit from outside, so the hub's code is unchanged; timing each commit costs two
-// hrtime calls per batch, not per send.
+// hrtime calls per batch, not per send. The same for the stream benchmarks: the ack group commit
+// ("ack-stats") and the dispatcher's lease transactions ("lease-stats": calls, requests per call,
+// deliveries leased per call).
 import { loadConfig } from '../src/config/load.js';
 import { startHub } from '../src/server/serve.js';
 
@@ -27,6 +29,42 @@ appends.opts.commit = (items) => {
     sizes.push(items.length);
   }
 };
+
+// Acks: items are ack frames (or HTTP acks), each with its ids.
+const ackSizes: number[] = [];
+const ackIds: number[] = [];
+const ackMicros: number[] = [];
+const acks = (hub.hub.store as unknown as { acks?: CommitProbe }).acks;
+if (acks !== undefined) {
+  const ackCommit = acks.opts.commit;
+  acks.opts.commit = (items) => {
+    const t0 = process.hrtime.bigint();
+    try {
+      return ackCommit(items);
+    } finally {
+      ackMicros.push(Number(process.hrtime.bigint() - t0) / 1000);
+      ackSizes.push(items.length);
+      ackIds.push(items.reduce((n: number, it) => n + ((it as { messageIds?: unknown[] }).messageIds?.length ?? 0), 0));
+    }
+  };
+}
+
+// Lease transactions of the dispatcher: one per pass, with a request per subscription that has credit.
+const leaseReqs: number[] = [];
+const leaseItems: number[] = [];
+const leaseMicros: number[] = [];
+const store = hub.hub.store as unknown as { lease: (reqs: unknown[], o: unknown) => Promise<Map<string, unknown[]>> };
+const lease = store.lease.bind(store);
+store.lease = async (reqs, o) => {
+  const t0 = process.hrtime.bigint();
+  const out = await lease(reqs, o);
+  leaseMicros.push(Number(process.hrtime.bigint() - t0) / 1000);
+  leaseReqs.push(reqs.length);
+  let n = 0;
+  for (const items of out.values()) n += items.length;
+  leaseItems.push(n);
+  return out;
+};
 process.stderr.write(`swarm hub (with batch stats) listening on ${hub.url}\n`);
 
 function pct(xs: number[], p: number): number {
@@ -36,7 +74,21 @@ function pct(xs: number[], p: number): number {
 }
 
 const stop = (): void => {
-  void hub.close().then(() => {
+  // Keeps the process alive until close settles: without it, closing with streams open can leave
+  // nothing referenced on the event loop and the process ends (code 0) before printing.
+  const alive = setInterval(() => undefined, 1000);
+  const t0 = Date.now();
+  // Printed even when closing fails (e.g. a frame handled after the store closed), with the error.
+  const closed = hub.close().then(
+    () => 0,
+    (e: unknown) => {
+      process.stderr.write(`closing failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      return 1;
+    },
+  );
+  void closed.then((code) => {
+    clearInterval(alive);
+    process.stderr.write(`hub-with-stats: close took ${Date.now() - t0} ms\n`);
     const items = sizes.reduce((a, b) => a + b, 0);
     const busyMs = micros.reduce((a, b) => a + b, 0) / 1000;
     const stats = {
@@ -52,7 +104,14 @@ const stop = (): void => {
       commitUsPerItem: (busyMs * 1000) / items,
     };
     process.stderr.write(`batch-stats ${JSON.stringify(stats)}\n`);
-    process.exit(0);
+    const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+    process.stderr.write(
+      `ack-stats ${JSON.stringify({ commits: ackSizes.length, frames: sum(ackSizes), ids: sum(ackIds), meanFrames: sum(ackSizes) / ackSizes.length, meanIds: sum(ackIds) / ackSizes.length, commitMsTotal: sum(ackMicros) / 1000, commitUsP50: pct(ackMicros, 50), commitUsP99: pct(ackMicros, 99), commitUsPerId: sum(ackMicros) / sum(ackIds) })}\n`,
+    );
+    process.stderr.write(
+      `lease-stats ${JSON.stringify({ calls: leaseReqs.length, meanRequests: sum(leaseReqs) / leaseReqs.length, items: sum(leaseItems), meanItems: sum(leaseItems) / leaseReqs.length, emptyCalls: leaseItems.filter((n) => n === 0).length, msTotal: sum(leaseMicros) / 1000, usP50: pct(leaseMicros, 50), usP99: pct(leaseMicros, 99), usPerItem: sum(leaseMicros) / sum(leaseItems) })}\n`,
+    );
+    process.exit(code);
   });
 };
 process.once('SIGTERM', stop);

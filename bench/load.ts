@@ -28,10 +28,14 @@ export interface RunResult {
 }
 
 /** Every response time of a run, kept whole so percentiles are exact (8 bytes a response). */
-class Latencies {
+export class Latencies {
   private values = new Float64Array(1 << 16);
   private n = 0;
   private sorted = false;
+
+  get count(): number {
+    return this.n;
+  }
 
   add(ms: number): void {
     this.sorted = false;

@@ -3,13 +3,14 @@
 // noise hits both; the table reports medians. Afterwards the hub is stopped and its database opened
 // read-only to check that every 2xx answer is a stored message. Results go to docs/benchmarks.md.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import type { Request } from 'autocannon';
 import { measure, type RunResult } from './load.js';
-import { batchStatsOf, startBare, startHub } from './servers.js';
+import { intOption, machine, median, runMain, table, UsageError } from './report.js';
+import { batchStatsOf, registerAgents, startBare, startHub } from './servers.js';
 
 const AGENTS = Array.from({ length: 8 }, (_, i) => `Agent-${i + 1}`);
 const BODY = 'x'.repeat(256);
@@ -26,19 +27,6 @@ interface Settings {
   cpuProfDir: string | undefined;
   keep: boolean;
   batchStats: boolean;
-}
-
-/** A bad flag: reported as one line, without a stack. */
-class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-function intOption(name: string, raw: string | undefined, env: string | undefined, dflt: number, min: number, max: number): number {
-  const text = raw ?? env;
-  if (text === undefined || text === '') return dflt;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${text}`);
-  return n;
 }
 
 function parse(argv: string[]) {
@@ -98,29 +86,11 @@ function settings(argv: string[]): Settings {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
 function sendRequests(token: string | undefined): Request[] {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   // Each connection cycles through the list, so recipients rotate over the eight agents.
   return AGENTS.map((to) => ({ method: 'POST', path: '/v1/messages', headers, body: JSON.stringify({ to, body: BODY }) }));
-}
-
-async function registerAgents(url: string, token: string): Promise<void> {
-  for (const id of AGENTS) {
-    const res = await fetch(`${url}/v1/agents`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (res.status !== 201) throw new Error(`registering ${id}: HTTP ${res.status} ${await res.text()}`);
-  }
 }
 
 interface TargetSummary {
@@ -139,16 +109,6 @@ function summarize(runs: RunResult[]): TargetSummary {
     errors: runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0),
     runs,
   };
-}
-
-function machine(): Record<string, string | number> {
-  const c = cpus();
-  return { cpus: c.length, cpu: c[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, kernel: release() };
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')).join('\n');
 }
 
 async function main(): Promise<void> {
@@ -177,7 +137,7 @@ async function main(): Promise<void> {
   const hubRuns: RunResult[] = [];
   const bareRuns: RunResult[] = [];
   try {
-    await registerAgents(hub.url, hub.adminToken);
+    await registerAgents(hub.url, hub.adminToken, AGENTS);
     const targets = {
       bare: { url: bare.url, requests: sendRequests(undefined), runs: bareRuns },
       hub: { url: hub.url, requests: sendRequests(hub.adminToken), runs: hubRuns },
@@ -272,7 +232,4 @@ async function main(): Promise<void> {
   if (!valid) process.exitCode = 1;
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench: ${e instanceof UsageError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
-});
+runMain(main);

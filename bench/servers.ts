@@ -24,6 +24,12 @@ export interface ServerProcess {
 
 const children = new Set<ChildProcess>();
 
+/** Registers a child started elsewhere (e.g. load-generator processes) so it dies with the benchmark. */
+export function trackChild(proc: ChildProcess): void {
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+}
+
 function killAll(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
@@ -37,6 +43,15 @@ async function spawnServer(args: string[], env: Record<string, string>, cwd: str
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-64 * 1024)));
   proc.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-64 * 1024)));
+  // bench/hub-with-stats.ts's "<name>-stats {...}" lines are kept apart: a flood of log lines on
+  // the other pipe (e.g. at shutdown) must not push them out of the 64 KiB kept above.
+  let partial = '';
+  let stats = '';
+  proc.stderr?.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (/^[a-z]+-stats \{/.test(line)) stats += `${line}\n`;
+  });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   void exited.then(() => children.delete(proc));
   const url = await new Promise<string>((resolve, reject) => {
@@ -57,7 +72,7 @@ async function spawnServer(args: string[], env: Record<string, string>, cwd: str
   return {
     url,
     proc,
-    output: () => out,
+    output: () => `${out}\n${stats}`,
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');
@@ -92,6 +107,13 @@ export interface BatchStats {
   commitUsPerItem: number;
 }
 
+/** The stream statistics bench/hub-with-stats.ts prints when it stops ("ack-stats", "lease-stats"); null from `swarm serve`. */
+export function streamStatsOf(output: string): { ack: Record<string, number>; lease: Record<string, number> } | null {
+  const a = /^ack-stats (\{.*\})$/m.exec(output)?.[1];
+  const l = /^lease-stats (\{.*\})$/m.exec(output)?.[1];
+  return a === undefined || l === undefined ? null : { ack: JSON.parse(a) as Record<string, number>, lease: JSON.parse(l) as Record<string, number> };
+}
+
 /** The statistics bench/hub-with-stats.ts prints when it stops; null from `swarm serve`. */
 export function batchStatsOf(output: string): BatchStats | null {
   const m = /^batch-stats (\{.*\})$/m.exec(output);
@@ -108,4 +130,20 @@ export async function startHub(o: HubOptions): Promise<ServerProcess & { adminTo
 
 export function startBare(): Promise<ServerProcess> {
   return spawnServer([BARE_SERVER], {}, ROOT);
+}
+
+/** Registers agents with the admin token; returns each agent's token. */
+export async function registerAgents(url: string, adminToken: string, ids: string[]): Promise<Map<string, string>> {
+  const tokens = new Map<string, string>();
+  for (const id of ids) {
+    const res = await fetch(`${url}/v1/agents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (res.status !== 201) throw new Error(`registering ${id}: HTTP ${res.status} ${await res.text()}`);
+    tokens.set(id, ((await res.json()) as { token: string }).token);
+  }
+  return tokens;
 }

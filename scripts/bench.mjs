@@ -1,15 +1,64 @@
-// `npm run bench`: the send benchmark (not a test). Installs and builds like `npm test`, then runs
-// the compiled benchmark, passing its flags through: `npm run bench -- --duration 10 --connections 50`.
+// `npm run bench`: the benchmarks (not tests). Installs and builds like `npm test`, then runs the
+// compiled benchmarks one after another: send (HTTP sends, hub beside a bare Fastify route),
+// latency (end-to-end at a fixed 2,000 sends/s), fanout (broadcasts to 100 WebSocket consumers).
+// `npm run bench -- --only send|latency|fanout [flags]` runs one and passes every flag through;
+// without --only, only the flags all three share are taken (plus --connections, for send alone):
+// the others mean different things to different benchmarks (--agents is 8 for latency, 100 for
+// fanout), so they need --only. Exit code: the first non-zero of the benchmarks.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { build, ensureInstalled, ROOT } from './ensure.mjs';
 
+const BENCHMARKS = ['send', 'latency', 'fanout'];
+const COMMON = ['--duration', '--warmup', '--runs', '--synchronous', '--cpu-prof', '--batch-stats', '--keep', '--json', '--help'];
+const BOOLEAN = new Set(['--batch-stats', '--keep', '--json', '--help']);
+/** Without --only: the flags each benchmark is given. */
+const SHARED = { send: [...COMMON, '--connections'], latency: COMMON, fanout: COMMON };
+
+function fail(message) {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(1);
+}
+
+const args = process.argv.slice(2);
+let only = null;
+const rest = [];
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === '--only' || a.startsWith('--only=')) {
+    only = a === '--only' ? args[++i] : a.slice('--only='.length);
+    if (!BENCHMARKS.includes(only)) fail(`--only must be one of ${BENCHMARKS.join(', ')}, got ${only}`);
+  } else rest.push(a);
+}
+
+/** The flags of `rest` that `name` takes (with their values); all of them for --only. */
+function flagsFor(name) {
+  if (only !== null) return rest;
+  const out = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    const flag = a.split('=')[0];
+    const takesValue = !BOOLEAN.has(flag) && !a.includes('=');
+    if (!SHARED.send.includes(flag)) fail(`${a}: without --only, only ${SHARED.send.join(' ')} are taken (npm run bench -- --only NAME --help)`);
+    if (SHARED[name].includes(flag)) out.push(...(takesValue ? [a, rest[i + 1]] : [a]));
+    if (takesValue) i += 1;
+  }
+  return out;
+}
+
+const plan = (only === null ? BENCHMARKS : [only]).map((name) => ({ name, flags: flagsFor(name) }));
 ensureInstalled();
 build();
 
-const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', 'send.js'), ...process.argv.slice(2)], {
-  cwd: ROOT,
-  stdio: 'inherit',
-  env: { ...process.env, NO_COLOR: '1' },
-});
-process.exit(r.status ?? 1);
+let code = 0;
+for (const { name, flags } of plan) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', `${name}.js`), ...flags], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const status = r.status ?? 1;
+  if (status !== 0 && code === 0) code = status;
+  if (only === null) process.stdout.write('\n');
+}
+process.exit(code);
