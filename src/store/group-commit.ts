@@ -10,6 +10,8 @@
 
 type Outcomes<O> = (O | Error)[];
 
+import { HubError } from '../errors.js';
+
 export interface GroupCommitOptions<I, O> {
   /** Runs one batch inside one transaction. Returns one outcome per item: a value or an Error. */
   commit: (items: I[]) => Outcomes<O> | Promise<Outcomes<O>>;
@@ -37,7 +39,7 @@ export class GroupCommit<I, O> {
   constructor(private readonly opts: GroupCommitOptions<I, O>) {}
 
   submit(item: I): Promise<O> {
-    if (this.closed) return Promise.reject(new Error('store is closed'));
+    if (this.closed) return Promise.reject(new HubError('shutting_down', 'the store is closing: not accepted'));
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.schedule();

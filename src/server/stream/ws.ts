@@ -120,11 +120,23 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
           hub.metrics.streamsClosed.inc({ kind: 'ws', reason: reason?.code ?? (closedByPeer ? 'client' : 'end') });
         });
         socket.send(JSON.stringify({ type: 'ready', agent: actor.self.id, session: sub.id, prefetch: sub.prefetch, visibility_seconds: hub.settings.get('delivery.visibilitySeconds') }));
+        // Frames handed out in one dispatcher pass leave in one write: cork the TCP socket at the
+        // first frame of a turn and uncork after the turn (one syscall instead of one per frame).
+        const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+        let corked = false;
         for await (const ev of sub) {
           if (socket.readyState !== socket.OPEN) break;
           if (socket.bufferedAmount > maxBuffered) {
             sub.close(new HubError('slow_consumer', `more than ${maxBuffered} bytes waiting for this client`));
             break;
+          }
+          if (!corked && tcp !== undefined) {
+            corked = true;
+            tcp.cork();
+            setImmediate(() => {
+              corked = false;
+              tcp.uncork();
+            });
           }
           socket.send(eventJson(ev));
         }

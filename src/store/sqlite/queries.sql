@@ -311,3 +311,8 @@ SELECT * FROM settings ORDER BY version DESC LIMIT @limit;
 
 -- name: settingsVersion
 SELECT coalesce(max(version), 0) AS n FROM settings;
+
+-- name: ackTarget
+SELECT m.seq AS seq, m.id AS id, d.state AS state FROM messages m
+JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
+WHERE m.id = @id;

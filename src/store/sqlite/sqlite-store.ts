@@ -404,32 +404,35 @@ export class SqliteStore implements Store {
     return this.acks.submit({ agentId, messageIds, at, strict: opts.strict === true });
   }
 
-  /** One group commit of acks: each item all or nothing, all items in one durable transaction. */
+  /**
+   * One group commit of acks: each item all or nothing, all items in one transaction. Committed
+   * without fsync even under synchronous=FULL: in WAL mode the commit survives a crash of the
+   * process; a power loss may lose the last acks, and those deliveries then come again, which
+   * at-least-once allows. (Sends, which must never be lost, keep the fsync.)
+   */
   private commitAcks(items: AckItem[]): (AckResult | Error)[] {
-    const item = this.stmt('inboxItem');
+    const target = this.stmt('ackTarget');
     const mark = this.stmt('markAcked');
-    return this.db
-      .transaction(() =>
-        items.map((it): AckResult | Error => {
-          const rows: InboxRow[] = [];
-          for (const id of it.messageIds) {
-            const row = item.get({ recipient: it.agentId, id }) as InboxRow | undefined;
-            if (row === undefined) return new HubError('message_not_found', `no message ${id} in the inbox of ${it.agentId}`, { details: { message: id } });
-            rows.push(row);
-          }
-          if (it.strict) {
-            const done = rows.filter((r) => r.d_state === 'acked').map((r) => r.id);
-            if (done.length > 0) return new HubError('already_acked', `already acknowledged: ${done.join(', ')}`, { details: { messages: done } });
-          }
-          const result: AckResult = { acked: [], already: [] };
-          for (const row of rows) {
-            if (mark.run({ recipient: it.agentId, seq: row.seq, at: it.at }).changes > 0) result.acked.push(row.id);
-            else if (!result.already.includes(row.id) && !result.acked.includes(row.id)) result.already.push(row.id);
-          }
-          return result;
-        }),
-      )
-      .immediate();
+    return this.relaxed(() =>
+      items.map((it): AckResult | Error => {
+        const rows: { seq: number; id: string; state: string }[] = [];
+        for (const id of it.messageIds) {
+          const row = target.get({ recipient: it.agentId, id }) as { seq: number; id: string; state: string } | undefined;
+          if (row === undefined) return new HubError('message_not_found', `no message ${id} in the inbox of ${it.agentId}`, { details: { message: id } });
+          rows.push(row);
+        }
+        if (it.strict) {
+          const done = rows.filter((r) => r.state === 'acked').map((r) => r.id);
+          if (done.length > 0) return new HubError('already_acked', `already acknowledged: ${done.join(', ')}`, { details: { messages: done } });
+        }
+        const result: AckResult = { acked: [], already: [] };
+        for (const row of rows) {
+          if (mark.run({ recipient: it.agentId, seq: row.seq, at: it.at }).changes > 0) result.acked.push(row.id);
+          else if (!result.already.includes(row.id) && !result.acked.includes(row.id)) result.already.push(row.id);
+        }
+        return result;
+      }),
+    );
   }
 
   // ---- leases -----------------------------------------------------------------------------------
