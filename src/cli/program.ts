@@ -6,6 +6,7 @@ import { registerChannelCommands } from './commands/channels.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerInboxCommands } from './commands/inbox.js';
 import { registerMessageCommands } from './commands/messages.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerQueueCommands } from './commands/queue.js';
 import { registerReportCommands } from './commands/reports.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -53,6 +54,7 @@ More: swarm help <command>, swarm help exit-codes`,
   registerTaskCommands(program);
   registerReportCommands(program);
   registerConfigCommands(program);
+  registerMigrateCommand(program);
   program
     .command('help')
     .description('help for a command, or a topic: exit-codes')

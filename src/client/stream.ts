@@ -8,7 +8,8 @@ import { type ErrorCode, ERROR_CODES, HubError } from '../errors.js';
 export type HubEvent = WireDeliveryEvent | WirePresenceEvent;
 
 export interface StreamOptions {
-  baseUrl: string;
+  /** The hub; several URLs (api processes of one hub) are tried in turn on each reconnect. */
+  baseUrl: string | string[];
   token?: string | undefined;
   as?: string | undefined;
   presence?: boolean;
@@ -38,8 +39,18 @@ export class HubStream implements AsyncIterable<HubEvent> {
   private readonly pending = new Map<string, Pending>();
   private readyWaiter: { resolve: () => void; reject: (e: HubError) => void } | null = null;
   private backoff = 250;
+  private readonly urls: string[];
+  private current = 0;
 
-  constructor(private readonly o: StreamOptions) {}
+  constructor(private readonly o: StreamOptions) {
+    this.urls = (Array.isArray(o.baseUrl) ? o.baseUrl : [o.baseUrl]).map((u) => u.replace(/\/+$/, ''));
+    if (this.urls.length === 0) throw new HubError('usage', 'no hub URL to stream from');
+  }
+
+  /** The hub URL in use (or to be tried next). */
+  get baseUrl(): string {
+    return this.urls[this.current % this.urls.length] ?? '';
+  }
 
   /** Connects and waits for the hub's `ready` frame. */
   connect(): Promise<void> {
@@ -50,7 +61,7 @@ export class HubStream implements AsyncIterable<HubEvent> {
   }
 
   private url(): string {
-    const u = new URL(`${this.o.baseUrl.replace(/\/+$/, '')}/v1/ws`);
+    const u = new URL(`${this.baseUrl}/v1/ws`);
     u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
     if (this.o.presence) u.searchParams.set('presence', 'true');
     if (this.o.prefetch !== undefined) u.searchParams.set('prefetch', String(this.o.prefetch));
@@ -119,10 +130,13 @@ export class HubStream implements AsyncIterable<HubEvent> {
     const final = FINAL_CLOSE[code];
     if (final !== undefined) return this.fail(new HubError(final, `the hub closed the stream: ${reason || code}`));
     if (code === 1000) return this.end();
-    if (this.readyWaiter !== null) return this.fail(new HubError('hub_unreachable', `cannot open a stream at ${this.o.baseUrl} (${code}${reason ? ` ${reason}` : ''})`));
+    if (this.readyWaiter !== null && this.current + 1 >= this.urls.length) {
+      return this.fail(new HubError('hub_unreachable', `cannot open a stream at ${this.urls.join(', ')} (${code}${reason ? ` ${reason}` : ''})`));
+    }
     if (this.o.reconnect === false) return this.fail(new HubError('hub_unreachable', `the stream closed (${code}${reason ? ` ${reason}` : ''})`));
-    this.o.onStatus?.('reconnecting', `closed ${code}${reason ? ` ${reason}` : ''}`);
-    const delay = this.backoff;
+    this.current += 1; // the next URL, if there are several
+    this.o.onStatus?.('reconnecting', `closed ${code}${reason ? ` ${reason}` : ''}; next ${this.baseUrl}`);
+    const delay = this.urls.length > 1 && this.current % this.urls.length !== 0 ? 50 : this.backoff;
     this.backoff = Math.min(this.backoff * 2, 5000);
     setTimeout(() => {
       if (!this.ended) this.open();

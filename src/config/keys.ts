@@ -44,7 +44,20 @@ export const CONFIG_KEYS = {
     schema: z.string(),
     default: '',
     env: 'SWARM_DATABASE',
-    doc: 'Database URL (--database). Empty: embedded SQLite in data.dir. Only SQLite is available in this version.',
+    doc: 'Database URL (--database). Empty: embedded SQLite in data.dir (or sqlite:DIR); postgres://user:password@host:port/db for PostgreSQL, which several hub processes can share.',
+    secret: true,
+  },
+  'store.poolSize': {
+    schema: positiveInt.max(1000),
+    default: 10,
+    env: 'SWARM_POOL_SIZE',
+    doc: 'PostgreSQL: most connections this process opens (a pooler in front is advised for many processes).',
+  },
+  'store.schema': {
+    schema: z.string().regex(/^([a-z_][a-z0-9_]{0,62})?$/, 'a lower-case schema name'),
+    default: '',
+    env: 'SWARM_DB_SCHEMA',
+    doc: 'PostgreSQL: the schema the hub’s tables live in (created when missing). Empty: the connection’s search_path.',
   },
   'store.synchronous': {
     schema: z.enum(['full', 'normal']),

@@ -91,6 +91,7 @@ export class Agents {
     const updated = await this.store.setStatus(actor.self.id, status, mission ?? actor.self.mission, now);
     if (updated === null) throw new HubError('agent_not_found', `unknown agent ${actor.self.id}`);
     this.presence.seen(actor.self.id, now);
+    this.presence.onLocalChange?.();
     return this.presence.view(updated, now);
   }
 }

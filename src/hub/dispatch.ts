@@ -81,6 +81,11 @@ export class Dispatcher {
     if (any) this.schedule();
   }
 
+  /** Every agent with a subscription here: after a reconnect, or periodically on a shared store. */
+  notifyAll(): void {
+    this.notify([...this.subs.keys()]);
+  }
+
   /** Deliveries were acknowledged (by any path): free the consumers' credit. */
   acked(agentId: string, messageIds: string[]): void {
     const set = this.subs.get(agentId);

@@ -1,9 +1,9 @@
 // The hub: every use case, wired over one Store. The HTTP server, CLI (through the client) and
 // later MCP are thin faces over this object; none of them holds business rules.
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/keys.js';
-import type { Store } from '../store/store.js';
+import type { Store, StoreEvent } from '../store/store.js';
 import { HubError } from '../errors.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { Agents } from './agents.js';
@@ -33,6 +33,8 @@ export interface HubOptions {
 
 /** How often expired messages and exhausted leases are swept. */
 const SWEEP_MS = 1000;
+/** On a shared store: how often streams re-check for deliveries an event may not have announced. */
+const CATCH_UP_MS = 2000;
 
 export class Hub {
   readonly store: Store;
@@ -55,6 +57,8 @@ export class Hub {
   readonly now: () => number;
   readonly metrics: Metrics;
   private sweeper: NodeJS.Timeout | null = null;
+  private catchUp: NodeJS.Timeout | null = null;
+  private unlisten: (() => void) | null = null;
   private readonly onError: (e: unknown, what: string) => void;
 
   constructor(o: HubOptions) {
@@ -100,14 +104,63 @@ export class Hub {
     this.inbox.onNack = (n) => this.metrics.nacks.inc(n);
     this.streams = new Streams(this.dispatcher, this.presence, () => set.get('streams.prefetch'));
     this.queue = new Queue(o.store, this.dispatcher, this.now);
+    const announce = (agents: string[]): void => {
+      this.signals.notify(agents);
+      this.publish({ type: 'deliveries', agents });
+    };
+    this.messages.announce = announce;
+    this.queue.announce = announce;
+    this.inbox.announce = (agents) => this.publish({ type: 'deliveries', agents });
+    this.inbox.publishAcked = (agent, ids) => this.publish({ type: 'acked', agent, ids });
+    this.presence.onLocalChange = () => this.publish({ type: 'presence' });
+    this.settings.onChanged = () => this.publish({ type: 'settings' });
     this.onboarding = new Onboarding(this.agents, this.templates);
   }
 
-  start(): void {
+  /**
+   * Background work. `sweeps`: expiry, dead letters and task claims — the embedded hub and
+   * `--role worker` run them (safe with several workers: each step is a compare-and-set). On a
+   * shared store, every process listens to the others' events and re-checks its streams
+   * periodically in case an event was missed.
+   */
+  start(o: { sweeps?: boolean } = {}): void {
     this.presence.start();
     void this.presence.check();
-    this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
-    this.sweeper.unref();
+    if (o.sweeps !== false) {
+      this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
+      this.sweeper.unref();
+    }
+    if (this.store.shared) {
+      this.unlisten = this.store.onEvent((e) => this.received(e));
+      this.catchUp = setInterval(() => this.dispatcher.notifyAll(), CATCH_UP_MS);
+      this.catchUp.unref();
+    }
+  }
+
+  private received(e: StoreEvent): void {
+    switch (e.type) {
+      case 'deliveries':
+        if (e.agents === '*') {
+          this.signals.notifyAll();
+          this.dispatcher.notifyAll();
+        } else this.signals.notify(e.agents);
+        return;
+      case 'acked':
+        return this.dispatcher.acked(e.agent, e.ids);
+      case 'presence':
+        return void this.presence.check();
+      case 'settings':
+        return void this.settings.load().catch((err: unknown) => this.onError(err, 'settings reload'));
+      case 'resync':
+        this.signals.notifyAll();
+        this.dispatcher.notifyAll();
+        void this.presence.check();
+        void this.settings.load().catch((err: unknown) => this.onError(err, 'settings reload'));
+    }
+  }
+
+  private publish(e: StoreEvent): void {
+    if (this.store.shared) void this.store.publish(e).catch((err: unknown) => this.onError(err, 'publish'));
   }
 
   /** Expires messages past their expiry and dead-letters leases that ran out of attempts. */
@@ -141,7 +194,10 @@ export class Hub {
   async stop(): Promise<void> {
     this.closeStreams();
     if (this.sweeper !== null) clearInterval(this.sweeper);
+    if (this.catchUp !== null) clearInterval(this.catchUp);
     this.sweeper = null;
+    this.catchUp = null;
+    this.unlisten?.();
     this.settings.stop();
     await this.presence.stop();
   }
@@ -161,11 +217,14 @@ export async function ensureAdminToken(hub: Hub, dataDir: string): Promise<{ fil
     return { file, created: false };
   }
   let token: string;
-  if ((await hub.store.getAgent(ADMIN_ID)) === null) {
-    token = (await hub.agents.create({ id: ADMIN_ID, role: 'admin', specialty: 'Hub administrator' })).token;
-  } else {
-    token = await hub.agents.issueToken(ADMIN_ID, 'admin.token reissued');
+  try {
+    token = (await hub.store.getAgent(ADMIN_ID)) === null ? (await hub.agents.create({ id: ADMIN_ID, role: 'admin', specialty: 'Hub administrator' })).token : await hub.agents.issueToken(ADMIN_ID, 'admin.token reissued');
+  } catch (e) {
+    // Several processes starting at once on one database: another one created the admin first.
+    if (!(e instanceof HubError && e.code === 'agent_exists')) throw e;
+    token = await hub.agents.issueToken(ADMIN_ID, 'admin.token');
   }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { file, created: true };

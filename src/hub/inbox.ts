@@ -27,6 +27,9 @@ export class Inbox {
   /** Told of acknowledgements and returns (metrics). */
   onAck: ((n: number, via: 'http' | 'stream') => void) | null = null;
   onNack: ((n: number) => void) | null = null;
+  /** Tells the other processes: acknowledged ids (their streams' credit), returned deliveries. */
+  publishAcked: (agent: string, ids: string[]) => void = () => undefined;
+  announce: (agents: string[]) => void = () => undefined;
 
   constructor(
     private readonly store: Store,
@@ -62,6 +65,7 @@ export class Inbox {
     if (messageIds.length === 0) throw new HubError('validation_failed', 'nothing to acknowledge: give one or more message ids');
     const r = await this.store.ack(actor.self.id, messageIds, this.now(), { strict });
     this.dispatcher.acked(actor.self.id, r.acked);
+    if (r.acked.length > 0) this.publishAcked(actor.self.id, r.acked);
     this.onAck?.(r.acked.length, strict ? 'stream' : 'http');
     return r;
   }
@@ -76,6 +80,7 @@ export class Inbox {
     this.dispatcher.acked(actor.self.id, ids);
     if (delayMs > 0) this.dispatcher.wakeAt(actor.self.id, now + delayMs);
     this.dispatcher.notify([actor.self.id]);
+    this.announce([actor.self.id]);
     return ids;
   }
 }

@@ -71,6 +71,8 @@ function requestHash(sender: string, input: SendInput): string {
 export class Messages {
   /** Told of every message stored (metrics). */
   onSent: ((m: Message, recipients: number) => void) | null = null;
+  /** Tells this process's waiters and the other processes that deliveries are waiting. */
+  announce: (agents: string[]) => void = (agents) => this.signals.notify(agents);
 
   constructor(
     private readonly store: Store,
@@ -148,7 +150,7 @@ export class Messages {
       }
       return { message: r.message, recipients: r.recipients, duplicate: true };
     }
-    this.signals.notify(r.recipients);
+    this.announce(r.recipients);
     this.onSent?.(r.message, r.recipients.length);
     return { message: r.message, recipients: r.recipients, duplicate: false };
   }

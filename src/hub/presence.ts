@@ -39,9 +39,13 @@ export class PresenceTracker {
     this.recent.set(agentId, at);
   }
 
+  /** Told when presence changed here (a stream opened or closed): other processes re-check. */
+  onLocalChange: (() => void) | null = null;
+
   streamOpened(agentId: string): void {
     this.streams.set(agentId, (this.streams.get(agentId) ?? 0) + 1);
     this.seen(agentId, this.now());
+    void this.flush().then(() => this.onLocalChange?.(), () => undefined);
     void this.check();
   }
 
@@ -50,6 +54,7 @@ export class PresenceTracker {
     if (n <= 0) this.streams.delete(agentId);
     else this.streams.set(agentId, n);
     this.seen(agentId, this.now());
+    void this.flush().then(() => this.onLocalChange?.(), () => undefined);
     void this.check();
   }
 
@@ -101,6 +106,9 @@ export class PresenceTracker {
   }
 
   async flush(): Promise<void> {
+    // An open stream is a continuous sign of life: record it, so other processes see it too.
+    const now = this.now();
+    for (const id of this.streams.keys()) this.pending.set(id, now);
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();

@@ -14,6 +14,9 @@ export interface DeadLetterView {
 }
 
 export class Queue {
+  /** Tells this process and the others that deliveries are waiting. */
+  announce: (agents: string[]) => void = (agents) => this.dispatcher.notify(agents);
+
   constructor(
     private readonly store: Store,
     private readonly dispatcher: Dispatcher,
@@ -44,7 +47,7 @@ export class Queue {
   /** Puts dead letters back in their inboxes with a fresh attempt count. */
   async retry(actor: Actor, agent: string | undefined, ids: string[] | null): Promise<[string, string][]> {
     const revived = await this.store.retryDead(this.scope(actor, agent), ids, this.now());
-    this.dispatcher.notify(new Set(revived.map(([a]) => a)));
+    this.announce([...new Set(revived.map(([a]) => a))]);
     return revived;
   }
 }

@@ -24,6 +24,8 @@ function isShared(key: string): key is SharedKey {
 
 export class Settings {
   private overrides = new Map<string, { value: unknown; version: number }>();
+  /** Told after a change made here (other processes reload). */
+  onChanged: (() => void) | null = null;
   private version = 0;
   private poller: NodeJS.Timeout | null = null;
 
@@ -113,6 +115,7 @@ export class Settings {
     this.checkPresence(new Map([[key, value]]));
     const [change] = await this.store.recordSettings([{ key, value }], actor.self.id, 'set', this.now());
     await this.load();
+    this.onChanged?.();
     if (change === undefined) throw new HubError('internal', 'setting not recorded');
     return change;
   }
@@ -134,6 +137,7 @@ export class Settings {
     this.checkPresence(new Map(changes.map((c) => [c.key, c.value ?? this.local[c.key as ConfigKey]])));
     const recorded = changes.length === 0 ? [] : await this.store.recordSettings(changes, actor.self.id, `rollback to v${version}`, this.now());
     await this.load();
+    if (recorded.length > 0) this.onChanged?.();
     return recorded;
   }
 

@@ -41,6 +41,11 @@ export class InboxSignals {
     });
   }
 
+  /** Wakes every waiter (another process may have sent to any of them). */
+  notifyAll(): void {
+    this.notify([...this.waiters.keys()]);
+  }
+
   /** Shutdown: wakes every waiter and makes later waits return at once. */
   close(): void {
     this.closed = true;

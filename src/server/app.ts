@@ -25,6 +25,11 @@ export interface AppOptions {
   hub: Hub;
   logger?: Logger | false;
   version?: string;
+  /**
+   * What the process serves: `all` (the API, streams and config), `config` (only the shared
+   * settings service) or `ops` (only /healthz, /readyz, /metrics: the worker).
+   */
+  surface?: 'all' | 'config' | 'ops';
 }
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
@@ -101,6 +106,8 @@ async function build(o: AppOptions) {
     },
   });
   await app.register(opsRoutes(hub));
+  const surface = o.surface ?? 'all';
+  if (surface === 'ops') return app;
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', async (req) => {
@@ -114,6 +121,8 @@ async function build(o: AppOptions) {
         hub.presence.seen(req.actor.principal.id, now);
         if (req.actor.self.id !== req.actor.principal.id) hub.presence.seen(req.actor.self.id, now);
       });
+      await v1.register(configRoutes(hub));
+      if (surface === 'config') return;
       await v1.register(messageRoutes(hub));
       await v1.register(inboxRoutes(hub));
       await v1.register(agentRoutes(hub));
@@ -121,7 +130,6 @@ async function build(o: AppOptions) {
       await v1.register(channelRoutes(hub));
       await v1.register(taskRoutes(hub));
       await v1.register(reportRoutes(hub));
-      await v1.register(configRoutes(hub));
       registerWebSocket(v1 as unknown as FastifyInstance, hub);
       registerSse(v1 as unknown as FastifyInstance, hub);
     },

@@ -6,6 +6,7 @@ import { HubError } from '../errors.js';
 import { ensureAdminToken, Hub } from '../hub/hub.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { buildApp } from './app.js';
@@ -17,49 +18,72 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-export function openStore(config: Config, metrics?: Metrics): Store {
+export const ROLES = ['all', 'api', 'config', 'worker'] as const;
+export type ServeRole = (typeof ROLES)[number];
+
+/** Where each role listens unless a port is configured: the deployment's layout. */
+export const ROLE_PORTS: Record<ServeRole, number> = { all: 8080, api: 8080, config: 8081, worker: 8082 };
+
+function isPostgres(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+export async function openStore(config: Config, metrics?: Metrics): Promise<Store> {
   const db = config['store.database'];
+  if (isPostgres(db)) {
+    return PostgresStore.open({ url: db, schema: config['store.schema'] || undefined, poolSize: config['store.poolSize'], batchMax: config['store.batchMax'] });
+  }
   if (db !== '' && !db.startsWith('sqlite:')) {
-    throw new HubError('not_implemented', `store.database ${db.replace(/\/\/[^@/]*@/, '//***@')}: only the embedded SQLite store exists in this version (PostgreSQL is planned)`);
+    throw new HubError('config_invalid', `store.database must be empty, sqlite:DIR or a postgres:// URL, not ${JSON.stringify(db.replace(/\/\/[^@/]*@/, '//***@').slice(0, 80))}`);
   }
   const dir = db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : config['data.dir'];
   return new SqliteStore({
     dir: resolve(dir),
     synchronous: config['store.synchronous'],
     batchMax: config['store.batchMax'],
-    onCommit: metrics === undefined ? undefined : (kind, size, seconds) => {
-      metrics.commitBatch.observe({ kind }, size);
-      metrics.commitSeconds.observe({ kind }, seconds);
-    },
+    onCommit:
+      metrics === undefined
+        ? undefined
+        : (kind, size, seconds) => {
+            metrics.commitBatch.observe({ kind }, size);
+            metrics.commitSeconds.observe({ kind }, seconds);
+          },
   });
 }
 
-export async function startHub(config: Config, opts: { logger?: Logger; version?: string } = {}): Promise<RunningHub> {
+export async function startHub(config: Config, opts: { logger?: Logger; version?: string; role?: ServeRole; port?: number } = {}): Promise<RunningHub> {
+  const role = opts.role ?? 'all';
   const logger = opts.logger ?? createLogger(config['log.level']);
+  if (role !== 'all' && !isPostgres(config['store.database'])) {
+    throw new HubError('config_invalid', `--role ${role} runs as one of several processes sharing a database: give --database postgres://… (the embedded SQLite store serves one process, --role all)`);
+  }
   const metrics = createMetrics();
-  const store = openStore(config, metrics);
+  const store = await openStore(config, metrics);
   const hub = new Hub({ store, config, metrics, onError: (e, what) => logger.error({ err: e }, `${what} failed`) });
-  const admin = await ensureAdminToken(hub, resolve(config['data.dir']));
+  const admin = role === 'worker' ? { file: '', created: false } : await ensureAdminToken(hub, resolve(config['data.dir']));
   // Shared settings: the hub's versioned values over this process's own. Only this process writes
   // an embedded store, so polling for changes made elsewhere is needed only on a shared database.
   await hub.settings.load(store.kind === 'sqlite' ? undefined : 2000);
   // The embedded hub is the only process on its store: no consumer outlived the last run, so
   // every lease left in the file is released and those deliveries are handed out again at once.
-  const released = await store.releaseAllLeases();
-  if (released > 0) logger.info({ released }, 'released leases left by the previous run');
-  hub.start();
-  const app = await buildApp({ hub, logger, version: opts.version });
+  if (!store.shared) {
+    const released = await store.releaseAllLeases();
+    if (released > 0) logger.info({ released }, 'released leases left by the previous run');
+  }
+  hub.start({ sweeps: role === 'all' || role === 'worker' });
+  const app = await buildApp({ hub, logger, version: opts.version, surface: role === 'worker' ? 'ops' : role === 'config' ? 'config' : 'all' });
+  const port = opts.port ?? config['server.port'];
   let address: string;
   try {
-    address = await app.listen({ host: config['server.host'], port: config['server.port'] });
+    address = await app.listen({ host: config['server.host'], port });
   } catch (e) {
     await hub.stop();
     await store.close();
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new HubError('config_invalid', `port ${config['server.port']} on ${config['server.host']} is already in use (set --port or server.port)`, { cause: e });
+    if (err.code === 'EADDRINUSE') throw new HubError('config_invalid', `port ${port} on ${config['server.host']} is already in use (set --port or server.port)`, { cause: e });
     throw e;
   }
-  logger.info({ url: address, store: store.kind, data: resolve(config['data.dir']), synchronous: config['store.synchronous'] }, 'hub listening');
+  logger.info({ url: address, role, store: store.kind, data: resolve(config['data.dir']), synchronous: config['store.synchronous'] }, 'hub listening');
   if (admin.created) logger.info({ file: admin.file }, 'admin token written');
   let closing: Promise<void> | null = null;
   return {

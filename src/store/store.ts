@@ -160,9 +160,33 @@ export interface SchemaInfo {
   latest: number;
 }
 
+/** What hub processes sharing one store tell each other. */
+export type StoreEvent =
+  /** Deliveries of these agents may be available (sent, nacked, retried); '*': anyone's. */
+  | { type: 'deliveries'; agents: string[] | '*' }
+  /** These deliveries were acknowledged (frees the credit of a stream on another process). */
+  | { type: 'acked'; agent: string; ids: string[] }
+  /** Someone's presence may have changed. */
+  | { type: 'presence' }
+  /** The shared settings changed. */
+  | { type: 'settings' }
+  /** The event connection was lost and is back: anything may have been missed. */
+  | { type: 'resync' };
+
 export interface Store {
   /** 'sqlite' | 'postgres': for logs and /readyz only; callers never branch on it. */
   readonly kind: string;
+  /**
+   * Whether several hub processes may share this store. The embedded store is one process's
+   * alone; a shared one needs events between processes, and work that must happen once (sweeps)
+   * safe under concurrency.
+   */
+  readonly shared: boolean;
+
+  /** Tells the other processes sharing the store; nothing to do for a store no one else uses. */
+  publish(e: StoreEvent): Promise<void>;
+  /** Events published by other processes (and `resync`). Returns the unsubscribe. */
+  onEvent(handler: (e: StoreEvent) => void): () => void;
 
   /** Cheap round trip to the database, for /readyz. Throws when it is unreachable. */
   ping(): Promise<void>;

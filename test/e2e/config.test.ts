@@ -96,12 +96,13 @@ describe('serve refuses what it cannot run', () => {
     assert.equal(versions.at(-1), 999);
   });
 
-  it('--role api: a clear not-implemented refusal', async (t) => {
+  it('--role api on the embedded store: a clear refusal naming what it needs', async (t) => {
     const dir = tempDir(t);
     const r = await runCli([...serveArgs(dir), '--role', 'api'], { cwd: dir, timeoutMs: 15_000 });
-    const line = refused(r, exitCodeOf('not_implemented'), 'not_implemented');
+    const line = refused(r, exitCodeOf('config_invalid'), 'config_invalid');
     assert.notEqual(r.code, 0);
     assert.match(line, /--role api/);
+    assert.match(line, /postgres:\/\//);
     assert.match(line, /--role all/);
     assert.ok(!existsSync(join(dir, '.swarm')));
   });

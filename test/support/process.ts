@@ -1,6 +1,6 @@
 // Real processes: a `swarm serve` hub on a free port, and CLI invocations, as a user would run them.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SWARM_BIN } from './paths.js';
 
@@ -50,7 +50,8 @@ export async function spawnHub(dataDir: string, opts: { env?: Record<string, str
       reject(new Error(`hub exited with ${code} before listening:\n${out}`));
     });
   });
-  const adminToken = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  // A worker writes no admin token.
+  const adminToken = existsSync(join(dataDir, 'admin.token')) ? readFileSync(join(dataDir, 'admin.token'), 'utf8').trim() : '';
   return {
     url,
     dataDir,

@@ -1,7 +1,7 @@
 // serve: runs the hub in this process until SIGTERM/SIGINT.
 import type { Command } from 'commander';
 import { HubError } from '../../errors.js';
-import { startHub } from '../../server/serve.js';
+import { ROLE_PORTS, type ServeRole, startHub } from '../../server/serve.js';
 import { cliConfig, type GlobalOptions } from '../context.js';
 import { intIn, oneOf } from '../options.js';
 
@@ -19,18 +19,20 @@ export function registerServeCommand(program: Command, version: string): void {
   program
     .command('serve')
     .description('run the hub (embedded SQLite in ./.swarm by default)')
-    .option('--role <role>', `process role: ${SERVE_ROLES.join(', ')} (only all exists in this version)`, oneOf(SERVE_ROLES), 'all')
-    .option('--port <port>', 'listen port (server.port, default 8080; 0 = any free port)', intIn(0, 65535))
+    .option('--role <role>', `what this process does: ${SERVE_ROLES.join(', ')} (see below)`, oneOf(SERVE_ROLES), 'all')
+    .option('--port <port>', 'listen port (server.port; default 8080, or 8081 for config, 8082 for worker; 0 = any free port)', intIn(0, 65535))
     .option('--host <host>', 'bind address (server.host, default 127.0.0.1)')
     .option('--data <dir>', 'data directory (data.dir, default ./.swarm)')
     .option('--database <url>', 'database URL (store.database; default: SQLite in the data directory)')
+    .addHelpText(
+      'after',
+      '\nRoles: all (default) is the whole hub in one process, with the embedded SQLite store or\nPostgreSQL. With --database postgres://…, run any number of: api (HTTP API, streams, config;\nport 8080), config (the shared-settings service only; 8081), worker (expiry, dead letters,\ntask claims; /healthz, /readyz, /metrics on 8082).',
+    )
     .addHelpText('after', '\nOn first start the hub writes an admin token to <data>/admin.token (mode 0600); the CLI\nrun from the same directory uses it when no --token is given.\nStop with Ctrl-C or SIGTERM: in-flight sends finish and commit before exit.')
     .action(async (o: ServeOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      if (o.role !== 'all') {
-        throw new HubError('not_implemented', `--role ${o.role} needs the PostgreSQL store, which this version does not have yet; use --role all`);
-      }
-      const { config } = cliConfig(g, {
+      const role = o.role as ServeRole;
+      const { config, sources } = cliConfig(g, {
         flags: { 'server.port': o.port, 'server.host': o.host, 'data.dir': o.data, 'store.database': o.database },
         flagNames: { 'server.port': '--port', 'server.host': '--host', 'data.dir': '--data', 'store.database': '--database' },
       });
@@ -44,7 +46,8 @@ export function registerServeCommand(program: Command, version: string): void {
       process.on('SIGINT', handler);
       process.on('SIGTERM', handler);
       try {
-        const hub = await startHub(config, { version });
+        const port = sources['server.port'] === 'default' ? ROLE_PORTS[role] : config['server.port'];
+        const hub = await startHub(config, { version, role, port });
         if (!g.quiet) process.stderr.write(`swarm hub listening on ${hub.url} (data ${config['data.dir']}, admin token ${hub.adminTokenFile})\n`);
         const grace = config['shutdown.graceSeconds'];
         await new Promise<void>((resolve, reject) => {

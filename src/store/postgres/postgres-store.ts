@@ -9,6 +9,7 @@ import type { Agent, Presence } from '../../domain/agent.js';
 import type { InboxItem, Message } from '../../domain/message.js';
 import { OPEN_STATES, priorityRank } from '../../domain/message.js';
 import { HubError } from '../../errors.js';
+import { PgEvents } from './events.js';
 import { GroupCommit } from '../group-commit.js';
 import { type AgentRow, type InboxRow, type MessageRow, messageParams, toAgent, toInboxItem, toLeasedItem, toMessage } from '../sqlite/rows.js';
 import { loadMigrations, loadQueries } from '../sqlite/sql-files.js';
@@ -28,6 +29,7 @@ import type {
   SchemaInfo,
   Store,
   TokenRecord,
+  StoreEvent,
 } from '../store.js';
 import { createPool, redactUrl, storeError } from './connection.js';
 import { migrate, MIGRATIONS_DIR, schemaInfo } from './migrate.js';
@@ -95,14 +97,22 @@ function notInInbox(agentId: string, id: string): HubError {
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
+  /** Any number of hub processes share the database; events go over LISTEN/NOTIFY. */
+  readonly shared = true;
   private readonly appends: GroupCommit<AppendRequest, AppendResult>;
   private readonly acks: GroupCommit<AckItem, AckResult>;
+  private readonly events: PgEvents;
   private closed = false;
 
   private constructor(
     private readonly pool: pg.Pool,
     batchMax: number,
+    url: string,
+    schema: string | null,
   ) {
+    this.events = new PgEvents(url, `swarm_events${schema === null ? '' : `_${schema}`}`.slice(0, 63), async (channel, payload) => {
+      await this.pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    });
     this.appends = new GroupCommit({ maxBatch: batchMax, commit: (items) => this.tx((c) => this.commitAppends(c, items)) });
     this.acks = new GroupCommit({ maxBatch: batchMax, commit: (items) => this.tx((c) => this.commitAcks(c, items)) });
   }
@@ -127,7 +137,20 @@ export class PostgresStore implements Store {
       if (e instanceof HubError) throw e;
       throw new HubError('store_unavailable', `cannot prepare the schema${schema === null ? '' : ` ${schema}`}: ${(e as Error).message}`, { cause: e });
     }
-    return new PostgresStore(pool, opts.batchMax ?? 512);
+    return new PostgresStore(pool, opts.batchMax ?? 512, opts.url, schema);
+  }
+
+  async publish(e: StoreEvent): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.events.publish(e);
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
+  onEvent(handler: (e: StoreEvent) => void): () => void {
+    return this.events.onEvent(handler);
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
@@ -197,6 +220,7 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     await Promise.all([this.appends.drain(), this.acks.drain()]);
     this.closed = true;
+    await this.events.close();
     await this.pool.end();
   }
 

@@ -26,6 +26,7 @@ import type {
   QueueStat,
   SchemaInfo,
   SettingChange,
+  StoreEvent,
   Store,
   TaskPatch,
   TaskQuery,
@@ -92,6 +93,15 @@ export function ftsQuery(text: string): string | null {
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
+  /** One process owns the file: there is nobody to tell. */
+  readonly shared = false;
+
+  async publish(_e: StoreEvent): Promise<void> {}
+
+  onEvent(_handler: (e: StoreEvent) => void): () => void {
+    return () => undefined;
+  }
+
   private readonly db: Database.Database;
   private readonly q: Record<string, Database.Statement>;
   private readonly appends: GroupCommit<AppendRequest, AppendResult>;

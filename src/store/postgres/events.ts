@@ -1,0 +1,104 @@
+// Events between hub processes over LISTEN/NOTIFY. One dedicated connection listens on the
+// store's channel (one channel per schema, so tests sharing a database stay apart); publishing is
+// a pg_notify through the pool. Every payload carries the publishing process's id, and a process
+// ignores its own. When the listening connection breaks it reconnects with backoff and reports
+// `resync`, so the hub re-reads what it may have missed from the store.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { StoreEvent } from '../store.js';
+
+/** NOTIFY payloads must stay under 8000 bytes. */
+const MAX_PAYLOAD = 7000;
+
+export class PgEvents {
+  readonly origin = randomUUID();
+  private readonly handlers = new Set<(e: StoreEvent) => void>();
+  private client: pg.Client | null = null;
+  private closed = false;
+  private backoff = 100;
+  private connecting: Promise<void> | null = null;
+
+  constructor(
+    private readonly url: string,
+    readonly channel: string,
+    private readonly notify: (channel: string, payload: string) => Promise<void>,
+  ) {}
+
+  onEvent(handler: (e: StoreEvent) => void): () => void {
+    this.handlers.add(handler);
+    if (this.client === null && this.connecting === null) this.connecting = this.listen(false);
+    return () => this.handlers.delete(handler);
+  }
+
+  private async listen(reconnect: boolean): Promise<void> {
+    while (!this.closed) {
+      const client = new pg.Client({ connectionString: this.url });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.query(`LISTEN "${this.channel}"`);
+      } catch {
+        await client.end().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, this.backoff).unref());
+        this.backoff = Math.min(this.backoff * 2, 5000);
+        reconnect = true;
+        continue;
+      }
+      this.backoff = 100;
+      this.client = client;
+      this.connecting = null;
+      client.on('notification', (n) => this.received(n.payload));
+      client.once('end', () => {
+        if (this.client === client) this.client = null;
+        if (!this.closed) this.connecting = this.listen(true);
+      });
+      if (reconnect) this.emit({ type: 'resync' });
+      return;
+    }
+  }
+
+  private received(payload: string | undefined): void {
+    if (payload === undefined) return;
+    let msg: { o?: string; e?: StoreEvent };
+    try {
+      msg = JSON.parse(payload) as { o?: string; e?: StoreEvent };
+    } catch {
+      return;
+    }
+    if (msg.o === this.origin || msg.e === undefined) return;
+    this.emit(msg.e);
+  }
+
+  private emit(e: StoreEvent): void {
+    for (const h of this.handlers) {
+      try {
+        h(e);
+      } catch {
+        // a handler's failure is its own
+      }
+    }
+  }
+
+  async publish(e: StoreEvent): Promise<void> {
+    for (const part of split(e)) await this.notify(this.channel, JSON.stringify({ o: this.origin, e: part }));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const c = this.client;
+    this.client = null;
+    await c?.end().catch(() => undefined);
+  }
+}
+
+/** Splits an event whose payload would be too large: agent lists become '*', id lists chunks. */
+function split(e: StoreEvent): StoreEvent[] {
+  if (JSON.stringify(e).length < MAX_PAYLOAD) return [e];
+  if (e.type === 'deliveries') return [{ type: 'deliveries', agents: '*' }];
+  if (e.type === 'acked') {
+    const out: StoreEvent[] = [];
+    for (let i = 0; i < e.ids.length; i += 100) out.push({ type: 'acked', agent: e.agent, ids: e.ids.slice(i, i + 100) });
+    return out;
+  }
+  return [e];
+}
