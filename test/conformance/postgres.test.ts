@@ -13,6 +13,7 @@ import type { Message } from '../../src/domain/message.js';
 import { HubError } from '../../src/errors.js';
 import { hashToken, newToken } from '../../src/security/tokens.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { moreConformance } from './more-suite.js';
 import { storeConformance } from './suite.js';
 
 const url = process.env.SWARM_TEST_DATABASE_URL;
@@ -42,7 +43,9 @@ if (url === undefined || url === '') {
     return store;
   };
 
-  storeConformance('postgres', async (t) => open(t, await freshSchema(t)));
+  const postgres = async (t: TestContext): Promise<PostgresStore> => open(t, await freshSchema(t));
+  storeConformance('postgres', postgres);
+  moreConformance('postgres', postgres);
 
   const message = (sender: string, to: string[], at: number): Message => {
     const id = newId(at);
@@ -121,6 +124,38 @@ if (url === undefined || url === '') {
       assert.equal(new Set(seen).size, seen.length, 'no delivery handed out twice');
       assert.equal(seen.length, total, 'every delivery handed out');
       assert.equal(new Set(handouts).size, handouts.length, 'hand-out numbers are unique across stores');
+    });
+
+    it('two stores claiming tasks at once never claim the same task', async (t) => {
+      const schema = await freshSchema(t);
+      const [a, b] = [await open(t, schema), await open(t, schema)] as const;
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const task = await a.createTask({ id: newId(1000 + i), title: `t${i}`, description: '', points: 1, role: null, capabilities: [], priority: 'regular', createdBy: 'cap', createdAt: 1000 + i });
+        ids.push(task.id);
+      }
+      const worker = async (store: PostgresStore, name: string): Promise<string[]> => {
+        const got: string[] = [];
+        for (;;) {
+          const task = await store.claimNext({ id: name, role: 'agent', capabilities: [] }, Date.now());
+          if (task === null) return got;
+          got.push(task.id);
+        }
+      };
+      const claimed = (await Promise.all([worker(a, 'a1'), worker(a, 'a2'), worker(b, 'b1'), worker(b, 'b2')])).flat();
+      assert.equal(new Set(claimed).size, claimed.length, 'no task claimed twice');
+      assert.deepEqual([...claimed].sort(), [...ids].sort(), 'every task claimed');
+    });
+
+    it('two stores recording settings at once keep versions gapless and previous values chained', async (t) => {
+      const schema = await freshSchema(t);
+      const [a, b] = [await open(t, schema), await open(t, schema)] as const;
+      await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).recordSettings([{ key: 'k', value: i }, { key: `own${i}`, value: true }], `w${i}`, '', i)));
+      const history = (await b.settingsHistory(100)).reverse();
+      assert.deepEqual(history.map((c) => c.version), Array.from({ length: 40 }, (_, i) => i + 1));
+      const ofK = history.filter((c) => c.key === 'k');
+      ofK.forEach((c, i) => assert.deepEqual(c.previous, i === 0 ? null : ofK[i - 1]?.value));
+      assert.equal(await a.settingsVersion(), 40);
     });
 
     it('a token revoked through one store stops working at once through another', async (t) => {

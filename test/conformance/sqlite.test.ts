@@ -2,18 +2,21 @@
 // SQLite's own: migrations ledger, newer-schema refusal, durability setting, reopening.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { HubError } from '../../src/errors.js';
 import { DB_FILE, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../support/temp.js';
+import { moreConformance } from './more-suite.js';
 import { storeConformance } from './suite.js';
 
-storeConformance('sqlite', async (t) => {
+const sqlite = async (t: TestContext): Promise<SqliteStore> => {
   const store = new SqliteStore({ dir: tempDir(t), synchronous: 'normal' });
   t.after(() => store.close());
   return store;
-});
+};
+storeConformance('sqlite', sqlite);
+moreConformance('sqlite', sqlite);
 
 describe('SQLite adapter', () => {
   it('uses WAL and the configured synchronous mode', async (t) => {

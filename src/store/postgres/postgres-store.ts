@@ -3,15 +3,34 @@
 // agent at any moment); hand-outs are numbered by a sequence and taken with FOR UPDATE SKIP LOCKED,
 // so that consumers in different processes never get the same delivery. Sends and acks are
 // group-committed like SQLite's: everything submitted in one turn of the event loop goes into one
-// transaction on one pooled connection.
+// transaction on one pooled connection. Tasks are claimed with a conditional update (still open?)
+// and settings are written under a table lock, for the same reason: several processes, one board.
 import type pg from 'pg';
 import type { Agent, Presence } from '../../domain/agent.js';
+import type { Channel } from '../../domain/channel.js';
 import type { InboxItem, Message } from '../../domain/message.js';
 import { OPEN_STATES, priorityRank } from '../../domain/message.js';
+import { fits, type LeaderboardRow, type Review, type Task, type TaskStatus } from '../../domain/task.js';
 import { HubError } from '../../errors.js';
 import { PgEvents } from './events.js';
 import { GroupCommit } from '../group-commit.js';
-import { type AgentRow, type InboxRow, type MessageRow, messageParams, toAgent, toInboxItem, toLeasedItem, toMessage } from '../sqlite/rows.js';
+import {
+  type AgentRow,
+  type ChannelRow,
+  type InboxRow,
+  type MessageRow,
+  messageParams,
+  type ReviewRow,
+  type TaskRow,
+  taskParams,
+  toAgent,
+  toChannel,
+  toInboxItem,
+  toLeasedItem,
+  toMessage,
+  toReview,
+  toTask,
+} from '../sqlite/rows.js';
 import { loadMigrations, loadQueries } from '../sqlite/sql-files.js';
 import type {
   AckOptions,
@@ -25,9 +44,15 @@ import type {
   LeaseOptions,
   LeaseRequest,
   NewAgent,
+  NewChannel,
+  NewTask,
   QueueStat,
   SchemaInfo,
+  SettingChange,
   Store,
+  TaskPatch,
+  TaskQuery,
+  Template,
   TokenRecord,
   StoreEvent,
 } from '../store.js';
@@ -85,6 +110,22 @@ function refuseNul(what: string, ...values: (string | null)[]): HubError | null 
 
 function nulInMessage(m: Message): HubError | null {
   return refuseNul('the message', m.id, m.sender, m.subject, m.body, m.threadId, m.replyTo, m.idempotencyKey, ...m.tags, ...m.to);
+}
+
+interface TemplateRow {
+  name: string;
+  body: string;
+  updated_by: string;
+  updated_at: number;
+}
+
+function toTemplate(r: TemplateRow): Template {
+  return { name: r.name, body: r.body, updatedBy: r.updated_by, updatedAt: r.updated_at };
+}
+
+/** A settings value as stored (JSON text; NULL: unset). */
+function parseJson(text: string | null): unknown {
+  return text === null ? null : (JSON.parse(text) as unknown);
 }
 
 function key(a: string, b: string): string {
@@ -297,7 +338,7 @@ export class PostgresStore implements Store {
    * order is send order), then their deliveries.
    */
   private async commitAppends(c: pg.PoolClient, items: AppendRequest[]): Promise<(AppendResult | Error)[]> {
-    const out: (AppendResult | Error | undefined)[] = items.map((req) => nulInMessage(req.message) ?? undefined);
+    const out: (AppendResult | Error | undefined)[] = items.map((req) => nulInMessage(req.message) ?? refuseNul('the channels', ...(req.channels ?? [])) ?? undefined);
     // A key used twice in one batch: the first use stores, the later ones are its duplicates.
     const firstOfKey = new Map<string, number>();
     const laterUses = new Map<number, number>();
@@ -336,6 +377,7 @@ export class PostgresStore implements Store {
       const seqs: number[] = [];
       const ranks: number[] = [];
       const raced: number[] = [];
+      const posted: { channel: string[]; seq: number[] } = { channel: [], seq: [] };
       for (const i of fresh) {
         const req = items[i] as AppendRequest;
         const seq = seqOf.get(req.message.id);
@@ -350,9 +392,14 @@ export class PostgresStore implements Store {
           seqs.push(seq);
           ranks.push(rank);
         }
+        for (const ch of req.channels ?? []) {
+          posted.channel.push(ch);
+          posted.seq.push(seq);
+        }
         out[i] = { status: 'created', message: req.message, recipients: req.recipients };
       }
       if (recipients.length > 0) await this.q('insertDeliveries', [recipients, seqs, ranks], c);
+      if (posted.seq.length > 0) await this.q('insertMessageChannels', [posted.channel, posted.seq], c);
       await takePrior(raced);
     }
 
@@ -586,90 +633,261 @@ export class PostgresStore implements Store {
     const filters = [q.viewer, q.agent ?? null, q.since ?? null, q.type ?? null, q.limit];
     // Text without a word (only spaces) filters nothing, as in SQLite. NUL cannot reach PostgreSQL.
     const search = q.search?.replaceAll('\0', ' ');
-    const rows =
-      search === undefined || search.trim() === ''
-        ? await this.rows<MessageRow>('history', filters)
-        : await this.rows<MessageRow>('historySearch', [...filters, search]);
+    const words = search === undefined || search.trim() === '' ? null : search;
+    const channel = q.channel ?? null;
+    // A channel name with NUL cannot exist (nor reach PostgreSQL): nothing was posted there.
+    if (channel?.includes('\0') === true) return [];
+    let rows: MessageRow[];
+    if (channel === null) rows = words === null ? await this.rows('history', filters) : await this.rows('historySearch', [...filters, words]);
+    else rows = words === null ? await this.rows('historyChannel', [...filters, channel]) : await this.rows('historySearchChannel', [...filters, words, channel]);
     return rows.map(toMessage);
   }
 
-  // ---- not yet in the PostgreSQL adapter ---------------------------------------------------------
-  // Channels, tasks, reviews, templates and shared settings are implemented for SQLite only so
-  // far. These refuse clearly rather than pretend; the conformance suite exercises them against
-  // PostgreSQL once they exist.
-  private notYet(what: string): never {
-    throw new HubError('not_implemented', `${what} is not available on the PostgreSQL store yet`);
+  // ---- channels -----------------------------------------------------------------------------------
+
+  async createChannel(c: NewChannel): Promise<Channel> {
+    this.live();
+    const bad = refuseNul('the channel', c.name, c.description, c.createdBy);
+    if (bad !== null) throw bad;
+    const created = await this.q('insertChannel', [c.name, c.description, c.autoJoin, c.createdBy, c.createdAt]);
+    if (created.rowCount === 0) throw new HubError('channel_exists', `channel #${c.name} already exists`, { details: { channel: c.name } });
+    const [row] = await this.rows<ChannelRow>('getChannel', [c.name]);
+    if (row === undefined) throw new HubError('internal', `channel #${c.name} vanished right after it was created`);
+    return toChannel(row);
   }
-  async createChannel(..._args: unknown[]): Promise<never> {
-    return this.notYet('createChannel');
+
+  async getChannel(name: string): Promise<Channel | null> {
+    this.live();
+    if (name.includes('\0')) return null;
+    const [row] = await this.rows<ChannelRow>('getChannel', [name]);
+    return row === undefined ? null : toChannel(row);
   }
-  async getChannel(..._args: unknown[]): Promise<never> {
-    return this.notYet('getChannel');
+
+  async listChannels(): Promise<Channel[]> {
+    this.live();
+    return (await this.rows<ChannelRow>('listChannels', [])).map(toChannel);
   }
-  async listChannels(..._args: unknown[]): Promise<never> {
-    return this.notYet('listChannels');
+
+  async joinChannel(name: string, agentId: string, at: number): Promise<boolean> {
+    this.live();
+    const bad = refuseNul('the channel membership', name, agentId);
+    if (bad !== null) throw bad;
+    return ((await this.q('joinChannel', [name, agentId, at])).rowCount ?? 0) > 0;
   }
-  async joinChannel(..._args: unknown[]): Promise<never> {
-    return this.notYet('joinChannel');
+
+  async leaveChannel(name: string, agentId: string): Promise<boolean> {
+    this.live();
+    if (refuseNul('', name, agentId) !== null) return false;
+    return ((await this.q('leaveChannel', [name, agentId])).rowCount ?? 0) > 0;
   }
-  async leaveChannel(..._args: unknown[]): Promise<never> {
-    return this.notYet('leaveChannel');
+
+  async channelMembers(name: string): Promise<string[]> {
+    this.live();
+    if (name.includes('\0')) return [];
+    return (await this.rows<{ id: string }>('channelMembers', [name])).map((r) => r.id);
   }
-  async channelMembers(..._args: unknown[]): Promise<never> {
-    return this.notYet('channelMembers');
+
+  async autoJoin(agentId: string, at: number): Promise<void> {
+    this.live();
+    await this.q('autoJoin', [agentId, at]);
   }
-  async autoJoin(..._args: unknown[]): Promise<never> {
-    return this.notYet('autoJoin');
+
+  // ---- tasks --------------------------------------------------------------------------------------
+
+  async createTask(t: NewTask): Promise<Task> {
+    this.live();
+    const bad = refuseNul('the task', t.id, t.title, t.description, t.createdBy, ...t.capabilities);
+    if (bad !== null) throw bad;
+    const [row] = await this.rows<TaskRow>('insertTask', [
+      t.id,
+      t.title,
+      t.description,
+      t.points,
+      t.role,
+      JSON.stringify(t.capabilities),
+      priorityRank(t.priority),
+      t.createdBy,
+      t.createdAt,
+    ]);
+    if (row === undefined) throw new HubError('internal', `task ${t.id} was not stored`);
+    return toTask(row);
   }
-  async createTask(..._args: unknown[]): Promise<never> {
-    return this.notYet('createTask');
+
+  async getTask(id: string): Promise<Task | null> {
+    this.live();
+    if (id.includes('\0')) return null;
+    const [row] = await this.rows<TaskRow>('getTask', [id]);
+    return row === undefined ? null : toTask(row);
   }
-  async getTask(..._args: unknown[]): Promise<never> {
-    return this.notYet('getTask');
+
+  async listTasks(q: TaskQuery): Promise<Task[]> {
+    this.live();
+    if (q.assignee?.includes('\0') === true) return [];
+    return (await this.rows<TaskRow>('listTasks', [q.status ?? null, q.assignee ?? null, q.limit])).map(toTask);
   }
-  async listTasks(..._args: unknown[]): Promise<never> {
-    return this.notYet('listTasks');
+
+  /**
+   * Candidates are read without locks and filtered by the domain's own `fits`; each one that fits
+   * is then claimed with a conditional update (still open?), best first. A row claimed by another
+   * process in between updates nothing and the next candidate is tried, so two callers never get
+   * the same task, and a busy board does not make a caller give up while other tasks fit.
+   */
+  async claimNext(agent: Pick<Agent, 'id' | 'role' | 'capabilities'>, at: number): Promise<Task | null> {
+    this.live();
+    for (const row of await this.rows<TaskRow>('openTasks', [])) {
+      if (!fits(agent, toTask(row))) continue;
+      const [claimed] = await this.rows<TaskRow>('claimTask', [row.seq, agent.id, at]);
+      if (claimed !== undefined) return toTask(claimed);
+    }
+    return null;
   }
-  async claimNext(..._args: unknown[]): Promise<never> {
-    return this.notYet('claimNext');
+
+  async updateTask(id: string, expected: TaskStatus, expectedAssignee: string | null | undefined, patch: TaskPatch): Promise<Task | null> {
+    this.live();
+    const bad = refuseNul('the task update', patch.note ?? null, patch.assignee ?? null, patch.verifiedBy ?? null, patch.threadId ?? null);
+    if (bad !== null) throw bad;
+    if (id.includes('\0')) return null;
+    return this.tx(async (c): Promise<Task | null> => {
+      const [row] = await this.rows<TaskRow>('lockTask', [id], c);
+      if (row === undefined) return null;
+      const task = toTask(row);
+      if (task.status !== expected) return null;
+      if (expectedAssignee !== undefined && task.assignee !== expectedAssignee) return null;
+      const next: Task = { ...task, ...patch };
+      const p = taskParams(next);
+      await this.q('updateTask', [p.id, p.status, p.assignee, p.claimed_at, p.done_at, p.note, p.verified_at, p.verified_by, p.thread_id], c);
+      return next;
+    });
   }
-  async updateTask(..._args: unknown[]): Promise<never> {
-    return this.notYet('updateTask');
+
+  // ---- reviews ------------------------------------------------------------------------------------
+
+  async requestReview(taskId: string, reviewers: string[], by: string, at: number): Promise<number> {
+    this.live();
+    const bad = refuseNul('the review request', taskId, by, ...reviewers);
+    if (bad !== null) throw bad;
+    return this.tx(async (c) => {
+      await this.q('lockReviews', [taskId], c);
+      const round = ((await this.rows<{ n: number }>('maxRound', [taskId], c))[0]?.n ?? 0) + 1;
+      if (reviewers.length > 0) await this.q('insertReviews', [taskId, round, reviewers, by, at], c);
+      return round;
+    });
   }
-  async requestReview(..._args: unknown[]): Promise<never> {
-    return this.notYet('requestReview');
+
+  async reviewsOf(taskId: string): Promise<Review[]> {
+    this.live();
+    if (taskId.includes('\0')) return [];
+    return (await this.rows<ReviewRow>('reviewsOf', [taskId])).map(toReview);
   }
-  async reviewsOf(..._args: unknown[]): Promise<never> {
-    return this.notYet('reviewsOf');
+
+  async decideReview(taskId: string, reviewer: string, verdict: 'approved' | 'changes', comment: string, at: number): Promise<void> {
+    this.live();
+    const bad = refuseNul('the review', taskId, reviewer, comment);
+    if (bad !== null) throw bad;
+    await this.tx(async (c) => {
+      await this.q('lockReviews', [taskId], c);
+      const round = Math.max(1, (await this.rows<{ n: number }>('maxRound', [taskId], c))[0]?.n ?? 0);
+      await this.q('insertReviews', [taskId, round, [reviewer], reviewer, at], c);
+      await this.q('decideReview', [taskId, round, reviewer, verdict, comment, at], c);
+    });
   }
-  async decideReview(..._args: unknown[]): Promise<never> {
-    return this.notYet('decideReview');
+
+  async leaderboard(since: number | null): Promise<LeaderboardRow[]> {
+    this.live();
+    const rows = await this.rows<{ agent: string; points: number; tasks_verified: number; tasks_done: number; reviews_given: number }>('leaderboard', [since]);
+    return rows.map((r) => ({ agent: r.agent, points: r.points, tasksVerified: r.tasks_verified, tasksDone: r.tasks_done, reviewsGiven: r.reviews_given }));
   }
-  async leaderboard(..._args: unknown[]): Promise<never> {
-    return this.notYet('leaderboard');
+
+  // ---- templates ----------------------------------------------------------------------------------
+
+  async getTemplate(name: string): Promise<Template | null> {
+    this.live();
+    if (name.includes('\0')) return null;
+    const [row] = await this.rows<TemplateRow>('getTemplate', [name]);
+    return row === undefined ? null : toTemplate(row);
   }
-  async getTemplate(..._args: unknown[]): Promise<never> {
-    return this.notYet('getTemplate');
+
+  async listTemplates(): Promise<Template[]> {
+    this.live();
+    return (await this.rows<TemplateRow>('listTemplates', [])).map(toTemplate);
   }
-  async listTemplates(..._args: unknown[]): Promise<never> {
-    return this.notYet('listTemplates');
+
+  async setTemplate(t: Template): Promise<void> {
+    this.live();
+    const bad = refuseNul('the template', t.name, t.body, t.updatedBy);
+    if (bad !== null) throw bad;
+    await this.q('setTemplate', [t.name, t.body, t.updatedBy, t.updatedAt]);
   }
-  async setTemplate(..._args: unknown[]): Promise<never> {
-    return this.notYet('setTemplate');
+
+  // ---- shared settings ----------------------------------------------------------------------------
+
+  async currentSettings(): Promise<{ version: number; values: Map<string, unknown> }> {
+    this.live();
+    const rows = await this.rows<{ key: string; value: string | null; top: number }>('currentSettings', []);
+    return { version: rows[0]?.top ?? 0, values: new Map(rows.map((r) => [r.key, parseJson(r.value)])) };
   }
-  async currentSettings(..._args: unknown[]): Promise<never> {
-    return this.notYet('currentSettings');
+
+  async settingsAt(version: number): Promise<Map<string, unknown>> {
+    this.live();
+    const rows = await this.rows<{ key: string; value: string | null }>('settingsAt', [version]);
+    return new Map(rows.map((r) => [r.key, parseJson(r.value)]));
   }
-  async settingsAt(..._args: unknown[]): Promise<never> {
-    return this.notYet('settingsAt');
+
+  async recordSettings(changes: { key: string; value: unknown }[], author: string, note: string, at: number): Promise<SettingChange[]> {
+    this.live();
+    const bad = refuseNul('the setting', author, note, ...changes.map((c) => c.key));
+    if (bad !== null) throw bad;
+    if (changes.length === 0) return [];
+    return this.tx(async (c) => {
+      // Writers queue here, so that versions follow commit order and `previous` is what the
+      // version before left (readers go on meanwhile).
+      await this.q('lockSettings', [], c);
+      const rows = await this.rows<{ key: string; value: string | null; top: number }>('currentSettings', [], c);
+      const current = new Map(rows.map((r) => [r.key, r.value]));
+      let version = rows[0]?.top ?? 0;
+      const recorded = changes.map((ch) => {
+        const value = ch.value === null ? null : JSON.stringify(ch.value);
+        const previous = current.get(ch.key) ?? null;
+        current.set(ch.key, value);
+        version += 1;
+        return { version, key: ch.key, value, previous };
+      });
+      await this.q(
+        'insertSettings',
+        [recorded.map((r) => r.version), recorded.map((r) => r.key), recorded.map((r) => r.value), recorded.map((r) => r.previous), author, note, at],
+        c,
+      );
+      return recorded.map((r, i): SettingChange => ({
+        version: r.version,
+        key: r.key,
+        value: changes[i]?.value,
+        previous: parseJson(r.previous),
+        author,
+        note,
+        createdAt: at,
+      }));
+    });
   }
-  async recordSettings(..._args: unknown[]): Promise<never> {
-    return this.notYet('recordSettings');
+
+  async settingsHistory(limit: number): Promise<SettingChange[]> {
+    this.live();
+    const rows = await this.rows<{ version: number; key: string; value: string | null; previous: string | null; author: string; note: string; created_at: number }>(
+      'settingsHistory',
+      [limit],
+    );
+    return rows.map((r) => ({
+      version: r.version,
+      key: r.key,
+      value: parseJson(r.value),
+      previous: parseJson(r.previous),
+      author: r.author,
+      note: r.note,
+      createdAt: r.created_at,
+    }));
   }
-  async settingsHistory(..._args: unknown[]): Promise<never> {
-    return this.notYet('settingsHistory');
-  }
-  async settingsVersion(..._args: unknown[]): Promise<never> {
-    return this.notYet('settingsVersion');
+
+  async settingsVersion(): Promise<number> {
+    this.live();
+    return (await this.rows<{ n: number }>('settingsVersion', []))[0]?.n ?? 0;
   }
 }

@@ -291,3 +291,185 @@ FOR UPDATE OF d;
 UPDATE deliveries d SET state = 'pending', attempts = 0, dead_at = NULL, dead_reason = NULL, visible_at = NULL, lease_until = NULL, lease_owner = NULL
 FROM unnest($1::text[], $2::bigint[]) AS k(recipient, seq)
 WHERE d.recipient = k.recipient AND d.message_seq = k.seq AND d.state = 'dead';
+
+-- name: insertMessageChannels
+-- $1 channels, $2 seqs (pairwise). A channel named twice in one send is recorded once.
+INSERT INTO message_channels (channel, message_seq)
+SELECT * FROM unnest($1::text[], $2::bigint[])
+ON CONFLICT DO NOTHING;
+
+-- name: historyChannel
+-- Like history, plus $6: only messages posted to this channel, read through message_channels.
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash
+FROM message_channels mc JOIN messages m ON m.seq = mc.message_seq
+WHERE mc.channel = $6
+  AND ($1::text IS NULL OR m.sender = $1 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.recipient = $1))
+  AND ($2::text IS NULL OR m.sender = $2 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.recipient = $2))
+  AND ($3::bigint IS NULL OR m.created_at >= $3)
+  AND ($4::text IS NULL OR m.type = $4)
+ORDER BY m.seq DESC
+LIMIT $5;
+
+-- name: historySearchChannel
+-- historySearch limited to the channel $7.
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash
+FROM messages m
+WHERE m.search @@ plainto_tsquery('pg_catalog.simple', swarm_unaccent($6::text))
+  AND EXISTS (SELECT 1 FROM message_channels mc WHERE mc.channel = $7 AND mc.message_seq = m.seq)
+  AND ($1::text IS NULL OR m.sender = $1 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.recipient = $1))
+  AND ($2::text IS NULL OR m.sender = $2 OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.recipient = $2))
+  AND ($3::bigint IS NULL OR m.created_at >= $3)
+  AND ($4::text IS NULL OR m.type = $4)
+ORDER BY m.seq DESC
+LIMIT $5;
+
+-- name: insertChannel
+INSERT INTO channels (name, description, auto_join, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (name) DO NOTHING
+RETURNING name;
+
+-- name: getChannel
+-- auto_join as 0/1 and members as a number: the row shape SQLite's mapping reads (rows.ts).
+SELECT c.name, c.description, c.auto_join::int AS auto_join, c.created_by, c.created_at,
+       (SELECT count(*) FROM channel_members cm JOIN agents a ON a.id = cm.agent_id AND a.removed_at IS NULL WHERE cm.channel = c.name) AS members
+FROM channels c WHERE c.name = $1;
+
+-- name: listChannels
+SELECT c.name, c.description, c.auto_join::int AS auto_join, c.created_by, c.created_at,
+       (SELECT count(*) FROM channel_members cm JOIN agents a ON a.id = cm.agent_id AND a.removed_at IS NULL WHERE cm.channel = c.name) AS members
+FROM channels c ORDER BY c.name;
+
+-- name: joinChannel
+-- $1 channel, $2 agent, $3 time. Joins nothing (false) when the channel does not exist.
+INSERT INTO channel_members (channel, agent_id, joined_at)
+SELECT name, $2, $3 FROM channels WHERE name = $1
+ON CONFLICT DO NOTHING;
+
+-- name: leaveChannel
+DELETE FROM channel_members WHERE channel = $1 AND agent_id = $2;
+
+-- name: channelMembers
+SELECT cm.agent_id AS id FROM channel_members cm JOIN agents a ON a.id = cm.agent_id AND a.removed_at IS NULL
+WHERE cm.channel = $1 ORDER BY cm.agent_id;
+
+-- name: autoJoin
+INSERT INTO channel_members (channel, agent_id, joined_at)
+SELECT name, $1, $2 FROM channels WHERE auto_join
+ON CONFLICT DO NOTHING;
+
+-- name: insertTask
+INSERT INTO tasks (id, title, description, points, role, capabilities, priority, status, created_by, created_at)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, 'open', $8, $9)
+RETURNING seq, id, title, description, points, role, capabilities, priority, status, assignee, claimed_at, done_at, note,
+          verified_at, verified_by, created_by, created_at, thread_id;
+
+-- name: getTask
+SELECT seq, id, title, description, points, role, capabilities, priority, status, assignee, claimed_at, done_at, note,
+       verified_at, verified_by, created_by, created_at, thread_id
+FROM tasks WHERE id = $1;
+
+-- name: lockTask
+SELECT seq, id, title, description, points, role, capabilities, priority, status, assignee, claimed_at, done_at, note,
+       verified_at, verified_by, created_by, created_at, thread_id
+FROM tasks WHERE id = $1
+FOR UPDATE;
+
+-- name: listTasks
+-- $1 status, $2 assignee, $3 limit. Open tasks first by priority then age; others newest first.
+SELECT seq, id, title, description, points, role, capabilities, priority, status, assignee, claimed_at, done_at, note,
+       verified_at, verified_by, created_by, created_at, thread_id
+FROM tasks
+WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR assignee = $2)
+ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, CASE WHEN status = 'open' THEN -priority ELSE 0 END,
+  CASE WHEN status = 'open' THEN seq ELSE -seq END
+LIMIT $3;
+
+-- name: openTasks
+-- Candidates of a claim, best first; read without locks (claimTask decides).
+SELECT seq, id, title, description, points, role, capabilities, priority, status, assignee, claimed_at, done_at, note,
+       verified_at, verified_by, created_by, created_at, thread_id
+FROM tasks WHERE status = 'open' ORDER BY priority DESC, seq;
+
+-- name: claimTask
+-- $1 seq, $2 agent, $3 time. Claims the task only if it is still open: a concurrent claim of the
+-- same row makes this wait for it to commit, then re-check the status and update nothing.
+UPDATE tasks SET status = 'claimed', assignee = $2, claimed_at = $3
+WHERE seq = $1 AND status = 'open'
+RETURNING seq, id, title, description, points, role, capabilities, priority, status, assignee, claimed_at, done_at, note,
+          verified_at, verified_by, created_by, created_at, thread_id;
+
+-- name: updateTask
+UPDATE tasks SET status = $2, assignee = $3, claimed_at = $4, done_at = $5, note = $6, verified_at = $7, verified_by = $8, thread_id = $9
+WHERE id = $1;
+
+-- name: lockReviews
+-- Serialises the review rounds of one task ($1) across processes, until the transaction ends.
+SELECT pg_advisory_xact_lock(hashtextextended('swarm.reviews:' || $1::text, 0));
+
+-- name: maxRound
+SELECT coalesce(max(round), 0) AS n FROM reviews WHERE task_id = $1;
+
+-- name: insertReviews
+-- $1 task, $2 round, $3 reviewers, $4 requested by, $5 time.
+INSERT INTO reviews (task_id, round, reviewer, requested_by, requested_at)
+SELECT $1, $2, r, $4, $5 FROM unnest($3::text[]) AS r
+ON CONFLICT DO NOTHING;
+
+-- name: decideReview
+-- $1 task, $2 round, $3 reviewer, $4 verdict, $5 comment, $6 time.
+UPDATE reviews SET verdict = $4, comment = $5, decided_at = $6 WHERE task_id = $1 AND round = $2 AND reviewer = $3;
+
+-- name: reviewsOf
+SELECT task_id, round, reviewer, requested_by, requested_at, verdict, comment, decided_at
+FROM reviews WHERE task_id = $1 ORDER BY round, reviewer;
+
+-- name: leaderboard
+-- $1 since (null: all time).
+SELECT agent, sum(points)::bigint AS points, sum(verified)::bigint AS tasks_verified, sum(done)::bigint AS tasks_done,
+       sum(reviews)::bigint AS reviews_given
+FROM (
+  SELECT assignee AS agent, points, 1 AS verified, 0 AS done, 0 AS reviews FROM tasks
+    WHERE status = 'verified' AND assignee IS NOT NULL AND ($1::bigint IS NULL OR verified_at >= $1)
+  UNION ALL
+  SELECT assignee, 0, 0, 1, 0 FROM tasks
+    WHERE status IN ('done', 'verified') AND assignee IS NOT NULL AND ($1::bigint IS NULL OR done_at >= $1)
+  UNION ALL
+  SELECT reviewer, 0, 0, 0, 1 FROM reviews WHERE verdict IS NOT NULL AND ($1::bigint IS NULL OR decided_at >= $1)
+) AS x
+GROUP BY agent ORDER BY points DESC, tasks_verified DESC, agent;
+
+-- name: getTemplate
+SELECT name, body, updated_by, updated_at FROM templates WHERE name = $1;
+
+-- name: listTemplates
+SELECT name, body, updated_by, updated_at FROM templates ORDER BY name;
+
+-- name: setTemplate
+INSERT INTO templates (name, body, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at;
+
+-- name: lockSettings
+-- Writers of settings one at a time (readers are not blocked), until the transaction ends.
+LOCK TABLE settings IN EXCLUSIVE MODE;
+
+-- name: insertSettings
+-- $1 versions, $2 keys, $3 values, $4 previous values (pairwise), $5 author, $6 note, $7 time.
+INSERT INTO settings (version, key, value, previous, author, note, created_at)
+SELECT v, k, val::json, prev::json, $5, $6, $7
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(v, k, val, prev);
+
+-- name: currentSettings
+-- The latest row of every key, each with the newest version overall (one snapshot for both).
+SELECT DISTINCT ON (key) key, value::text AS value, max(version) OVER () AS top FROM settings ORDER BY key, version DESC;
+
+-- name: settingsAt
+SELECT DISTINCT ON (key) key, value::text AS value FROM settings WHERE version <= $1 ORDER BY key, version DESC;
+
+-- name: settingsHistory
+SELECT version, key, value::text AS value, previous::text AS previous, author, note, created_at
+FROM settings ORDER BY version DESC LIMIT $1;
+
+-- name: settingsVersion
+SELECT coalesce(max(version), 0) AS n FROM settings;
