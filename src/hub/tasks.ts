@@ -232,7 +232,7 @@ export class Tasks {
       const open = await this.store.updateTask(t.id, 'claimed', t.assignee, { status: 'open', assignee: null, claimedAt: null });
       if (open === null) continue;
       const silent = Math.round((now - since) / 1000);
-      released.push(await this.post(SYSTEM_ACTOR, open, `${t.assignee} has been silent for ${silent} s (limit ${Math.round(this.claimTimeoutMs / 1000)} s): the claim ended and the task is open again.`));
+      released.push(await this.post(SYSTEM_ACTOR, open, `${t.assignee} has been silent for ${silent} s (limit ${Math.round(this.claimTimeoutMs / 1000)} s): the claim ended and the task is open again.`, [t.assignee]));
     }
     return released;
   }
