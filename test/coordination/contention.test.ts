@@ -81,7 +81,9 @@ describe('contention on the contract board', () => {
     );
     assert.equal(points.size, TASKS);
 
+    const started = Date.now();
     const claims = await within(90_000, 'the claimers', Promise.all(AGENTS.map((a) => claimer(url, tok(a)))));
+    t.diagnostic(`claims per agent ${claims.map((c) => c.length).join(' ')} in ${Date.now() - started} ms`);
     const owner = new Map<string, string>();
     claims.forEach((ids, i) => {
       for (const id of ids) {
