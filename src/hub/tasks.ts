@@ -245,7 +245,7 @@ export class Tasks {
       if (open === null) continue;
       this.onEvent?.('expired', t);
       const silent = Math.round((now - since) / 1000);
-      released.push(await this.post(SYSTEM_ACTOR, open, `${t.assignee} has been silent for ${silent} s (limit ${Math.round(this.claimTimeoutMs() / 1000)} s): the claim ended and the task is open again.`));
+      released.push(await this.post(SYSTEM_ACTOR, open, `${t.assignee} has been silent for ${silent} s (limit ${Math.round(this.claimTimeoutMs() / 1000)} s): the claim ended and the task is open again.`, [t.assignee]));
     }
     return released;
   }

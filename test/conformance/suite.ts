@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { newId } from '../../src/domain/ids.js';
 import type { Message, Priority } from '../../src/domain/message.js';
+import type { Task } from '../../src/domain/task.js';
 import { HubError } from '../../src/errors.js';
 import { hashToken, newToken } from '../../src/security/tokens.js';
-import type { Store } from '../../src/store/store.js';
+import type { NewTask, Store } from '../../src/store/store.js';
 
 export type StoreFactory = (t: TestContext) => Promise<Store>;
 
@@ -47,6 +48,25 @@ async function send(store: Store, m: Message, recipients = m.to): Promise<Messag
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (e: unknown) => e instanceof HubError && e.code === code);
+}
+
+function newTask(over: Partial<NewTask> = {}): NewTask {
+  const at = tick();
+  return { id: newId(at), title: 'a task', description: '', points: 10, role: null, capabilities: [], priority: 'regular', createdBy: 'cap', createdAt: at, ...over };
+}
+
+async function addTask(store: Store, over: Partial<NewTask> = {}): Promise<Task> {
+  return store.createTask(newTask(over));
+}
+
+/** Walks a task to `done` (claimed by `assignee`) or `verified` (by `by`), through compare-and-set updates. */
+async function finish(store: Store, t: Task, assignee: string, o: { doneAt?: number; verifiedAt?: number; by?: string } = {}): Promise<Task> {
+  const claimed = await store.updateTask(t.id, 'open', undefined, { status: 'claimed', assignee, claimedAt: tick() });
+  let cur = await store.updateTask(t.id, 'claimed', assignee, { status: 'done', doneAt: o.doneAt ?? tick() });
+  assert.ok(claimed !== null && cur !== null);
+  if (o.verifiedAt !== undefined) cur = await store.updateTask(t.id, 'done', assignee, { status: 'verified', verifiedAt: o.verifiedAt, verifiedBy: o.by ?? 'cap' });
+  assert.ok(cur !== null);
+  return cur;
 }
 
 export function storeConformance(name: string, make: StoreFactory): void {
@@ -234,6 +254,242 @@ export function storeConformance(name: string, make: StoreFactory): void {
           await s.history({ viewer: null, search: hostile, limit: 10 });
         }
         assert.equal((await s.history({ viewer: null, limit: 1 })).length, 1);
+      });
+    });
+
+    describe('channels', () => {
+      it('creates, gets and lists channels by name; a taken name is channel_exists and keeps the first', async (t) => {
+        const s = await make(t);
+        await seed(s, 'a');
+        const at = tick();
+        const c = await s.createChannel({ name: 'ops', description: 'operations', autoJoin: false, createdBy: 'a', createdAt: at });
+        assert.deepEqual(c, { name: 'ops', description: 'operations', autoJoin: false, createdBy: 'a', createdAt: at, members: 0 });
+        assert.deepEqual(await s.getChannel('ops'), c);
+        assert.equal(await s.getChannel('nope'), null);
+        await rejects(s.createChannel({ name: 'ops', description: 'second', autoJoin: true, createdBy: 'a', createdAt: tick() }), 'channel_exists');
+        assert.equal((await s.getChannel('ops'))?.description, 'operations');
+        await s.createChannel({ name: 'alpha', description: '', autoJoin: false, createdBy: 'a', createdAt: tick() });
+        const names = (await s.listChannels()).map((x) => x.name);
+        assert.deepEqual(names, [...names].sort(), 'ordered by name');
+        for (const n of ['alpha', 'ops', 'deployments', 'reviews', 'reports']) assert.ok(names.includes(n), `${n} is listed`);
+        for (const n of ['deployments', 'reviews', 'reports']) assert.equal((await s.getChannel(n))?.autoJoin, true, `#${n} exists on every hub and is auto-join`);
+      });
+
+      it('join and leave say whether they changed anything; members are active agents ordered by id', async (t) => {
+        const s = await make(t);
+        await seed(s, 'a', 'b', 'c');
+        await s.createChannel({ name: 'ops', description: '', autoJoin: false, createdBy: 'a', createdAt: tick() });
+        for (const id of ['c', 'a', 'b']) assert.equal(await s.joinChannel('ops', id, tick()), true);
+        assert.equal(await s.joinChannel('ops', 'a', tick()), false, 'already a member');
+        assert.deepEqual(await s.channelMembers('ops'), ['a', 'b', 'c']);
+        assert.equal(await s.leaveChannel('ops', 'b'), true);
+        assert.equal(await s.leaveChannel('ops', 'b'), false, 'not a member any more');
+        assert.deepEqual(await s.channelMembers('ops'), ['a', 'c']);
+        await s.removeAgent('c', tick());
+        assert.deepEqual(await s.channelMembers('ops'), ['a'], 'removed agents are not members');
+        assert.equal((await s.getChannel('ops'))?.members, 1);
+        assert.equal((await s.listChannels()).find((x) => x.name === 'ops')?.members, 1);
+        assert.deepEqual(await s.channelMembers('nope'), []);
+      });
+
+      it('autoJoin joins every auto-join channel and only those, idempotently', async (t) => {
+        const s = await make(t);
+        await seed(s, 'a');
+        await s.createChannel({ name: 'alerts', description: '', autoJoin: true, createdBy: 'a', createdAt: tick() });
+        await s.createChannel({ name: 'quiet', description: '', autoJoin: false, createdBy: 'a', createdAt: tick() });
+        await s.createAgent({ id: 'x', role: 'agent', specialty: '', capabilities: [], createdAt: tick() });
+        await s.autoJoin('x', tick());
+        await s.autoJoin('x', tick());
+        for (const n of ['alerts', 'deployments', 'reviews', 'reports']) assert.deepEqual((await s.channelMembers(n)).filter((m) => m === 'x'), ['x'], `x is in #${n} once`);
+        assert.deepEqual(await s.channelMembers('quiet'), []);
+      });
+
+      it('remembers which channels a message was posted to, for channel history', async (t) => {
+        const s = await make(t);
+        await seed(s, 'a', 'b', 'c');
+        await s.createChannel({ name: 'ops', description: '', autoJoin: false, createdBy: 'a', createdAt: tick() });
+        const post = (m: Message, channels: string[]) => s.appendMessage({ message: m, recipients: m.to.filter((x) => !x.startsWith('#')), requestHash: `h-${m.id}`, channels });
+        const m1 = (await post(msg('a', ['b'], { body: 'deploy the gateway' }), ['ops'])).message;
+        const m2 = (await post(msg('a', ['b'], { body: 'direct, no channel' }), [])).message;
+        const m3 = (await post(msg('b', ['a', 'c'], { body: 'gateway deployed', type: 'deployment' }), ['ops', 'reports'])).message;
+        assert.deepEqual((await s.history({ viewer: null, channel: 'ops', limit: 10 })).map((m) => m.id), [m3.id, m1.id], 'newest first');
+        assert.deepEqual((await s.history({ viewer: null, channel: 'reports', limit: 10 })).map((m) => m.id), [m3.id]);
+        assert.deepEqual((await s.history({ viewer: null, channel: 'deployments', limit: 10 })).map((m) => m.id), []);
+        assert.deepEqual((await s.history({ viewer: null, channel: 'ops', search: 'deployed', limit: 10 })).map((m) => m.id), [m3.id]);
+        assert.deepEqual((await s.history({ viewer: null, channel: 'ops', type: 'deployment', limit: 10 })).map((m) => m.id), [m3.id]);
+        assert.deepEqual((await s.history({ viewer: null, channel: 'ops', limit: 1 })).map((m) => m.id), [m3.id]);
+        assert.deepEqual((await s.history({ viewer: null, limit: 10 })).map((m) => m.id), [m3.id, m2.id, m1.id], 'channel posts are in the full history too');
+      });
+    });
+
+    describe('tasks', () => {
+      it('creates an open task with every field, and gets it back', async (t) => {
+        const s = await make(t);
+        const input = newTask({ title: 'Migrate CI', description: 'to the new runners', points: 150, role: 'agent', capabilities: ['devops', 'ci'], priority: 'high' });
+        const task = await s.createTask(input);
+        assert.deepEqual(task, { ...input, status: 'open', assignee: null, claimedAt: null, doneAt: null, note: '', verifiedAt: null, verifiedBy: null, threadId: null });
+        assert.deepEqual(await s.getTask(input.id), task);
+        assert.equal(await s.getTask(newId()), null);
+      });
+
+      it('lists open tasks by priority then age, then the others newest first; filters and limits', async (t) => {
+        const s = await make(t);
+        const order: [string, Priority][] = [['r1', 'regular'], ['u1', 'urgent'], ['l1', 'low'], ['h1', 'high'], ['u2', 'urgent'], ['r2', 'regular']];
+        const ids: Record<string, string> = {};
+        for (const [title, priority] of order) ids[title] = (await addTask(s, { title, priority })).id;
+        await s.updateTask(ids.r1 ?? '', 'open', undefined, { status: 'claimed', assignee: 'a', claimedAt: tick() });
+        await s.updateTask(ids.l1 ?? '', 'open', undefined, { status: 'claimed', assignee: 'b', claimedAt: tick() });
+        const titles = async (q: Parameters<Store['listTasks']>[0]) => (await s.listTasks(q)).map((x) => x.title);
+        assert.deepEqual(await titles({ limit: 100 }), ['u1', 'u2', 'h1', 'r2', 'l1', 'r1']);
+        assert.deepEqual(await titles({ status: 'open', limit: 100 }), ['u1', 'u2', 'h1', 'r2']);
+        assert.deepEqual(await titles({ status: 'claimed', limit: 100 }), ['l1', 'r1']);
+        assert.deepEqual(await titles({ assignee: 'a', limit: 100 }), ['r1']);
+        assert.deepEqual(await titles({ status: 'done', limit: 100 }), []);
+        assert.deepEqual(await titles({ limit: 2 }), ['u1', 'u2']);
+      });
+
+      it('claimNext takes the best task that fits (role, capabilities, then priority, then age), or null', async (t) => {
+        const s = await make(t);
+        const dev = { id: 'dev', role: 'agent' as const, capabilities: ['ts'] };
+        const ops = { id: 'ops', role: 'agent' as const, capabilities: ['devops', 'ts'] };
+        const cap = { id: 'cap', role: 'captain' as const, capabilities: [] };
+        const needsDevops = await addTask(s, { title: 'needs devops', capabilities: ['devops'] });
+        const low = await addTask(s, { title: 'low', priority: 'low' });
+        const captains = await addTask(s, { title: 'captains only', priority: 'urgent', role: 'captain' });
+        const ts = await addTask(s, { title: 'high ts', priority: 'high', capabilities: ['ts'] });
+        const plain = await addTask(s, { title: 'plain regular' });
+        const at = tick();
+        const first = await s.claimNext(dev, at);
+        assert.equal(first?.id, ts.id);
+        assert.equal(first?.status, 'claimed');
+        assert.equal(first?.assignee, 'dev');
+        assert.equal(first?.claimedAt, at);
+        assert.deepEqual(await s.getTask(ts.id), first);
+        assert.equal((await s.claimNext(dev, tick()))?.id, plain.id, 'regular, skipping the older devops task that does not fit');
+        assert.equal((await s.claimNext(dev, tick()))?.id, low.id);
+        assert.equal(await s.claimNext(dev, tick()), null, 'nothing left that fits');
+        assert.equal((await s.claimNext(ops, tick()))?.id, needsDevops.id);
+        assert.equal(await s.claimNext(ops, tick()), null, 'a role-bound task does not fit another role');
+        assert.equal((await s.claimNext(cap, tick()))?.id, captains.id);
+        assert.equal(await s.claimNext(cap, tick()), null);
+      });
+
+      it('claimNext never hands out the same task twice, however many claim at once', async (t) => {
+        const s = await make(t);
+        const created = new Set<string>();
+        for (let i = 0; i < 60; i++) created.add((await addTask(s, { title: `t${i}`, priority: (['low', 'regular', 'high'] as const)[i % 3] })).id);
+        const agents = Array.from({ length: 12 }, (_, i) => ({ id: `w${i}`, role: 'agent' as const, capabilities: [] }));
+        const at = tick();
+        const results = await Promise.all(Array.from({ length: 100 }, (_, i) => s.claimNext(agents[i % agents.length] ?? agents[0]!, at)));
+        const got = results.filter((r): r is Task => r !== null);
+        assert.equal(got.length, 60);
+        assert.equal(results.filter((r) => r === null).length, 40);
+        assert.deepEqual(new Set(got.map((r) => r.id)), created, 'each task exactly once');
+        for (const r of got) assert.equal((await s.getTask(r.id))?.assignee, r.assignee);
+        assert.deepEqual(await s.listTasks({ status: 'open', limit: 100 }), []);
+      });
+
+      it('updateTask is a compare-and-set on status (and assignee when given)', async (t) => {
+        const s = await make(t);
+        const task = await addTask(s, { title: 'cas', points: 40 });
+        const claimed = await s.updateTask(task.id, 'open', null, { status: 'claimed', assignee: 'a', claimedAt: 5 });
+        assert.deepEqual(claimed, { ...task, status: 'claimed', assignee: 'a', claimedAt: 5 });
+        assert.equal(await s.updateTask(task.id, 'open', undefined, { status: 'claimed', assignee: 'b', claimedAt: 6 }), null, 'status moved on');
+        assert.equal(await s.updateTask(task.id, 'claimed', 'b', { status: 'done', doneAt: 7 }), null, 'held by someone else');
+        assert.deepEqual(await s.getTask(task.id), claimed, 'refused updates changed nothing');
+        const done = await s.updateTask(task.id, 'claimed', 'a', { status: 'done', doneAt: 8, note: 'shipped' });
+        assert.deepEqual(done, { ...task, status: 'done', assignee: 'a', claimedAt: 5, doneAt: 8, note: 'shipped' });
+        const back = await s.updateTask(task.id, 'done', undefined, { threadId: 'thread-1' });
+        assert.equal(back?.threadId, 'thread-1');
+        assert.equal(back?.status, 'done', 'a patch without status keeps it');
+        assert.equal(await s.updateTask(newId(), 'open', undefined, { status: 'claimed' }), null, 'unknown task');
+
+        const race = await addTask(s, { title: 'race' });
+        const both = await Promise.all(['x', 'y', 'z'].map((who) => s.updateTask(race.id, 'open', undefined, { status: 'claimed', assignee: who, claimedAt: tick() })));
+        const winners = both.filter((r) => r !== null);
+        assert.equal(winners.length, 1, 'exactly one concurrent compare-and-set wins');
+        assert.equal((await s.getTask(race.id))?.assignee, winners[0]?.assignee);
+      });
+    });
+
+    describe('reviews and the leaderboard', () => {
+      it('review rounds: requested reviewers, verdicts in the latest round, an unasked reviewer added', async (t) => {
+        const s = await make(t);
+        const task = await addTask(s);
+        const at1 = tick();
+        assert.equal(await s.requestReview(task.id, ['c', 'b'], 'a', at1), 1);
+        const view = async () =>
+          (await s.reviewsOf(task.id))
+            .map((r) => ({ round: r.round, reviewer: r.reviewer, verdict: r.verdict, comment: r.comment, decided: r.decidedAt !== null }))
+            .sort((x, y) => x.round - y.round || x.reviewer.localeCompare(y.reviewer));
+        const first = await s.reviewsOf(task.id);
+        assert.deepEqual(
+          first.map((r) => [r.taskId, r.round, r.requestedBy, r.requestedAt, r.verdict, r.decidedAt]),
+          [[task.id, 1, 'a', at1, null, null], [task.id, 1, 'a', at1, null, null]],
+        );
+        const at2 = tick();
+        await s.decideReview(task.id, 'b', 'changes', 'add tests', at2);
+        assert.equal((await s.reviewsOf(task.id)).find((r) => r.reviewer === 'b')?.decidedAt, at2);
+        assert.equal(await s.requestReview(task.id, ['b'], 'a', tick()), 2);
+        await s.decideReview(task.id, 'b', 'approved', '', tick());
+        await s.decideReview(task.id, 'cap', 'approved', 'fine by me', tick());
+        assert.deepEqual(await view(), [
+          { round: 1, reviewer: 'b', verdict: 'changes', comment: 'add tests', decided: true },
+          { round: 1, reviewer: 'c', verdict: null, comment: '', decided: false },
+          { round: 2, reviewer: 'b', verdict: 'approved', comment: '', decided: true },
+          { round: 2, reviewer: 'cap', verdict: 'approved', comment: 'fine by me', decided: true },
+        ]);
+        const rounds = (await s.reviewsOf(task.id)).map((r) => r.round);
+        assert.deepEqual(rounds, [...rounds].sort(), 'oldest round first');
+        assert.deepEqual(await s.reviewsOf(newId()), []);
+      });
+
+      it('the leaderboard sums verified points per agent, counts done tasks and given reviews, and honours since', async (t) => {
+        const s = await make(t);
+        assert.deepEqual(await s.leaderboard(null), []);
+        const t1 = await finish(s, await addTask(s, { points: 50 }), 'a', { verifiedAt: tick() });
+        await finish(s, await addTask(s, { points: 30 }), 'a', { verifiedAt: tick() });
+        await s.requestReview(t1.id, ['c', 'd'], 'a', tick());
+        await s.decideReview(t1.id, 'c', 'approved', '', tick());
+        const since = tick() + 1;
+        tick();
+        await finish(s, await addTask(s, { points: 20 }), 'b');
+        const t4 = await finish(s, await addTask(s, { points: 70 }), 'b', { verifiedAt: tick() });
+        await s.requestReview(t4.id, ['c'], 'b', tick());
+        await s.decideReview(t4.id, 'c', 'changes', 'typo', tick());
+        await addTask(s, { points: 1000 });
+        await s.createTask(newTask({ points: 999 })).then((x) => s.updateTask(x.id, 'open', undefined, { status: 'claimed', assignee: 'e', claimedAt: tick() }));
+
+        const rows = await s.leaderboard(null);
+        assert.deepEqual(rows, [
+          { agent: 'a', points: 80, tasksVerified: 2, tasksDone: 2, reviewsGiven: 0 },
+          { agent: 'b', points: 70, tasksVerified: 1, tasksDone: 2, reviewsGiven: 0 },
+          { agent: 'c', points: 0, tasksVerified: 0, tasksDone: 0, reviewsGiven: 2 },
+        ]);
+        const verified = await s.listTasks({ status: 'verified', limit: 100 });
+        assert.equal(rows.reduce((n, r) => n + r.points, 0), verified.reduce((n, x) => n + x.points, 0), 'adds up to the verified tasks');
+        assert.deepEqual(await s.leaderboard(since), [
+          { agent: 'b', points: 70, tasksVerified: 1, tasksDone: 2, reviewsGiven: 0 },
+          { agent: 'c', points: 0, tasksVerified: 0, tasksDone: 0, reviewsGiven: 1 },
+        ]);
+      });
+    });
+
+    describe('templates', () => {
+      it('gets, lists by name, and overwrites templates', async (t) => {
+        const s = await make(t);
+        assert.equal(await s.getTemplate('survey'), null);
+        assert.deepEqual(await s.listTemplates(), []);
+        const survey = { name: 'survey', body: '{agent_id}, rate this cycle', updatedBy: 'cap', updatedAt: tick() };
+        const welcome = { name: 'onboarding', body: 'Welcome, {agent_id} 🙂', updatedBy: 'admin', updatedAt: tick() };
+        await s.setTemplate(survey);
+        await s.setTemplate(welcome);
+        assert.deepEqual(await s.getTemplate('survey'), survey);
+        assert.deepEqual(await s.listTemplates(), [welcome, survey]);
+        const again = { name: 'survey', body: 'Rate it, {agent_id}', updatedBy: 'Agent-4', updatedAt: tick() };
+        await s.setTemplate(again);
+        assert.deepEqual(await s.getTemplate('survey'), again);
+        assert.deepEqual(await s.listTemplates(), [welcome, again]);
       });
     });
 
