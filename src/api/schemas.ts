@@ -396,3 +396,11 @@ export const SettingChangesResponse = z.object({ changes: z.array(WireSettingCha
 export type SettingChangesResponse = z.infer<typeof SettingChangesResponse>;
 export const HistoryLimitQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
 export const RollbackBody = z.strictObject({ version: z.number().int().min(0) });
+
+// ---- encryption keys --------------------------------------------------------------------------------
+
+export const KeysStatusResponse = z.object({ enabled: z.boolean(), current: z.string().nullable(), keys: z.array(z.string()) });
+export type KeysStatusResponse = z.infer<typeof KeysStatusResponse>;
+export const RotateBody = z.strictObject({ key: z.string().min(1).max(4096).optional().describe('the new key (base64 of 32 bytes, or hex:…); omitted: finish re-encrypting under the current key') });
+export const RotateResponse = z.object({ key: z.string(), previous: z.string(), scanned: z.number(), rewritten: z.number() });
+export type RotateResponse = z.infer<typeof RotateResponse>;

@@ -5,6 +5,7 @@ import { registerAgentCommands } from './commands/agents.js';
 import { registerChannelCommands } from './commands/channels.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerInboxCommands } from './commands/inbox.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerMessageCommands } from './commands/messages.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerQueueCommands } from './commands/queue.js';
@@ -55,6 +56,7 @@ More: swarm help <command>, swarm help exit-codes`,
   registerReportCommands(program);
   registerConfigCommands(program);
   registerMigrateCommand(program);
+  registerKeyCommands(program);
   program
     .command('help')
     .description('help for a command, or a topic: exit-codes')

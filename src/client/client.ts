@@ -1,6 +1,8 @@
 // Typed HTTP client for the hub API. The CLI, tests and (later) the MCP server use it; problem
 // documents come back as HubError with the server's stable code.
 import type {
+  KeysStatusResponse,
+  RotateResponse,
   SettingChangesResponse,
   SettingsResponse,
   ChannelResponse,
@@ -251,6 +253,13 @@ export class SwarmClient {
   }
   rollbackSettings(version: number): Promise<SettingChangesResponse> {
     return this.call('POST', '/v1/config/rollback', { version });
+  }
+
+  keys(): Promise<KeysStatusResponse> {
+    return this.call('GET', '/v1/keys');
+  }
+  rotateKey(key?: string): Promise<RotateResponse> {
+    return this.call('POST', '/v1/keys/rotate', key === undefined ? {} : { key }, { waitMs: 3_600_000 });
   }
 
   async ready(): Promise<boolean> {

@@ -14,6 +14,7 @@ import { Inbox } from './inbox.js';
 import { Messages } from './messages.js';
 import { Onboarding } from './onboarding.js';
 import { PresenceTracker } from './presence.js';
+import { Keys } from './keys.js';
 import { Queue } from './queue.js';
 import { Reports } from './reports.js';
 import { Settings } from './settings.js';
@@ -50,6 +51,7 @@ export class Hub {
   readonly streams: Streams;
   readonly queue: Queue;
   readonly settings: Settings;
+  readonly keys: Keys;
   readonly channels: Channels;
   readonly templates: Templates;
   readonly tasks: Tasks;
@@ -104,6 +106,7 @@ export class Hub {
     this.inbox.onNack = (n) => this.metrics.nacks.inc(n);
     this.streams = new Streams(this.dispatcher, this.presence, () => set.get('streams.prefetch'));
     this.queue = new Queue(o.store, this.dispatcher, this.now);
+    this.keys = new Keys(o.store);
     const announce = (agents: string[]): void => {
       this.signals.notify(agents);
       this.publish({ type: 'deliveries', agents });

@@ -18,6 +18,7 @@ export const OPERATIONS = {
   'task.create': { roles: ['captain', 'admin'], doc: 'put tasks (contracts) on the board' },
   'task.manage': { roles: ['captain', 'admin'], doc: 'release another agent’s task; verify a done task without review' },
   'template.manage': { roles: ['captain', 'admin'], doc: 'save message templates; broadcast from a template' },
+  'keys.manage': { roles: ['admin'], doc: 'see and rotate the encryption keys' },
   'config.manage': { roles: ['admin'], doc: 'change shared settings and roll them back' },
   'act.as': { roles: ['captain', 'admin'], doc: 'act for another agent (`--as`; captains: for role `agent` only)' },
 } as const satisfies Record<string, { roles: readonly Role[]; doc: string }>;

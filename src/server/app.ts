@@ -15,6 +15,7 @@ import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
 import { channelRoutes } from './routes/channels.js';
 import { configRoutes } from './routes/config.js';
+import { keyRoutes } from './routes/keys.js';
 import { queueRoutes } from './routes/queue.js';
 import { reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -130,6 +131,7 @@ async function build(o: AppOptions) {
       await v1.register(channelRoutes(hub));
       await v1.register(taskRoutes(hub));
       await v1.register(reportRoutes(hub));
+      await v1.register(keyRoutes(hub));
       registerWebSocket(v1 as unknown as FastifyInstance, hub);
       registerSse(v1 as unknown as FastifyInstance, hub);
     },

@@ -8,6 +8,8 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { encryptedStore } from '../store/encrypted-store.js';
+import { Keyring, parseKey } from '../security/crypto.js';
 import type { Store } from '../store/store.js';
 import { buildApp } from './app.js';
 
@@ -51,6 +53,36 @@ export async function openStore(config: Config, metrics?: Metrics): Promise<Stor
   });
 }
 
+/** The configured keys, or null when encryption at rest is off. */
+export function keyringFrom(config: Config): Keyring | null {
+  const current = config['security.encryptionKey'];
+  const older = config['security.previousKeys'].split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (current === '') {
+    if (older.length > 0) throw new HubError('config_invalid', 'security.previousKeys is set without security.encryptionKey');
+    return null;
+  }
+  return new Keyring(parseKey(current, 'security.encryptionKey'), older.map((k, i) => parseKey(k, `security.previousKeys[${i}]`)));
+}
+
+/**
+ * Refuses a store whose messages are encrypted with a key this process does not have (or at all,
+ * when no key is configured): serving ciphertext as messages, or failing on every read, is worse
+ * than not starting.
+ */
+async function checkKeys(store: Store, keyring: Keyring | null): Promise<void> {
+  const samples = [...(await store.scanMessages(null, 1)), ...(await store.history({ viewer: null, limit: 1 }))];
+  for (const m of samples) {
+    const id = Keyring.keyOf(m.body);
+    if (id === null) continue;
+    if (keyring === null) {
+      throw new HubError('config_invalid', `the store holds messages encrypted with key ${id}, but no key is configured: set security.encryptionKey (SWARM_ENCRYPTION_KEY)`);
+    }
+    if (!keyring.ids().includes(id)) {
+      throw new HubError('config_invalid', `the store holds messages encrypted with key ${id}, which is not among the configured keys (${keyring.ids().join(', ')}): add it to security.previousKeys`);
+    }
+  }
+}
+
 export async function startHub(config: Config, opts: { logger?: Logger; version?: string; role?: ServeRole; port?: number } = {}): Promise<RunningHub> {
   const role = opts.role ?? 'all';
   const logger = opts.logger ?? createLogger(config['log.level']);
@@ -58,7 +90,15 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
     throw new HubError('config_invalid', `--role ${role} runs as one of several processes sharing a database: give --database postgres://… (the embedded SQLite store serves one process, --role all)`);
   }
   const metrics = createMetrics();
-  const store = await openStore(config, metrics);
+  const keyring = keyringFrom(config);
+  const plainStore = await openStore(config, metrics);
+  try {
+    await checkKeys(plainStore, keyring);
+  } catch (e) {
+    await plainStore.close();
+    throw e;
+  }
+  const store = keyring === null ? plainStore : encryptedStore(plainStore, keyring);
   const hub = new Hub({ store, config, metrics, onError: (e, what) => logger.error({ err: e }, `${what} failed`) });
   const admin = role === 'worker' ? { file: '', created: false } : await ensureAdminToken(hub, resolve(config['data.dir']));
   // Shared settings: the hub's versioned values over this process's own. Only this process writes

@@ -331,4 +331,8 @@ export interface Store {
   thread(threadId: string, viewer: string | null): Promise<Message[]>;
   /** Newest first. */
   history(q: HistoryQuery): Promise<Message[]>;
+  /** Messages as stored, in id order after `afterId` (null: from the start): for re-encryption. */
+  scanMessages(afterId: string | null, limit: number): Promise<Message[]>;
+  /** Replaces a message's subject, body and metadata as stored (re-encryption), keeping search consistent. */
+  rewriteMessageContent(id: string, content: Pick<Message, 'subject' | 'body' | 'metadata'>): Promise<void>;
 }

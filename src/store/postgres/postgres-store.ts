@@ -890,4 +890,17 @@ export class PostgresStore implements Store {
     this.live();
     return (await this.rows<{ n: number }>('settingsVersion', []))[0]?.n ?? 0;
   }
+
+  // ---- re-encryption ----------------------------------------------------------------------------------
+
+  async scanMessages(afterId: string | null, limit: number): Promise<Message[]> {
+    this.live();
+    return (await this.rows<MessageRow>('scanMessages', [afterId ?? '', limit])).map(toMessage);
+  }
+
+  async rewriteMessageContent(id: string, c: Pick<Message, 'subject' | 'body' | 'metadata'>): Promise<void> {
+    this.live();
+    // The search vector is a generated column: PostgreSQL recomputes it from the new text.
+    await this.rows('rewriteMessage', [id, c.subject, c.body, JSON.stringify(c.metadata)]);
+  }
 }

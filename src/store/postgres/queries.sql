@@ -473,3 +473,11 @@ FROM settings ORDER BY version DESC LIMIT $1;
 
 -- name: settingsVersion
 SELECT coalesce(max(version), 0) AS n FROM settings;
+
+-- name: scanMessages
+SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash
+FROM messages m WHERE m.id > $1 ORDER BY m.id LIMIT $2;
+
+-- name: rewriteMessage
+UPDATE messages SET subject = $2, body = $3, metadata = $4::json WHERE id = $1;

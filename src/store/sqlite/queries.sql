@@ -316,3 +316,18 @@ SELECT coalesce(max(version), 0) AS n FROM settings;
 SELECT m.seq AS seq, m.id AS id, d.state AS state FROM messages m
 JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
 WHERE m.id = @id;
+
+-- name: scanMessages
+SELECT * FROM messages WHERE id > @after ORDER BY id LIMIT @limit;
+
+-- name: rewriteMessage
+UPDATE messages SET subject = @subject, body = @body, metadata = @metadata WHERE id = @id;
+
+-- name: ftsDelete
+INSERT INTO messages_fts(messages_fts, rowid, subject, body) VALUES ('delete', @seq, @subject, @body);
+
+-- name: ftsInsert
+INSERT INTO messages_fts(rowid, subject, body) VALUES (@seq, @subject, @body);
+
+-- name: indexedSeq
+SELECT indexed_seq AS n FROM search_progress WHERE id = 1;

@@ -805,4 +805,25 @@ export class SqliteStore implements Store {
     this.live();
     return (this.stmt('settingsVersion').get() as { n: number }).n;
   }
+
+  // ---- re-encryption ----------------------------------------------------------------------------------
+
+  async scanMessages(afterId: string | null, limit: number): Promise<Message[]> {
+    this.live();
+    return (this.stmt('scanMessages').all({ after: afterId ?? '', limit }) as MessageRow[]).map(toMessage);
+  }
+
+  async rewriteMessageContent(id: string, c: Pick<Message, 'subject' | 'body' | 'metadata'>): Promise<void> {
+    this.live();
+    this.db.transaction(() => {
+      const old = this.stmt('getMessage').get(id) as MessageRow | undefined;
+      if (old === undefined) throw new HubError('message_not_found', `no message ${id}`);
+      this.stmt('rewriteMessage').run({ id, subject: c.subject, body: c.body, metadata: JSON.stringify(c.metadata) });
+      // The search index holds what it was given; an indexed row is replaced there too.
+      if (old.seq <= (this.stmt('indexedSeq').get() as { n: number }).n) {
+        this.stmt('ftsDelete').run({ seq: old.seq, subject: old.subject, body: old.body });
+        this.stmt('ftsInsert').run({ seq: old.seq, subject: c.subject, body: c.body });
+      }
+    })();
+  }
 }
