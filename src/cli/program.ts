@@ -29,6 +29,7 @@ export function buildProgram(version: string): Command {
     .addOption(new Option('--hub <url>', 'hub URL (hub.url, default http://127.0.0.1:8080)'))
     .addOption(new Option('--as <agent>', 'act for this agent (admin or captain token)'))
     .addOption(new Option('--token <token>', 'bearer token (default: SWARM_TOKEN, then ./.swarm/admin.token)'))
+    .addOption(new Option('--ca <file>', 'PEM file of a CA to trust for an https:// hub (cli.ca)'))
     .option('--json', 'print one JSON document on stdout')
     .option('--config <file>', 'config file (default ./swarm.yaml when present)')
     .option('-q, --quiet', 'print only what scripts need (ids, tokens)')

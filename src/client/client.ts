@@ -40,6 +40,8 @@ import type {
   WireInboxItem,
   WrapupResponse,
 } from '../api/schemas.js';
+import { rootCertificates } from 'node:tls';
+import { Agent } from 'undici';
 import { type ErrorCode, ERROR_CODES, HubError } from '../errors.js';
 
 export interface ClientOptions {
@@ -49,6 +51,8 @@ export interface ClientOptions {
   as?: string | undefined;
   /** Per-request timeout in ms (long-polls add their wait on top). */
   timeoutMs?: number;
+  /** PEM of a CA to trust for https (besides the system's). */
+  ca?: Buffer | undefined;
 }
 
 export interface InboxParams {
@@ -76,8 +80,11 @@ function query(params: object): string {
 
 export class SwarmClient {
   private readonly base: string;
+  private readonly dispatcher: Agent | undefined;
   constructor(private readonly o: ClientOptions) {
     this.base = o.baseUrl.replace(/\/+$/, '');
+    // The system CAs plus the given one: certificates are always verified.
+    this.dispatcher = o.ca === undefined ? undefined : new Agent({ connect: { ca: [...rootCertificates, o.ca.toString('utf8')] } });
   }
 
   private async call<T>(method: string, path: string, body?: unknown, extra: { headers?: Record<string, string>; waitMs?: number } = {}): Promise<T> {
@@ -93,10 +100,14 @@ export class SwarmClient {
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeout),
-      });
+        ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
+      } as RequestInit);
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause;
       const why = (e as Error).name === 'TimeoutError' ? `no answer within ${timeout} ms` : (cause?.code ?? (e as Error).message);
+      if (cause?.code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(cause.code)) {
+        throw new HubError('hub_unreachable', `cannot verify the hub's TLS certificate at ${this.base}: ${cause.code} (trust its CA with --ca FILE or SWARM_CA)`, { cause: e });
+      }
       throw new HubError('hub_unreachable', `cannot reach the hub at ${this.base}: ${why} (is \`swarm serve\` running? set --hub)`, { cause: e });
     }
     const text = await res.text();

@@ -1,6 +1,7 @@
 // A WebSocket stream of the caller's deliveries, for the CLI (`swarm watch`) and tests. It
 // reconnects after a dropped connection or a hub restart, resuming after the last event it saw,
 // and is an async iterable of events. ack/nack/send are requests matched to replies by frame id.
+import { rootCertificates } from 'node:tls';
 import { WebSocket } from 'ws';
 import type { SendBody, SendResponse, WireDeliveryEvent, WirePresenceEvent } from '../api/schemas.js';
 import { type ErrorCode, ERROR_CODES, HubError } from '../errors.js';
@@ -14,6 +15,8 @@ export interface StreamOptions {
   as?: string | undefined;
   presence?: boolean;
   prefetch?: number | undefined;
+  /** PEM of a CA to trust for wss (besides the system's). */
+  ca?: Buffer | undefined;
   /** Reconnect after a dropped connection (default true). Closes by the hub for cause end the stream. */
   reconnect?: boolean;
   /** Told of connection changes, e.g. for a "reconnecting…" note. */
@@ -73,7 +76,7 @@ export class HubStream implements AsyncIterable<HubEvent> {
     const headers: Record<string, string> = {};
     if (this.o.token) headers.authorization = `Bearer ${this.o.token}`;
     if (this.o.as) headers['x-swarm-as'] = this.o.as;
-    const ws = new WebSocket(this.url(), { headers });
+    const ws = new WebSocket(this.url(), { headers, ...(this.o.ca === undefined ? {} : { ca: [...rootCertificates, this.o.ca.toString('utf8')] }) });
     this.ws = ws;
     ws.on('unexpected-response', (_req, res) => {
       let text = '';

@@ -27,11 +27,29 @@ export const CONFIG_KEYS = {
     doc: 'Bearer token the CLI sends (--token). Empty: use <data.dir>/admin.token when it is readable.',
     secret: true,
   },
+  'cli.ca': {
+    schema: z.string(),
+    default: '',
+    env: 'SWARM_CA',
+    doc: 'PEM file of the CA the CLI trusts for an https:// hub (--ca), besides the system CAs (e.g. a development certificate).',
+  },
   'server.host': {
     schema: z.string().min(1),
     default: '127.0.0.1',
     env: 'SWARM_HOST',
     doc: 'Address `swarm serve` binds (--host). Use 0.0.0.0 in a container.',
+  },
+  'server.tlsCert': {
+    schema: z.string(),
+    default: '',
+    env: 'SWARM_TLS_CERT',
+    doc: 'PEM certificate (chain) file: with server.tlsKey, the hub serves HTTPS and WSS (--tls-cert).',
+  },
+  'server.tlsKey': {
+    schema: z.string(),
+    default: '',
+    env: 'SWARM_TLS_KEY',
+    doc: 'PEM private key file for server.tlsCert (--tls-key).',
   },
   'server.port': { schema: port, default: 8080, env: 'SWARM_PORT', doc: 'Port `swarm serve` listens on (--port); 0 picks a free one.' },
   'data.dir': {

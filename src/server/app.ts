@@ -31,6 +31,8 @@ export interface AppOptions {
    * settings service) or `ops` (only /healthz, /readyz, /metrics: the worker).
    */
   surface?: 'all' | 'config' | 'ops';
+  /** PEM certificate and key: serve HTTPS (and WSS). */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
 }
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
@@ -40,6 +42,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 async function build(o: AppOptions) {
   const { hub } = o;
   const app = Fastify({
+    ...(o.tls === undefined ? {} : { https: o.tls }),
     loggerInstance: (o.logger === false || o.logger === undefined ? undefined : o.logger) as FastifyBaseLogger | undefined,
     logController: new LogController({ disableRequestLogging: !hub.config['log.requests'] }),
     bodyLimit: hub.config['limits.bodyBytes'],

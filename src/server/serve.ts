@@ -1,5 +1,6 @@
 // Runs the hub: opens the store, makes sure an admin token exists, listens, and shuts down cleanly
 // on SIGTERM/SIGINT (stop accepting, finish in-flight requests and commits, flush presence, close).
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/keys.js';
 import { HubError } from '../errors.js';
@@ -51,6 +52,22 @@ export async function openStore(config: Config, metrics?: Metrics): Promise<Stor
             metrics.commitSeconds.observe({ kind }, seconds);
           },
   });
+}
+
+/** The TLS certificate and key, when configured (both or neither). */
+export function readTls(config: Config): { cert: Buffer; key: Buffer } | undefined {
+  const certFile = config['server.tlsCert'];
+  const keyFile = config['server.tlsKey'];
+  if (certFile === '' && keyFile === '') return undefined;
+  if (certFile === '' || keyFile === '') throw new HubError('config_invalid', 'TLS needs both server.tlsCert (--tls-cert) and server.tlsKey (--tls-key)');
+  const read = (file: string, what: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new HubError('config_invalid', `cannot read the TLS ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  return { cert: read(certFile, 'certificate'), key: read(keyFile, 'key') };
 }
 
 /** The configured keys, or null when encryption at rest is off. */
@@ -111,7 +128,7 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
     if (released > 0) logger.info({ released }, 'released leases left by the previous run');
   }
   hub.start({ sweeps: role === 'all' || role === 'worker' });
-  const app = await buildApp({ hub, logger, version: opts.version, surface: role === 'worker' ? 'ops' : role === 'config' ? 'config' : 'all' });
+  const app = await buildApp({ hub, logger, version: opts.version, tls: readTls(config), surface: role === 'worker' ? 'ops' : role === 'config' ? 'config' : 'all' });
   const port = opts.port ?? config['server.port'];
   let address: string;
   try {

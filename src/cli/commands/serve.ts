@@ -13,6 +13,8 @@ interface ServeOptions {
   host?: string;
   data?: string;
   database?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export function registerServeCommand(program: Command, version: string): void {
@@ -24,6 +26,8 @@ export function registerServeCommand(program: Command, version: string): void {
     .option('--host <host>', 'bind address (server.host, default 127.0.0.1)')
     .option('--data <dir>', 'data directory (data.dir, default ./.swarm)')
     .option('--database <url>', 'database URL (store.database; default: SQLite in the data directory)')
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and WSS (server.tlsCert)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert (server.tlsKey)')
     .addHelpText(
       'after',
       '\nRoles: all (default) is the whole hub in one process, with the embedded SQLite store or\nPostgreSQL. With --database postgres://…, run any number of: api (HTTP API, streams, config;\nport 8080), config (the shared-settings service only; 8081), worker (expiry, dead letters,\ntask claims; /healthz, /readyz, /metrics on 8082).',
@@ -33,8 +37,8 @@ export function registerServeCommand(program: Command, version: string): void {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const role = o.role as ServeRole;
       const { config, sources } = cliConfig(g, {
-        flags: { 'server.port': o.port, 'server.host': o.host, 'data.dir': o.data, 'store.database': o.database },
-        flagNames: { 'server.port': '--port', 'server.host': '--host', 'data.dir': '--data', 'store.database': '--database' },
+        flags: { 'server.port': o.port, 'server.host': o.host, 'data.dir': o.data, 'store.database': o.database, 'server.tlsCert': o.tlsCert, 'server.tlsKey': o.tlsKey },
+        flagNames: { 'server.port': '--port', 'server.host': '--host', 'data.dir': '--data', 'store.database': '--database', 'server.tlsCert': '--tls-cert', 'server.tlsKey': '--tls-key' },
       });
       // Signals are caught before anything starts: a SIGTERM during start-up still shuts down
       // cleanly once the hub is up, instead of killing the process mid-way.
