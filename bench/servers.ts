@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { cleanEnv } from '../test/support/process.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SWARM_BIN = join(ROOT, 'bin', 'swarm.js');
+export const SWARM_BIN = join(ROOT, 'bin', 'swarm.js');
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 const HUB_WITH_STATS = fileURLToPath(new URL('./hub-with-stats.js', import.meta.url));
 const START_TIMEOUT_MS = 20_000;
@@ -37,7 +37,8 @@ process.once('exit', killAll);
 // A signal would end the benchmark without 'exit' handlers; turn it into an exit that runs them.
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) process.once(signal, () => process.exit(code));
 
-async function spawnServer(args: string[], env: Record<string, string>, cwd: string): Promise<ServerProcess> {
+/** Starts `node ARGS` (cleaned SWARM_* environment plus `env`) and waits for its "listening on URL" line. */
+export async function spawnServer(args: string[], env: Record<string, string>, cwd: string): Promise<ServerProcess> {
   const proc = spawn(process.execPath, args, { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let out = '';

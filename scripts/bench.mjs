@@ -1,19 +1,36 @@
 // `npm run bench`: the benchmarks (not tests). Installs and builds like `npm test`, then runs the
 // compiled benchmarks one after another: send (HTTP sends, hub beside a bare Fastify route),
-// latency (end-to-end at a fixed 2,000 sends/s), fanout (broadcasts to 100 WebSocket consumers).
-// `npm run bench -- --only send|latency|fanout [flags]` runs one and passes every flag through;
-// without --only, only the flags all three share are taken (plus --connections, for send alone):
-// the others mean different things to different benchmarks (--agents is 8 for latency, 100 for
-// fanout), so they need --only. Exit code: the first non-zero of the benchmarks.
+// latency (end-to-end at a fixed 2,000 sends/s), fanout (broadcasts to 100 WebSocket consumers),
+// postgres (the send load against 1, 2 and 3 `--role api` processes on PostgreSQL, beside the
+// embedded SQLite hub). `npm run bench -- --only send|latency|fanout|postgres [flags]` runs one
+// and passes every flag through; without --only, only the flags all of them share are taken (plus
+// --connections, for send and postgres): the others mean different things to different benchmarks
+// (--agents is 8 for latency, 100 for fanout), so they need --only. Without --only, postgres runs
+// only when a PostgreSQL is at hand: SWARM_BENCH_DATABASE_URL, or server binaries under
+// /usr/lib/postgresql for a throwaway cluster (with --only postgres they are installed if missing,
+// as `npm test` does). Exit code: the first non-zero of the benchmarks.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureInstalled, ROOT } from './ensure.mjs';
 
-const BENCHMARKS = ['send', 'latency', 'fanout'];
+const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres'];
 const COMMON = ['--duration', '--warmup', '--runs', '--synchronous', '--cpu-prof', '--batch-stats', '--keep', '--json', '--help'];
 const BOOLEAN = new Set(['--batch-stats', '--keep', '--json', '--help']);
 /** Without --only: the flags each benchmark is given. */
-const SHARED = { send: [...COMMON, '--connections'], latency: COMMON, fanout: COMMON };
+const SHARED = {
+  send: [...COMMON, '--connections'],
+  latency: COMMON,
+  fanout: COMMON,
+  postgres: ['--duration', '--warmup', '--runs', '--synchronous', '--keep', '--json', '--help', '--connections'],
+};
+
+/** A PostgreSQL the postgres benchmark can use without installing anything. */
+function postgresAvailable() {
+  if (process.env.SWARM_BENCH_DATABASE_URL) return true;
+  const base = '/usr/lib/postgresql';
+  return existsSync(base) && readdirSync(base).some((v) => existsSync(join(base, v, 'bin', 'initdb')));
+}
 
 function fail(message) {
   process.stderr.write(`bench: ${message}\n`);
@@ -46,7 +63,12 @@ function flagsFor(name) {
   return out;
 }
 
-const plan = (only === null ? BENCHMARKS : [only]).map((name) => ({ name, flags: flagsFor(name) }));
+let names = only === null ? BENCHMARKS : [only];
+if (only === null && !postgresAvailable()) {
+  process.stderr.write('bench: skipping postgres: no SWARM_BENCH_DATABASE_URL and no server under /usr/lib/postgresql (npm run bench -- --only postgres installs one)\n');
+  names = names.filter((n) => n !== 'postgres');
+}
+const plan = names.map((name) => ({ name, flags: flagsFor(name) }));
 ensureInstalled();
 build();
 
