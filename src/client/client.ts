@@ -1,6 +1,8 @@
 // Typed HTTP client for the hub API. The CLI, tests and (later) the MCP server use it; problem
 // documents come back as HubError with the server's stable code.
 import type {
+  AuditRecordsResponse,
+  AuditVerifyResponse,
   SettingChangesResponse,
   SettingsResponse,
   ChannelResponse,
@@ -251,6 +253,13 @@ export class SwarmClient {
   }
   rollbackSettings(version: number): Promise<SettingChangesResponse> {
     return this.call('POST', '/v1/config/rollback', { version });
+  }
+
+  auditRecords(p: { since?: string | undefined; actor?: string | undefined; action?: string | undefined; limit?: number | undefined } = {}): Promise<AuditRecordsResponse> {
+    return this.call('GET', `/v1/audit${query(p)}`);
+  }
+  verifyAudit(anchor?: string): Promise<AuditVerifyResponse> {
+    return this.call('GET', `/v1/audit/verify${query({ anchor })}`);
   }
 
   async ready(): Promise<boolean> {

@@ -316,3 +316,19 @@ SELECT coalesce(max(version), 0) AS n FROM settings;
 SELECT m.seq AS seq, m.id AS id, d.state AS state FROM messages m
 JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
 WHERE m.id = @id;
+
+-- name: auditLast
+SELECT seq, at, hash FROM audit ORDER BY seq DESC LIMIT 1;
+
+-- name: insertAudit
+INSERT INTO audit (seq, at, actor, action, target, request_id, outcome, detail, prev_hash, hash)
+VALUES (@seq, @at, @actor, @action, @target, @request_id, @outcome, @detail, @prev_hash, @hash);
+
+-- name: auditRecords
+-- Newest first; each filter applies when given (NULL: any).
+SELECT * FROM audit
+WHERE (@since IS NULL OR at >= @since) AND (@actor IS NULL OR actor = @actor) AND (@action IS NULL OR action = @action)
+ORDER BY seq DESC LIMIT @limit;
+
+-- name: auditChain
+SELECT * FROM audit WHERE seq > @after ORDER BY seq LIMIT @limit;
