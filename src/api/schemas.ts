@@ -404,3 +404,48 @@ export type KeysStatusResponse = z.infer<typeof KeysStatusResponse>;
 export const RotateBody = z.strictObject({ key: z.string().min(1).max(4096).optional().describe('the new key (base64 of 32 bytes, or hex:…); omitted: finish re-encrypting under the current key') });
 export const RotateResponse = z.object({ key: z.string(), previous: z.string(), scanned: z.number(), rewritten: z.number() });
 export type RotateResponse = z.infer<typeof RotateResponse>;
+// ---- audit trail (admins) --------------------------------------------------------------------------
+
+export const AuditListQuery = z.strictObject({
+  since: Time.optional(),
+  actor: z.string().min(1).max(200).optional(),
+  action: z.string().regex(/^[a-z]+(\.[a-z_]+)*$/, 'an action like act.as or config.set').max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+});
+export const WireAuditRecord = z.object({
+  seq: z.number(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string(),
+  request_id: z.string().nullable(),
+  outcome: z.enum(['ok', 'denied', 'failed']),
+  detail: z.record(z.string(), z.unknown()),
+  prev_hash: z.string(),
+  hash: z.string(),
+});
+export type WireAuditRecord = z.infer<typeof WireAuditRecord>;
+export const AuditRecordsResponse = z.object({ records: z.array(WireAuditRecord) });
+export type AuditRecordsResponse = z.infer<typeof AuditRecordsResponse>;
+export const AuditVerifyQuery = z.strictObject({
+  anchor: z
+    .string()
+    .regex(/^\d+:[0-9a-f]{64}$/, 'an anchor SEQ:HASH, as printed by an earlier verify (head)')
+    .optional()
+    .describe('an earlier head, SEQ:HASH: that record must still be there, unchanged'),
+});
+export const AuditVerifyResponse = z.object({
+  ok: z.boolean(),
+  records: z.number(),
+  head: z.object({ seq: z.number(), hash: z.string(), at: z.string() }).nullable(),
+  problem_count: z.number(),
+  problems: z.array(
+    z.object({
+      kind: z.enum(['edited', 'reordered', 'missing', 'broken_link', 'time_order', 'anchor']),
+      seq: z.number(),
+      seqs: z.array(z.number()).optional(),
+      message: z.string(),
+    }),
+  ),
+});
+export type AuditVerifyResponse = z.infer<typeof AuditVerifyResponse>;

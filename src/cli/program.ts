@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { EXIT_CODES } from '../errors.js';
 import { registerAgentCommands } from './commands/agents.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerChannelCommands } from './commands/channels.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerInboxCommands } from './commands/inbox.js';
@@ -56,6 +57,7 @@ More: swarm help <command>, swarm help exit-codes`,
   registerTaskCommands(program);
   registerReportCommands(program);
   registerConfigCommands(program);
+  registerAuditCommands(program);
   registerMigrateCommand(program);
   registerKeyCommands(program);
   program

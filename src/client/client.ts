@@ -3,6 +3,8 @@
 import type {
   KeysStatusResponse,
   RotateResponse,
+  AuditRecordsResponse,
+  AuditVerifyResponse,
   SettingChangesResponse,
   SettingsResponse,
   ChannelResponse,
@@ -271,6 +273,12 @@ export class SwarmClient {
   }
   rotateKey(key?: string): Promise<RotateResponse> {
     return this.call('POST', '/v1/keys/rotate', key === undefined ? {} : { key }, { waitMs: 3_600_000 });
+  }
+  auditRecords(p: { since?: string | undefined; actor?: string | undefined; action?: string | undefined; limit?: number | undefined } = {}): Promise<AuditRecordsResponse> {
+    return this.call('GET', `/v1/audit${query(p)}`);
+  }
+  verifyAudit(anchor?: string): Promise<AuditVerifyResponse> {
+    return this.call('GET', `/v1/audit/verify${query({ anchor })}`);
   }
 
   async ready(): Promise<boolean> {

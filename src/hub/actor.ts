@@ -8,6 +8,8 @@ export interface Actor {
   principal: Agent;
   /** The identity the operation is performed as: the principal itself unless acting for another. */
   self: Agent;
+  /** The request the operation belongs to, for the audit trail. */
+  requestId?: string | undefined;
 }
 
 export function authorize(actor: Actor, op: Operation, what: string): void {

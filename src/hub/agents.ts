@@ -8,6 +8,7 @@ import { hashToken, newToken } from '../security/tokens.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
+import { type AuditSink, by, noAudit } from './audit.js';
 import type { PresenceTracker } from './presence.js';
 
 export interface RegisterInput {
@@ -20,6 +21,8 @@ export interface RegisterInput {
 export type AgentView = Agent & { presence: Presence };
 
 export class Agents {
+  audit: AuditSink = noAudit;
+
   constructor(
     private readonly store: Store,
     private readonly presence: PresenceTracker,
@@ -35,11 +38,11 @@ export class Agents {
       });
     }
     if (RESERVED_IDS.has(input.id)) throw new HubError('validation_failed', `'${input.id}' is reserved and cannot be an agent id`);
-    return this.create(input);
+    return this.create(input, actor);
   }
 
-  /** Registration without a caller: the first admin at hub start. */
-  async create(input: RegisterInput): Promise<{ agent: AgentView; token: string }> {
+  /** Registration without a caller (`by` null): the first admin at hub start. */
+  async create(input: RegisterInput, byActor: Actor | null = null): Promise<{ agent: AgentView; token: string }> {
     const now = this.now();
     const agent = await this.store.createAgent({
       id: input.id,
@@ -50,13 +53,18 @@ export class Agents {
     });
     this.presence.forget(agent.id);
     if (agent.role !== 'admin') await this.store.autoJoin(agent.id, now);
-    const token = await this.issueToken(agent.id, 'initial');
+    const b = by(byActor);
+    await this.audit.record({ ...b, action: 'agent.register', target: agent.id, detail: { ...b.detail, role: agent.role } });
+    const token = await this.issueToken(agent.id, 'initial', byActor);
     return { agent: this.presence.view(agent, now), token };
   }
 
-  async issueToken(agentId: string, label: string): Promise<string> {
+  async issueToken(agentId: string, label: string, byActor: Actor | null = null): Promise<string> {
     const token = newToken();
-    await this.store.createToken({ id: randomUUID(), agentId, hash: hashToken(token), label, createdAt: this.now() });
+    const id = randomUUID();
+    await this.store.createToken({ id, agentId, hash: hashToken(token), label, createdAt: this.now() });
+    const b = by(byActor);
+    await this.audit.record({ ...b, action: 'token.create', target: agentId, detail: { ...b.detail, token_id: id, label } });
     return token;
   }
 
@@ -82,6 +90,8 @@ export class Agents {
     }
     if (agent.id === actor.principal.id) throw new HubError('forbidden', 'an agent cannot remove itself');
     await this.store.removeAgent(id, this.now());
+    const b = by(actor);
+    await this.audit.record({ ...b, action: 'agent.remove', target: id, detail: { ...b.detail, role: agent.role } });
     this.presence.forget(id);
   }
 

@@ -7,6 +7,7 @@ import type { Store, StoreEvent } from '../store/store.js';
 import { HubError } from '../errors.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { Agents } from './agents.js';
+import { Audit } from './audit.js';
 import { Auth } from './auth.js';
 import { Channels } from './channels.js';
 import { Dispatcher } from './dispatch.js';
@@ -41,6 +42,7 @@ export class Hub {
   readonly store: Store;
   readonly config: Config;
   readonly auth: Auth;
+  readonly audit: Audit;
   readonly presence: PresenceTracker;
   readonly signals = new InboxSignals();
   readonly agents: Agents;
@@ -69,8 +71,15 @@ export class Hub {
     this.now = o.now ?? Date.now;
     this.onError = o.onError ?? (() => undefined);
     this.metrics = o.metrics ?? createMetrics();
+    this.audit = new Audit(o.store, this.now);
+    this.audit.onFailure = (e) => {
+      this.metrics.auditWriteFailures.inc();
+      this.onError(e, 'audit');
+    };
     this.auth = new Auth(o.store);
+    this.auth.audit = this.audit;
     this.settings = new Settings(o.store, o.config, this.now);
+    this.settings.audit = this.audit;
     const set = this.settings;
     this.presence = new PresenceTracker(o.store, () => ({
       idleAfterMs: set.get('presence.idleSeconds') * 1000,
@@ -88,6 +97,7 @@ export class Hub {
     this.presence.onChange = (a, at) =>
       this.dispatcher.presence({ type: 'presence', agent: a.id, presence: a.presence, status: a.status, mission: a.mission, at });
     this.agents = new Agents(o.store, this.presence, this.now);
+    this.agents.audit = this.audit;
     this.channels = new Channels(o.store, this.now);
     this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: () => set.get('limits.recipients') }, this.channels);
     this.messages.onSent = (m, recipients) => {

@@ -9,6 +9,7 @@ import { HubError } from '../errors.js';
 import type { SettingChange, Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
+import { type AuditSink, by, noAudit } from './audit.js';
 
 export interface SettingView {
   key: SharedKey;
@@ -28,6 +29,7 @@ export class Settings {
   onChanged: (() => void) | null = null;
   private version = 0;
   private poller: NodeJS.Timeout | null = null;
+  audit: AuditSink = noAudit;
 
   constructor(
     private readonly store: Store,
@@ -114,6 +116,8 @@ export class Settings {
     const value = this.validate(key, raw);
     this.checkPresence(new Map([[key, value]]));
     const [change] = await this.store.recordSettings([{ key, value }], actor.self.id, 'set', this.now());
+    const b = by(actor);
+    await this.audit.record({ ...b, action: 'config.set', target: key, detail: { ...b.detail, value, previous: change?.previous ?? null, version: change?.version } });
     await this.load();
     this.onChanged?.();
     if (change === undefined) throw new HubError('internal', 'setting not recorded');
@@ -136,6 +140,8 @@ export class Settings {
     }
     this.checkPresence(new Map(changes.map((c) => [c.key, c.value ?? this.local[c.key as ConfigKey]])));
     const recorded = changes.length === 0 ? [] : await this.store.recordSettings(changes, actor.self.id, `rollback to v${version}`, this.now());
+    const b = by(actor);
+    await this.audit.record({ ...b, action: 'config.rollback', target: `v${version}`, detail: { ...b.detail, changes: recorded.map((c) => ({ key: c.key, value: c.value, version: c.version })) } });
     await this.load();
     if (recorded.length > 0) this.onChanged?.();
     return recorded;

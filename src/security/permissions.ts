@@ -21,6 +21,7 @@ export const OPERATIONS = {
   'keys.manage': { roles: ['admin'], doc: 'see and rotate the encryption keys' },
   'config.manage': { roles: ['admin'], doc: 'change shared settings and roll them back' },
   'act.as': { roles: ['captain', 'admin'], doc: 'act for another agent (`--as`; captains: for role `agent` only)' },
+  'audit.read': { roles: ['admin'], doc: 'list the audit trail and verify its chain' },
 } as const satisfies Record<string, { roles: readonly Role[]; doc: string }>;
 
 export type Operation = keyof typeof OPERATIONS;

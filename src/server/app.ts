@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import { AS_HEADER } from './context.js';
 import { problemOf, sendProblem, toProblem } from './problem.js';
 import { agentRoutes } from './routes/agents.js';
+import { auditRoutes } from './routes/audit.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
@@ -120,7 +121,17 @@ async function build(o: AppOptions) {
         if (header !== undefined && m === null) throw new HubError('unauthorized', 'malformed Authorization header: expected `Bearer <token>`');
         const as = req.headers[AS_HEADER];
         if (Array.isArray(as)) throw new HubError('validation_failed', `send the ${AS_HEADER} header once`);
-        req.actor = await hub.auth.authenticate(m?.[1], as);
+        req.actor = await hub.auth.authenticate(m?.[1], as, { address: req.ip, requestId: String(req.id) });
+        if (req.actor.self.id !== req.actor.principal.id) {
+          // Every call made for another agent: who, for whom, what.
+          await hub.audit.record({
+            actor: req.actor.principal.id,
+            action: 'act.as',
+            target: req.actor.self.id,
+            requestId: String(req.id),
+            detail: { method: req.method, route: req.routeOptions.url ?? req.url.split('?')[0] },
+          });
+        }
         const now = hub.now();
         hub.presence.seen(req.actor.principal.id, now);
         if (req.actor.self.id !== req.actor.principal.id) hub.presence.seen(req.actor.self.id, now);
@@ -135,6 +146,7 @@ async function build(o: AppOptions) {
       await v1.register(taskRoutes(hub));
       await v1.register(reportRoutes(hub));
       await v1.register(keyRoutes(hub));
+      await v1.register(auditRoutes(hub));
       registerWebSocket(v1 as unknown as FastifyInstance, hub);
       registerSse(v1 as unknown as FastifyInstance, hub);
     },

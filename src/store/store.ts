@@ -3,6 +3,7 @@
 // is async so that a networked adapter fits the same shape. The conformance suite in
 // test/conformance/ is the executable form of this contract: an adapter is correct when it passes.
 import type { Agent, Presence, Role } from '../domain/agent.js';
+import type { AuditRecord, NewAuditRecord } from '../domain/audit.js';
 import type { Channel } from '../domain/channel.js';
 import type { LeaderboardRow, Review, Task, TaskStatus } from '../domain/task.js';
 import type { DeliveryState, InboxItem, Message, MessageType } from '../domain/message.js';
@@ -151,6 +152,14 @@ export interface Template {
   body: string;
   updatedBy: string;
   updatedAt: number;
+}
+
+export interface AuditQuery {
+  /** Only records at or after this time (ms). */
+  since?: number | undefined;
+  actor?: string | undefined;
+  action?: string | undefined;
+  limit: number;
 }
 
 export interface SchemaInfo {
@@ -335,4 +344,17 @@ export interface Store {
   scanMessages(afterId: string | null, limit: number): Promise<Message[]>;
   /** Replaces a message's subject, body and metadata as stored (re-encryption), keeping search consistent. */
   rewriteMessageContent(id: string, content: Pick<Message, 'subject' | 'body' | 'metadata'>): Promise<void>;
+
+  // ---- audit chain (append-only) -------------------------------------------------------------------
+  /**
+   * Appends a record to the chain in one transaction: seq = last + 1, prev_hash = the last
+   * record's hash (GENESIS_HASH for the first), time never before the last record's, hash by
+   * `chainNext` (src/domain/audit.ts). Appenders are serialised (SQLite: the write lock;
+   * PostgreSQL: a table lock), so the chain never forks, even across processes. Returns it.
+   */
+  appendAudit(r: NewAuditRecord): Promise<AuditRecord>;
+  /** Newest first, filtered. */
+  auditRecords(q: AuditQuery): Promise<AuditRecord[]>;
+  /** Up to `limit` records with seq above `afterSeq`, in seq order: the chain, page by page, as stored. */
+  auditChain(afterSeq: number, limit: number): Promise<AuditRecord[]>;
 }

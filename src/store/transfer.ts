@@ -13,7 +13,7 @@ import { PostgresStore } from './postgres/postgres-store.js';
 import { DB_FILE } from './sqlite/sqlite-store.js';
 
 /** In dependency order; every table of the hub's state (the search index is rebuilt by PostgreSQL). */
-export const TABLES = ['agents', 'tokens', 'messages', 'deliveries', 'channels', 'channel_members', 'message_channels', 'tasks', 'reviews', 'templates', 'settings'] as const;
+export const TABLES = ['agents', 'tokens', 'messages', 'deliveries', 'channels', 'channel_members', 'message_channels', 'tasks', 'reviews', 'templates', 'settings', 'audit'] as const;
 
 export interface TransferResult {
   tables: { table: string; source: number; target: number }[];

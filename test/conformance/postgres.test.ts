@@ -13,6 +13,7 @@ import type { Message } from '../../src/domain/message.js';
 import { HubError } from '../../src/errors.js';
 import { hashToken, newToken } from '../../src/security/tokens.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { auditConformance } from './audit-suite.js';
 import { moreConformance } from './more-suite.js';
 import { storeConformance } from './suite.js';
 
@@ -46,6 +47,7 @@ if (url === undefined || url === '') {
   const postgres = async (t: TestContext): Promise<PostgresStore> => open(t, await freshSchema(t));
   storeConformance('postgres', postgres);
   moreConformance('postgres', postgres);
+  auditConformance('postgres', postgres);
 
   const message = (sender: string, to: string[], at: number): Message => {
     const id = newId(at);

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { HubError } from '../../src/errors.js';
 import { DB_FILE, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../support/temp.js';
+import { auditConformance } from './audit-suite.js';
 import { moreConformance } from './more-suite.js';
 import { storeConformance } from './suite.js';
 
@@ -17,6 +18,7 @@ const sqlite = async (t: TestContext): Promise<SqliteStore> => {
 };
 storeConformance('sqlite', sqlite);
 moreConformance('sqlite', sqlite);
+auditConformance('sqlite', sqlite);
 
 describe('SQLite adapter', () => {
   it('uses WAL and the configured synchronous mode', async (t) => {

@@ -7,6 +7,7 @@
 // and settings are written under a table lock, for the same reason: several processes, one board.
 import type pg from 'pg';
 import type { Agent, Presence } from '../../domain/agent.js';
+import { type AuditRecord, canonicalJson, chainNext, type NewAuditRecord } from '../../domain/audit.js';
 import type { Channel } from '../../domain/channel.js';
 import type { InboxItem, Message } from '../../domain/message.js';
 import { OPEN_STATES, priorityRank } from '../../domain/message.js';
@@ -32,11 +33,13 @@ import {
   toTask,
 } from '../sqlite/rows.js';
 import { loadMigrations, loadQueries } from '../sqlite/sql-files.js';
+import { type AuditRow, toAuditRecord } from '../sqlite/audit-rows.js';
 import type {
   AckOptions,
   AckResult,
   AppendRequest,
   AppendResult,
+  AuditQuery,
   DeadLetter,
   HistoryQuery,
   InboxQuery,
@@ -902,5 +905,32 @@ export class PostgresStore implements Store {
     this.live();
     // The search vector is a generated column: PostgreSQL recomputes it from the new text.
     await this.rows('rewriteMessage', [id, c.subject, c.body, JSON.stringify(c.metadata)]);
+  }
+
+  // ---- audit chain ----------------------------------------------------------------------------------
+
+  async appendAudit(r: NewAuditRecord): Promise<AuditRecord> {
+    this.live();
+    const detail = canonicalJson(r.detail);
+    const bad = refuseNul('the audit record', r.actor, r.action, r.target, r.requestId, detail);
+    if (bad !== null) throw bad;
+    return this.tx(async (c) => {
+      // Every process's appenders queue here: the last record read is still the last at insert.
+      await this.q('lockAudit', [], c);
+      const last = (await this.rows<{ seq: number; at: number; hash: string }>('auditLast', [], c))[0] ?? null;
+      const rec = chainNext(last, r);
+      await this.q('insertAudit', [rec.seq, rec.at, rec.actor, rec.action, rec.target, rec.requestId, rec.outcome, detail, rec.prevHash, rec.hash], c);
+      return rec;
+    });
+  }
+
+  async auditRecords(q: AuditQuery): Promise<AuditRecord[]> {
+    this.live();
+    return (await this.rows<AuditRow>('auditRecords', [q.since ?? null, q.actor ?? null, q.action ?? null, q.limit])).map(toAuditRecord);
+  }
+
+  async auditChain(afterSeq: number, limit: number): Promise<AuditRecord[]> {
+    this.live();
+    return (await this.rows<AuditRow>('auditChain', [afterSeq, limit])).map(toAuditRecord);
   }
 }

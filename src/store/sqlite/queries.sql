@@ -331,3 +331,18 @@ INSERT INTO messages_fts(rowid, subject, body) VALUES (@seq, @subject, @body);
 
 -- name: indexedSeq
 SELECT indexed_seq AS n FROM search_progress WHERE id = 1;
+-- name: auditLast
+SELECT seq, at, hash FROM audit ORDER BY seq DESC LIMIT 1;
+
+-- name: insertAudit
+INSERT INTO audit (seq, at, actor, action, target, request_id, outcome, detail, prev_hash, hash)
+VALUES (@seq, @at, @actor, @action, @target, @request_id, @outcome, @detail, @prev_hash, @hash);
+
+-- name: auditRecords
+-- Newest first; each filter applies when given (NULL: any).
+SELECT * FROM audit
+WHERE (@since IS NULL OR at >= @since) AND (@actor IS NULL OR actor = @actor) AND (@action IS NULL OR action = @action)
+ORDER BY seq DESC LIMIT @limit;
+
+-- name: auditChain
+SELECT * FROM audit WHERE seq > @after ORDER BY seq LIMIT @limit;

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Agent, Presence } from '../../domain/agent.js';
+import { type AuditRecord, canonicalJson, chainNext, type NewAuditRecord } from '../../domain/audit.js';
 import type { InboxItem, Message } from '../../domain/message.js';
 import { OPEN_STATES, priorityRank } from '../../domain/message.js';
 import { HubError } from '../../errors.js';
@@ -14,6 +15,7 @@ import type {
   AckResult,
   AppendRequest,
   AppendResult,
+  AuditQuery,
   DeadLetter,
   HistoryQuery,
   InboxQuery,
@@ -55,6 +57,7 @@ import {
   toTask,
 } from './rows.js';
 import { loadQueries } from './sql-files.js';
+import { type AuditRow, toAuditRecord } from './audit-rows.js';
 
 export interface SqliteStoreOptions {
   /** Directory holding `swarm.db`; or `:memory:` for a throwaway store. */
@@ -825,5 +828,43 @@ export class SqliteStore implements Store {
         this.stmt('ftsInsert').run({ seq: old.seq, subject: c.subject, body: c.body });
       }
     })();
+  }
+
+  // ---- audit chain ----------------------------------------------------------------------------------
+
+  async appendAudit(r: NewAuditRecord): Promise<AuditRecord> {
+    this.live();
+    // IMMEDIATE: the write lock is taken before the last record is read, so two appenders cannot
+    // both chain onto the same record.
+    return this.db
+      .transaction((): AuditRecord => {
+        const last = (this.stmt('auditLast').get() as { seq: number; at: number; hash: string } | undefined) ?? null;
+        const rec = chainNext(last, r);
+        this.stmt('insertAudit').run({
+          seq: rec.seq,
+          at: rec.at,
+          actor: rec.actor,
+          action: rec.action,
+          target: rec.target,
+          request_id: rec.requestId,
+          outcome: rec.outcome,
+          detail: canonicalJson(rec.detail),
+          prev_hash: rec.prevHash,
+          hash: rec.hash,
+        });
+        return rec;
+      })
+      .immediate();
+  }
+
+  async auditRecords(q: AuditQuery): Promise<AuditRecord[]> {
+    this.live();
+    const rows = this.stmt('auditRecords').all({ since: q.since ?? null, actor: q.actor ?? null, action: q.action ?? null, limit: q.limit }) as AuditRow[];
+    return rows.map(toAuditRecord);
+  }
+
+  async auditChain(afterSeq: number, limit: number): Promise<AuditRecord[]> {
+    this.live();
+    return (this.stmt('auditChain').all({ after: afterSeq, limit }) as AuditRow[]).map(toAuditRecord);
   }
 }
