@@ -117,6 +117,7 @@ export class Hub {
     this.streams = new Streams(this.dispatcher, this.presence, () => set.get('streams.prefetch'));
     this.queue = new Queue(o.store, this.dispatcher, this.now);
     this.keys = new Keys(o.store);
+    this.keys.audit = this.audit;
     const announce = (agents: string[]): void => {
       this.signals.notify(agents);
       this.publish({ type: 'deliveries', agents });

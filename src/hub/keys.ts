@@ -6,8 +6,12 @@ import type { EncryptedStore } from '../store/encrypted-store.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
+import { type AuditSink, by, noAudit } from './audit.js';
 
 export class Keys {
+  /** Set by the hub: rotations are security-relevant acts. */
+  audit: AuditSink = noAudit;
+
   constructor(private readonly store: Store) {}
 
   private encrypted(): EncryptedStore {
@@ -30,7 +34,15 @@ export class Keys {
     const s = this.encrypted();
     const previous = s.keyring.currentId;
     if (newKey !== undefined) s.keyring.use(parseKey(newKey, 'the new key'));
-    const r = await s.reencrypt();
-    return { key: s.keyring.currentId, previous, ...r };
+    const b = by(actor);
+    try {
+      const r = await s.reencrypt();
+      // Key ids only: they name keys without revealing them.
+      await this.audit.record({ ...b, action: 'keys.rotate', target: s.keyring.currentId, detail: { ...b.detail, previous, ...r } });
+      return { key: s.keyring.currentId, previous, ...r };
+    } catch (e) {
+      await this.audit.record({ ...b, action: 'keys.rotate', target: s.keyring.currentId, outcome: 'failed', detail: { ...b.detail, previous, error: (e as Error).message } });
+      throw e;
+    }
   }
 }

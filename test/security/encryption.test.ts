@@ -68,6 +68,10 @@ describe('encryption at rest', () => {
     assert.ok(r.scanned >= SECRETS.length);
     assert.notEqual(r.key, r.previous);
     assert.equal((await api(again.url, again.adminToken, 'GET', `/v1/messages/${ids[0]}`)).message.body, SECRETS[0]);
+    const audit = await api(again.url, again.adminToken, 'GET', '/v1/audit?action=keys.rotate');
+    assert.equal(audit.records.length, 1, 'the rotation is on the audit trail');
+    assert.equal(audit.records[0].target, r.key);
+    assert.ok(!JSON.stringify(audit.records).includes(key2), 'the audit trail names key ids, never keys');
     assert.equal(await again.stop(), 0);
 
     // The new key alone now reads everything.
