@@ -122,7 +122,10 @@ export function batchStatsOf(output: string): BatchStats | null {
 }
 
 export async function startHub(o: HubOptions): Promise<ServerProcess & { adminToken: string }> {
-  const env = { SWARM_SYNCHRONOUS: o.synchronous, SWARM_LOG_LEVEL: 'warn', SWARM_HOST: '127.0.0.1', SWARM_DATA: o.dataDir, ...o.env };
+  // The benchmarks measure throughput: the per-agent and per-address rate limits and the loop
+  // guard (docs/security.md, Limits) would measure the limits instead.
+  const unlimited = { SWARM_AGENT_RATE: '0', SWARM_ADDRESS_RATE: '0', SWARM_LOOP_RATE: '1000000' };
+  const env = { SWARM_SYNCHRONOUS: o.synchronous, SWARM_LOG_LEVEL: 'warn', SWARM_HOST: '127.0.0.1', SWARM_DATA: o.dataDir, ...unlimited, ...o.env };
   const main = o.batchStats === true ? [HUB_WITH_STATS] : [SWARM_BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', o.dataDir];
   const s = await spawnServer([...(o.nodeArgs ?? []), ...main], env, o.dataDir);
   const adminToken = readFileSync(join(o.dataDir, 'admin.token'), 'utf8').trim();

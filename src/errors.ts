@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'delivery_closed'
   | 'bad_frame'
   | 'slow_consumer'
+  | 'rate_limited'
+  | 'too_many_streams'
   | 'shutting_down'
   | 'method_not_allowed'
   | 'config_invalid'
@@ -74,6 +76,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   delivery_closed: 409,
   bad_frame: 400,
   slow_consumer: 429,
+  rate_limited: 429,
+  too_many_streams: 429,
   shutting_down: 503,
   method_not_allowed: 405,
   config_invalid: 500,
@@ -121,6 +125,11 @@ export const EXIT_CODES = [
   { exit: 10, meaning: 'the database schema is newer than this version of swarm', codes: ['schema_too_new'] as ErrorCode[] },
   { exit: 11, meaning: 'not available in this version of swarm', codes: ['not_implemented'] as ErrorCode[] },
   { exit: 12, meaning: 'the audit chain is broken: records were edited, deleted or reordered (swarm audit verify)', codes: ['audit_broken'] as ErrorCode[] },
+  {
+    exit: 13,
+    meaning: 'rate limited: too many requests, sends or open streams, or held by the loop guard; retry later',
+    codes: ['rate_limited', 'too_many_streams'] as ErrorCode[],
+  },
 ] as const;
 
 export function exitCodeOf(code: ErrorCode): number {

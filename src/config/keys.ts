@@ -5,6 +5,8 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
+/** Per second; 0 turns the limit off. */
+const rate = z.coerce.number().min(0).max(1_000_000);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
 export const CONFIG_KEYS = {
@@ -118,6 +120,51 @@ export const CONFIG_KEYS = {
   },
   'limits.recipients': { shared: true, schema: positiveInt.max(100000), default: 1000, env: 'SWARM_MAX_RECIPIENTS', doc: 'Most addresses one message may name.' },
   'limits.waitSeconds': { shared: true, schema: positiveInt.max(3600), default: 300, env: 'SWARM_MAX_WAIT', doc: 'Longest inbox long-poll (`inbox --wait`) the hub holds open.' },
+  'limits.agentRate': { shared: true,
+    schema: rate,
+    default: 20,
+    env: 'SWARM_AGENT_RATE',
+    doc: 'Sends per second one agent may make (POST /v1/messages, POST /v1/reports, WebSocket send frames), refilled continuously, counted per hub process; beyond, 429 rate_limited with Retry-After. 0 turns the limit off.',
+  },
+  'limits.agentBurst': { shared: true, schema: positiveInt.max(1_000_000), default: 100, env: 'SWARM_AGENT_BURST', doc: 'Sends one agent may make at once before limits.agentRate applies.' },
+  'limits.addressRate': { shared: true,
+    schema: rate,
+    default: 20,
+    env: 'SWARM_ADDRESS_RATE',
+    doc: 'Requests per second from one client address that carry no valid token (failed authentication, /healthz, /metrics, unknown routes), counted per hub process; beyond, 429 rate_limited. 0 turns the limit off.',
+  },
+  'limits.addressBurst': { shared: true, schema: positiveInt.max(1_000_000), default: 200, env: 'SWARM_ADDRESS_BURST', doc: 'Such requests one address may make at once before limits.addressRate applies.' },
+  'limits.streamsPerAgent': { shared: true,
+    schema: positiveInt.max(10_000),
+    default: 10,
+    env: 'SWARM_MAX_STREAMS',
+    doc: 'Most WebSocket and SSE streams one agent holds open on one hub process; the next is refused with 429 too_many_streams.',
+  },
+  'limits.loopRate': { shared: true,
+    schema: positiveInt.max(1_000_000),
+    default: 30,
+    env: 'SWARM_LOOP_RATE',
+    doc: 'Loop guard: messages that may go round a loop of two or three agents (A→B→A, A→B→C→A) within limits.loopWindowSeconds; beyond, sends between them are refused (429 rate_limited) for limits.loopCooldownSeconds and the captains get one urgent system message. Captains, admins and human: agents are exempt.',
+  },
+  'limits.loopWindowSeconds': { shared: true, schema: positiveInt.max(3600), default: 60, env: 'SWARM_LOOP_WINDOW', doc: 'Loop guard: the sliding window the loop’s messages are counted in.' },
+  'limits.loopCooldownSeconds': { shared: true,
+    schema: positiveInt.max(86_400),
+    default: 300,
+    env: 'SWARM_LOOP_COOLDOWN',
+    doc: 'Loop guard: how long sends between the agents of a tripped loop stay refused.',
+  },
+  'limits.requestSeconds': {
+    schema: positiveInt.max(3600),
+    default: 30,
+    env: 'SWARM_REQUEST_TIMEOUT',
+    doc: 'Time a client has to send a whole request (headers and body; headers alone: at most 10 s) before the hub answers 408 and closes the connection. Long-polls and streams are not cut: the limit covers receiving the request, not answering it.',
+  },
+  'limits.keepAliveSeconds': {
+    schema: positiveInt.max(3600),
+    default: 72,
+    env: 'SWARM_KEEPALIVE_TIMEOUT',
+    doc: 'How long an idle keep-alive connection stays open between requests (above the 60 s idle timeout of common load balancers).',
+  },
   'delivery.visibilitySeconds': { shared: true,
     schema: z.coerce.number().min(0.1).max(86400),
     default: 30,
@@ -201,6 +248,14 @@ export type SharedKey =
   | 'presence.offlineSeconds'
   | 'limits.recipients'
   | 'limits.waitSeconds'
+  | 'limits.agentRate'
+  | 'limits.agentBurst'
+  | 'limits.addressRate'
+  | 'limits.addressBurst'
+  | 'limits.streamsPerAgent'
+  | 'limits.loopRate'
+  | 'limits.loopWindowSeconds'
+  | 'limits.loopCooldownSeconds'
   | 'delivery.visibilitySeconds'
   | 'delivery.maxAttempts'
   | 'streams.prefetch'

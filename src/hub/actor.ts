@@ -1,6 +1,7 @@
 // The caller of a hub operation: who authenticated (principal) and whom they act as (self, or an
 // agent they speak for with --as). Every hub service takes an Actor; none trusts a bare id.
 import type { Agent } from '../domain/agent.js';
+import { SYSTEM_ID } from '../domain/agent.js';
 import { HubError } from '../errors.js';
 import { allows, type Operation } from '../security/permissions.js';
 
@@ -19,3 +20,9 @@ export function authorize(actor: Actor, op: Operation, what: string): void {
     });
   }
 }
+
+/** The hub itself, posting notices (task changes, the loop guard) as sender `system`. */
+export const SYSTEM_ACTOR: Actor = (() => {
+  const system: Agent = { id: SYSTEM_ID, role: 'admin', specialty: 'Swarm hub', capabilities: [], status: 'online', mission: '', createdAt: 0, lastSeenAt: null };
+  return { principal: system, self: system };
+})();

@@ -5,13 +5,16 @@ import { join } from 'node:path';
 import type { Config } from '../config/keys.js';
 import type { Store, StoreEvent } from '../store/store.js';
 import { HubError } from '../errors.js';
+import { RateLimiter } from '../security/rate-limit.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { type Actor, SYSTEM_ACTOR } from './actor.js';
 import { Agents } from './agents.js';
 import { Audit } from './audit.js';
 import { Auth } from './auth.js';
 import { Channels } from './channels.js';
 import { Dispatcher } from './dispatch.js';
 import { Inbox } from './inbox.js';
+import { LoopGuard, type LoopTrip } from './loop-guard.js';
 import { Messages } from './messages.js';
 import { Onboarding } from './onboarding.js';
 import { PresenceTracker } from './presence.js';
@@ -60,6 +63,11 @@ export class Hub {
   readonly reports: Reports;
   readonly now: () => number;
   readonly metrics: Metrics;
+  readonly loopGuard: LoopGuard;
+  /** Sends per agent (limits.agentRate); charged by the HTTP and WebSocket faces, see `chargeSend`. */
+  readonly agentSends: RateLimiter;
+  /** Requests without a valid token per client address (limits.addressRate); charged by the server. */
+  readonly addressRequests: RateLimiter;
   private sweeper: NodeJS.Timeout | null = null;
   private catchUp: NodeJS.Timeout | null = null;
   private unlisten: (() => void) | null = null;
@@ -81,6 +89,8 @@ export class Hub {
     this.settings = new Settings(o.store, o.config, this.now);
     this.settings.audit = this.audit;
     const set = this.settings;
+    this.agentSends = new RateLimiter(() => ({ rate: set.get('limits.agentRate'), burst: set.get('limits.agentBurst') }));
+    this.addressRequests = new RateLimiter(() => ({ rate: set.get('limits.addressRate'), burst: set.get('limits.addressBurst') }));
     this.presence = new PresenceTracker(o.store, () => ({
       idleAfterMs: set.get('presence.idleSeconds') * 1000,
       offlineAfterMs: set.get('presence.offlineSeconds') * 1000,
@@ -100,6 +110,13 @@ export class Hub {
     this.agents.audit = this.audit;
     this.channels = new Channels(o.store, this.now);
     this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: () => set.get('limits.recipients') }, this.channels);
+    this.loopGuard = new LoopGuard(() => ({
+      rate: set.get('limits.loopRate'),
+      windowMs: set.get('limits.loopWindowSeconds') * 1000,
+      cooldownMs: set.get('limits.loopCooldownSeconds') * 1000,
+    }));
+    this.loopGuard.onTrip = (trip) => void this.tellCaptains(trip).catch((e: unknown) => this.onError(e, 'loop guard notice'));
+    this.messages.beforeStore = (actor, recipients) => this.loopGuard.check(actor.self, recipients, this.now());
     this.messages.onSent = (m, recipients) => {
       this.metrics.messagesSent.inc({ sender: m.sender, type: m.type, kind: m.kind });
       this.metrics.deliveriesCreated.inc(recipients);
@@ -114,7 +131,7 @@ export class Hub {
     this.inbox = new Inbox(o.store, this.signals, this.dispatcher, this.now);
     this.inbox.onAck = (n, via) => this.metrics.acks.inc({ via }, n);
     this.inbox.onNack = (n) => this.metrics.nacks.inc(n);
-    this.streams = new Streams(this.dispatcher, this.presence, () => set.get('streams.prefetch'));
+    this.streams = new Streams(this.dispatcher, this.presence, () => set.get('streams.prefetch'), () => set.get('limits.streamsPerAgent'));
     this.queue = new Queue(o.store, this.dispatcher, this.now);
     this.keys = new Keys(o.store);
     this.keys.audit = this.audit;
@@ -129,6 +146,38 @@ export class Hub {
     this.presence.onLocalChange = () => this.publish({ type: 'presence' });
     this.settings.onChanged = () => this.publish({ type: 'settings' });
     this.onboarding = new Onboarding(this.agents, this.templates);
+  }
+
+  /**
+   * Charges one send to the sending agent (limits.agentRate). Called where a request asks to send
+   * (HTTP, WebSocket), not in Messages.send: a captain's onboarding or wrap-up of many agents is one
+   * request, and must not be cut off halfway.
+   */
+  chargeSend(actor: Actor): void {
+    const id = actor.self.id;
+    this.agentSends.charge(id, this.now(), `${id} sends faster than limits.agentRate (${this.settings.get('limits.agentRate')}/s, burst ${this.settings.get('limits.agentBurst')})`);
+  }
+
+  /** One urgent system message to the captains (or, with none, the admins) about a tripped loop. */
+  private async tellCaptains(trip: LoopTrip): Promise<void> {
+    const agents = await this.store.listAgents();
+    let to = agents.filter((a) => a.role === 'captain').map((a) => a.id);
+    if (to.length === 0) to = agents.filter((a) => a.role === 'admin').map((a) => a.id);
+    if (to.length === 0) return;
+    const names = trip.agents.join(' ⇄ ');
+    const until = new Date(trip.until).toISOString();
+    await this.messages.send(
+      SYSTEM_ACTOR,
+      {
+        to,
+        type: 'system',
+        priority: 'urgent',
+        subject: `Loop guard: ${trip.agents.join(', ')} throttled`,
+        body: `The loop guard stopped a message loop: ${names} sent ${trip.count} messages round a loop within ${trip.windowSeconds} s (limit ${this.settings.get('limits.loopRate')} per ${this.settings.get('limits.loopWindowSeconds')} s, setting limits.loopRate). Sends between them are refused until ${until}. Messages from captains and humans still reach them: tell them to stop replying to each other.`,
+        metadata: { loop_guard: { agents: trip.agents, count: trip.count, window_seconds: trip.windowSeconds, until } },
+      },
+      { hubEvent: true },
+    );
   }
 
   /**

@@ -73,6 +73,11 @@ export class Messages {
   onSent: ((m: Message, recipients: number) => void) | null = null;
   /** Tells this process's waiters and the other processes that deliveries are waiting. */
   announce: (agents: string[]) => void = (agents) => this.signals.notify(agents);
+  /**
+   * Checks a send once its recipients are known, before anything is stored; throws to refuse it
+   * (the loop guard). Not called for the hub's own records of events (`internal.hubEvent`).
+   */
+  beforeStore: ((actor: Actor, recipients: ReadonlyMap<string, Role>) => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -84,9 +89,10 @@ export class Messages {
 
   /**
    * `internal.trustThread`: the hub itself posts into a thread it owns (a task's), which the
-   * acting agent may not be able to see; never set from a request.
+   * acting agent may not be able to see; never set from a request. `internal.hubEvent`: the hub
+   * records something that already happened (a task changed state), which no limit may refuse.
    */
-  async send(actor: Actor, input: SendInput, internal: { trustThread?: boolean } = {}): Promise<SendResult> {
+  async send(actor: Actor, input: SendInput, internal: { trustThread?: boolean; hubEvent?: boolean } = {}): Promise<SendResult> {
     authorize(actor, 'message.send', 'send messages');
     const sender = actor.self;
     const to = parseRecipients(input.to);
@@ -121,6 +127,7 @@ export class Messages {
       }
       threadId = parent.threadId;
     }
+    if (internal.hubEvent !== true) this.beforeStore?.(actor, resolved);
 
     const id = newId(now);
     const message: Message = {

@@ -11,7 +11,7 @@ import { HubError } from '../errors.js';
 import { allows } from '../security/permissions.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
-import { authorize } from './actor.js';
+import { authorize, SYSTEM_ACTOR } from './actor.js';
 import type { Messages } from './messages.js';
 import type { PresenceTracker } from './presence.js';
 
@@ -23,11 +23,6 @@ export interface NewTaskInput {
   capabilities?: string[] | undefined;
   priority?: Priority | undefined;
 }
-
-const SYSTEM_ACTOR: Actor = (() => {
-  const system = { id: SYSTEM_ID, role: 'admin' as const, specialty: 'Swarm hub', capabilities: [], status: 'online' as const, mission: '', createdAt: 0, lastSeenAt: null };
-  return { principal: system, self: system };
-})();
 
 export type TaskEvent = 'added' | 'claimed' | 'done' | 'released' | 'verified' | 'changes' | 'expired';
 
@@ -74,7 +69,7 @@ export class Tasks {
       body,
       metadata: { task: t.id, status: t.status, points: t.points },
       ...(t.threadId === null ? {} : { threadId: t.threadId }),
-    }, { trustThread: true });
+    }, { trustThread: true, hubEvent: true });
     if (t.threadId === null) return (await this.store.updateTask(t.id, t.status, undefined, { threadId: sent.message.threadId })) ?? t;
     return t;
   }
@@ -187,7 +182,7 @@ export class Tasks {
       body: `Please review task ${t.id}: ${t.title} (${t.points} points), done by ${t.assignee ?? 'nobody'}.${t.note ? `\n\nNote: ${t.note}` : ''}\n\nApprove: swarm review approve ${t.id} [--comment TEXT]\nAsk for changes: swarm review changes ${t.id} --comment TEXT`,
       metadata: { task: t.id, round },
       ...(t.threadId === null ? {} : { threadId: t.threadId }),
-    }, { trustThread: true });
+    }, { trustThread: true, hubEvent: true });
     return { task: t, round };
   }
 

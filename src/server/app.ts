@@ -2,7 +2,7 @@
 // needs is passed in: the hub (over its store) and the config.
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { HubError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
@@ -47,8 +47,14 @@ async function build(o: AppOptions) {
     loggerInstance: (o.logger === false || o.logger === undefined ? undefined : o.logger) as FastifyBaseLogger | undefined,
     logController: new LogController({ disableRequestLogging: !hub.config['log.requests'] }),
     bodyLimit: hub.config['limits.bodyBytes'],
-    // Long-polls are held open up to limits.waitSeconds; nothing else should take that long.
-    requestTimeout: (3600 + 30) * 1000, // the longest long-poll limits.waitSeconds allows, plus slack
+    // Timeouts. requestTimeout bounds receiving a request (headers and body: a slow-loris client
+    // gets 408), not answering it, so long-polls and streams are not cut. No connectionTimeout
+    // (socket inactivity): a long-poll's socket is rightly silent for up to limits.waitSeconds and
+    // streams send a heartbeat of their own; an idle keep-alive socket ends after keepAliveTimeout.
+    requestTimeout: hub.config['limits.requestSeconds'] * 1000,
+    keepAliveTimeout: hub.config['limits.keepAliveSeconds'] * 1000,
+    // Node checks those two every connectionsCheckingInterval (30 s by default): every 5 s here.
+    http: { headersTimeout: Math.min(hub.config['limits.requestSeconds'], 10) * 1000, connectionsCheckingInterval: 5000 },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Unparseable URLs (bad percent-encoding) are refused before routing; answer them as problems too.
@@ -87,6 +93,14 @@ async function build(o: AppOptions) {
     }
     done();
   });
+  // Requests that carry no valid token are limited per client address (limits.addressRate): the
+  // ones outside /v1 here, failed authentications in the /v1 hook below. Authenticated requests
+  // are not: on a laptop every agent shares 127.0.0.1, so they are limited per agent instead.
+  const chargeAddress = (req: FastifyRequest): void =>
+    hub.addressRequests.charge(req.ip, hub.now(), `too many requests without a valid token from ${req.ip} (limits.addressRate ${hub.settings.get('limits.addressRate')}/s, burst ${hub.settings.get('limits.addressBurst')})`);
+  app.addHook('onRequest', async (req) => {
+    if (!(req.routeOptions.url ?? '').startsWith('/v1/')) chargeAddress(req);
+  });
   app.setNotFoundHandler((req, reply) => sendProblem(req, reply, problemOf('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
   await app.register(fastifySwagger, {
@@ -118,10 +132,18 @@ async function build(o: AppOptions) {
       v1.addHook('onRequest', async (req) => {
         const header = req.headers.authorization;
         const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-        if (header !== undefined && m === null) throw new HubError('unauthorized', 'malformed Authorization header: expected `Bearer <token>`');
+        if (header !== undefined && m === null) {
+          chargeAddress(req);
+          throw new HubError('unauthorized', 'malformed Authorization header: expected `Bearer <token>`');
+        }
         const as = req.headers[AS_HEADER];
         if (Array.isArray(as)) throw new HubError('validation_failed', `send the ${AS_HEADER} header once`);
-        req.actor = await hub.auth.authenticate(m?.[1], as, { address: req.ip, requestId: String(req.id) });
+        try {
+          req.actor = await hub.auth.authenticate(m?.[1], as, { address: req.ip, requestId: String(req.id) });
+        } catch (e) {
+          if (e instanceof HubError && e.code === 'unauthorized') chargeAddress(req);
+          throw e;
+        }
         if (req.actor.self.id !== req.actor.principal.id) {
           // Every call made for another agent: who, for whom, what.
           await hub.audit.record({

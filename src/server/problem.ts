@@ -19,6 +19,8 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   agent_exists: 'Agent already exists',
   idempotency_conflict: 'Idempotency key reused',
   store_unavailable: 'Store unavailable',
+  rate_limited: 'Too many requests',
+  too_many_streams: 'Too many open streams',
   internal: 'Internal error',
 };
 
@@ -57,7 +59,10 @@ function validationProblem(err: FastifyError & { validation: unknown[]; validati
 
 /** Maps any thrown error to a problem document. */
 export function toProblem(err: unknown): Problem {
-  if (err instanceof HubError) return problemOf(err.code, err.message);
+  if (err instanceof HubError) {
+    const retry = err.details?.retryAfterSeconds;
+    return problemOf(err.code, err.message, typeof retry === 'number' ? { retry_after: retry } : undefined);
+  }
   const fe = err as FastifyError & { validation?: unknown[] };
   if (hasZodFastifySchemaValidationErrors(err)) return validationProblem(err as never);
   if (Array.isArray(fe.validation)) return validationProblem(fe as never);
@@ -84,6 +89,7 @@ export function toProblem(err: unknown): Problem {
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem): FastifyReply {
+  if (problem.retry_after !== undefined) reply.header('retry-after', String(problem.retry_after));
   return reply
     .code(problem.status)
     .type('application/problem+json')

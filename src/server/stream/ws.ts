@@ -21,6 +21,7 @@ export const WS_CLOSE = {
   unauthorized: 4001,
   forbidden: 4003,
   slowConsumer: 4008,
+  tooManyStreams: 4029,
 } as const;
 
 function closeCodeFor(reason: HubError | null): number {
@@ -29,12 +30,13 @@ function closeCodeFor(reason: HubError | null): number {
   if (reason.code === 'slow_consumer') return WS_CLOSE.slowConsumer;
   if (reason.code === 'unauthorized') return WS_CLOSE.unauthorized;
   if (reason.code === 'forbidden') return WS_CLOSE.forbidden;
+  if (reason.code === 'too_many_streams') return WS_CLOSE.tooManyStreams;
   return WS_CLOSE.internal;
 }
 
 function errorFrame(id: string | undefined, e: unknown): string {
   const p = toProblem(e);
-  return JSON.stringify({ type: 'error', ...(id === undefined ? {} : { id }), code: p.code, detail: p.detail });
+  return JSON.stringify({ type: 'error', ...(id === undefined ? {} : { id }), code: p.code, detail: p.detail, ...(p.retry_after === undefined ? {} : { retry_after: p.retry_after }) });
 }
 
 /** Why a frame is not one we take: named precisely. */
@@ -54,7 +56,12 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
   const heartbeatMs = hub.config['streams.heartbeatSeconds'] * 1000;
   app.withTypeProvider<ZodTypeProvider>().get(
     '/ws',
-    { websocket: true, schema: { summary: 'WebSocket stream: deliveries in; send, ack, nack out (docs/streams.md)', querystring: StreamQuery } },
+    {
+      websocket: true,
+      schema: { summary: 'WebSocket stream: deliveries in; send, ack, nack out (docs/streams.md)', querystring: StreamQuery },
+      // Refused before the upgrade, as a problem document (429 too_many_streams).
+      preHandler: async (req) => hub.streams.checkCapacity(req.actor),
+    },
     (socket: WebSocket, req: FastifyRequest) => {
       const q = req.query as { presence?: boolean; prefetch?: number; last_event_id?: number };
       const actor = req.actor;
@@ -79,6 +86,7 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
           const f = parsed.data;
           if (f.type === 'ping') return void socket.send(JSON.stringify({ type: 'pong', id: f.id }));
           if (f.type === 'send') {
+            hub.chargeSend(actor);
             const r = await hub.messages.send(actor, toSendInput(f.message));
             return void socket.send(JSON.stringify({ type: 'sent', id: f.id, message: wireMessage(r.message), recipients: r.recipients, duplicate: r.duplicate }));
           }
