@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'channel_not_found'
   | 'task_not_found'
   | 'template_not_found'
+  | 'token_not_found'
   | 'channel_exists'
   | 'task_conflict'
   | 'agent_exists'
@@ -24,6 +25,7 @@ export type ErrorCode =
   | 'delivery_closed'
   | 'bad_frame'
   | 'slow_consumer'
+  | 'rate_limited'
   | 'shutting_down'
   | 'method_not_allowed'
   | 'config_invalid'
@@ -65,6 +67,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   channel_not_found: 404,
   task_not_found: 404,
   template_not_found: 404,
+  token_not_found: 404,
   channel_exists: 409,
   task_conflict: 409,
   agent_exists: 409,
@@ -73,6 +76,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   delivery_closed: 409,
   bad_frame: 400,
   slow_consumer: 429,
+  rate_limited: 429,
   shutting_down: 503,
   method_not_allowed: 405,
   config_invalid: 500,
@@ -100,8 +104,8 @@ export const EXIT_CODES = [
   },
   {
     exit: 4,
-    meaning: 'not found: unknown agent, message, recipient, channel, task or template',
-    codes: ['not_found', 'agent_not_found', 'message_not_found', 'unknown_recipient', 'channel_not_found', 'task_not_found', 'template_not_found'] as ErrorCode[],
+    meaning: 'not found: unknown agent, message, recipient, channel, task, template or token',
+    codes: ['not_found', 'agent_not_found', 'message_not_found', 'unknown_recipient', 'channel_not_found', 'task_not_found', 'template_not_found', 'token_not_found'] as ErrorCode[],
   },
   { exit: 5, meaning: 'authentication failed: missing, unknown or revoked token', codes: ['unauthorized'] as ErrorCode[] },
   { exit: 6, meaning: 'permission denied: the caller may not do this', codes: ['forbidden'] as ErrorCode[] },
@@ -118,6 +122,7 @@ export const EXIT_CODES = [
   { exit: 9, meaning: 'invalid configuration (file, environment or flag)', codes: ['config_invalid'] as ErrorCode[] },
   { exit: 10, meaning: 'the database schema is newer than this version of swarm', codes: ['schema_too_new'] as ErrorCode[] },
   { exit: 11, meaning: 'not available in this version of swarm', codes: ['not_implemented'] as ErrorCode[] },
+  { exit: 12, meaning: 'too many requests, or too many failed authentications from this address: wait and retry', codes: ['rate_limited'] as ErrorCode[] },
 ] as const;
 
 export function exitCodeOf(code: ErrorCode): number {

@@ -11,6 +11,7 @@ import { registerQueueCommands } from './commands/queue.js';
 import { registerReportCommands } from './commands/reports.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTaskCommands } from './commands/tasks.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { registerWatchCommand } from './commands/watch.js';
 import { table } from './render.js';
 
@@ -54,6 +55,7 @@ More: swarm help <command>, swarm help exit-codes`,
   registerTaskCommands(program);
   registerReportCommands(program);
   registerConfigCommands(program);
+  registerTokenCommands(program);
   registerMigrateCommand(program);
   program
     .command('help')

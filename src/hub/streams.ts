@@ -1,5 +1,8 @@
 // Opening a stream of one's deliveries: authorisation, presence (an open stream means online),
-// and the subscription itself. WebSocket, SSE and the CLI's `watch` all come through here.
+// and the subscription itself. WebSocket, SSE and the CLI's `watch` all come through here. Each
+// open stream is remembered with the token it was opened with, so that revoking the token (or
+// removing its agent) ends it at once, and a timer ends it when the token expires.
+import { HubError } from '../errors.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
 import type { Dispatcher } from './dispatch.js';
@@ -15,15 +18,29 @@ export interface StreamOptions {
   resumeAfter?: number | undefined;
 }
 
+/** setTimeout's longest delay; a later expiry re-arms the timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface Open {
+  sub: Subscription;
+  tokenId: string | undefined;
+  agents: string[];
+}
+
 export class Streams {
+  private readonly open = new Set<Open>();
+
   constructor(
     private readonly dispatcher: Dispatcher,
     private readonly presence: PresenceTracker,
     private readonly maxPrefetch: () => number,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async subscribe(actor: Actor, o: StreamOptions = {}): Promise<Subscription> {
     authorize(actor, 'inbox.own', 'stream deliveries');
+    const expiresAt = actor.expiresAt ?? null;
+    if (expiresAt !== null && expiresAt <= this.now()) throw new HubError('unauthorized', 'token expired');
     const agentId = actor.self.id;
     const max = this.maxPrefetch();
     const prefetch = Math.min(o.prefetch ?? max, max);
@@ -31,6 +48,44 @@ export class Streams {
       this.presence.streamClosed(agentId),
     );
     this.presence.streamOpened(agentId);
+    const entry: Open = { sub, tokenId: actor.tokenId, agents: [...new Set([actor.principal.id, actor.self.id])] };
+    this.open.add(entry);
+    let timer: NodeJS.Timeout | null = null;
+    const arm = (): void => {
+      if (expiresAt === null) return;
+      const left = expiresAt - this.now();
+      if (left <= 0) return sub.close(new HubError('unauthorized', 'token expired'));
+      timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      timer.unref();
+    };
+    arm();
+    void sub.closed.then(() => {
+      if (timer !== null) clearTimeout(timer);
+      this.open.delete(entry);
+    });
     return sub;
+  }
+
+  /** Tokens of open streams: after missed events, the hub checks they are still live. */
+  tokenIds(): string[] {
+    return [...new Set([...this.open].flatMap((e) => (e.tokenId === undefined ? [] : [e.tokenId])))];
+  }
+
+  /**
+   * Ends the streams opened with these tokens, or by or for these agents (removed), with
+   * `unauthorized` (WebSocket close 4001, SSE `event: close`). Returns how many ended.
+   */
+  revoke(tokenIds: readonly string[], agents: readonly string[] = []): number {
+    const tokens = new Set(tokenIds);
+    const gone = new Set(agents);
+    let n = 0;
+    for (const e of [...this.open]) {
+      const byToken = e.tokenId !== undefined && tokens.has(e.tokenId);
+      if (!byToken && !e.agents.some((a) => gone.has(a))) continue;
+      e.sub.close(new HubError('unauthorized', byToken ? 'token revoked' : 'agent removed'));
+      this.open.delete(e);
+      n += 1;
+    }
+    return n;
   }
 }

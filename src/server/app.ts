@@ -18,6 +18,7 @@ import { configRoutes } from './routes/config.js';
 import { queueRoutes } from './routes/queue.js';
 import { reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { registerSse } from './stream/sse.js';
 import { registerWebSocket, WS_CLOSE } from './stream/ws.js';
 
@@ -110,13 +111,22 @@ async function build(o: AppOptions) {
   if (surface === 'ops') return app;
   await app.register(
     async (v1) => {
-      v1.addHook('onRequest', async (req) => {
+      v1.addHook('onRequest', async (req, reply) => {
         const header = req.headers.authorization;
         const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-        if (header !== undefined && m === null) throw new HubError('unauthorized', 'malformed Authorization header: expected `Bearer <token>`');
         const as = req.headers[AS_HEADER];
         if (Array.isArray(as)) throw new HubError('validation_failed', `send the ${AS_HEADER} header once`);
-        req.actor = await hub.auth.authenticate(m?.[1], as);
+        try {
+          if (header !== undefined && m === null) {
+            hub.auth.failed(req.ip);
+            throw new HubError('unauthorized', 'malformed Authorization header: expected `Bearer <token>`');
+          }
+          req.actor = await hub.auth.authenticate(m?.[1], as, req.ip);
+        } catch (e) {
+          const retry = e instanceof HubError && e.code === 'rate_limited' ? e.details?.retryAfterSeconds : undefined;
+          if (typeof retry === 'number') reply.header('retry-after', String(retry));
+          throw e;
+        }
         const now = hub.now();
         hub.presence.seen(req.actor.principal.id, now);
         if (req.actor.self.id !== req.actor.principal.id) hub.presence.seen(req.actor.self.id, now);
@@ -130,6 +140,7 @@ async function build(o: AppOptions) {
       await v1.register(channelRoutes(hub));
       await v1.register(taskRoutes(hub));
       await v1.register(reportRoutes(hub));
+      await v1.register(tokenRoutes(hub));
       registerWebSocket(v1 as unknown as FastifyInstance, hub);
       registerSse(v1 as unknown as FastifyInstance, hub);
     },

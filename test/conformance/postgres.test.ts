@@ -164,8 +164,12 @@ if (url === undefined || url === '') {
       await a.createAgent({ id: 'x', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
       const token = newToken();
       await a.createToken({ id: 't1', agentId: 'x', hash: hashToken(token), label: '', createdAt: 1 });
-      assert.deepEqual(await b.findToken(hashToken(token)), { tokenId: 't1', agentId: 'x' });
+      assert.deepEqual(await b.findToken(hashToken(token)), { tokenId: 't1', agentId: 'x', expiresAt: null, scopes: null });
       assert.equal((await b.getAgent('x'))?.id, 'x');
+      const other = newToken();
+      await a.createToken({ id: 't2', agentId: 'x', hash: hashToken(other), label: '', createdAt: 1 });
+      assert.deepEqual(await a.revokeToken('t2', 2), { agentId: 'x' });
+      assert.equal(await b.findToken(hashToken(other)), null, 'revoked through a, gone through b');
       assert.equal(await a.removeAgent('x', 2), true);
       assert.equal(await b.findToken(hashToken(token)), null);
       assert.equal(await b.getAgent('x'), null);
