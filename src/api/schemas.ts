@@ -417,7 +417,7 @@ export const TokenCreateBody = z.strictObject({
   label: z.string().max(200).optional(),
 });
 export type TokenCreateBody = z.input<typeof TokenCreateBody>;
-export const TokenRotateBody = z.strictObject({ expires_in_seconds: z.number().int().min(1).max(10 * 365 * 86400).optional() }).optional();
+export const TokenRotateBody = z.strictObject({ expires_in_seconds: z.number().int().min(1).max(10 * 365 * 86400).optional() }).nullish();
 export const TokenListQuery = z.strictObject({ agent: AgentId.optional() });
 export const TokenCreatedResponse = z.object({ token: z.string().describe('shown once; stored only as a hash'), info: WireToken });
 export type TokenCreatedResponse = z.infer<typeof TokenCreatedResponse>;
