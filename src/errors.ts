@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'channel_not_found'
   | 'task_not_found'
   | 'template_not_found'
+  | 'token_not_found'
   | 'channel_exists'
   | 'task_conflict'
   | 'agent_exists'
@@ -68,6 +69,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   channel_not_found: 404,
   task_not_found: 404,
   template_not_found: 404,
+  token_not_found: 404,
   channel_exists: 409,
   task_conflict: 409,
   agent_exists: 409,
@@ -106,8 +108,8 @@ export const EXIT_CODES = [
   },
   {
     exit: 4,
-    meaning: 'not found: unknown agent, message, recipient, channel, task or template',
-    codes: ['not_found', 'agent_not_found', 'message_not_found', 'unknown_recipient', 'channel_not_found', 'task_not_found', 'template_not_found'] as ErrorCode[],
+    meaning: 'not found: unknown agent, message, recipient, channel, task, template or token',
+    codes: ['not_found', 'agent_not_found', 'message_not_found', 'unknown_recipient', 'channel_not_found', 'task_not_found', 'template_not_found', 'token_not_found'] as ErrorCode[],
   },
   { exit: 5, meaning: 'authentication failed: missing, unknown or revoked token', codes: ['unauthorized'] as ErrorCode[] },
   { exit: 6, meaning: 'permission denied: the caller may not do this', codes: ['forbidden'] as ErrorCode[] },
@@ -127,7 +129,7 @@ export const EXIT_CODES = [
   { exit: 12, meaning: 'the audit chain is broken: records were edited, deleted or reordered (swarm audit verify)', codes: ['audit_broken'] as ErrorCode[] },
   {
     exit: 13,
-    meaning: 'rate limited: too many requests, sends or open streams, or held by the loop guard; retry later',
+    meaning: 'rate limited: too many requests, sends, open streams or failed authentications, or held by the loop guard; retry later',
     codes: ['rate_limited', 'too_many_streams'] as ErrorCode[],
   },
 ] as const;

@@ -450,3 +450,33 @@ export const AuditVerifyResponse = z.object({
   ),
 });
 export type AuditVerifyResponse = z.infer<typeof AuditVerifyResponse>;
+// ---- tokens (admins) ------------------------------------------------------------------------
+export const WireToken = z.object({
+  id: z.string(),
+  agent: z.string(),
+  label: z.string(),
+  created_at: z.string(),
+  expires_at: z.string().nullable().describe('null: never expires'),
+  scopes: z.array(z.string()).nullable().describe('operations the token is limited to; null: whatever the role allows'),
+  last_used_at: z.string().nullable().describe('approximate: recorded at most once a minute'),
+  expired: z.boolean(),
+});
+export type WireToken = z.infer<typeof WireToken>;
+export const TokenIdParams = z.strictObject({ id: z.string().min(1).max(100) });
+export const TokenCreateBody = z.strictObject({
+  agent: AgentId,
+  expires_in_seconds: z.number().int().min(1).max(10 * 365 * 86400).optional().describe('lifetime; absent: never expires'),
+  scopes: z.array(z.string().regex(/^[a-z]+\.[a-z.]+$/, 'an operation name, e.g. message.send')).min(1).max(64).optional(),
+  label: z.string().max(200).optional(),
+});
+export type TokenCreateBody = z.input<typeof TokenCreateBody>;
+export const TokenRotateBody = z.strictObject({ expires_in_seconds: z.number().int().min(1).max(10 * 365 * 86400).optional() }).nullish();
+export const TokenListQuery = z.strictObject({ agent: AgentId.optional() });
+export const TokenCreatedResponse = z.object({ token: z.string().describe('shown once; stored only as a hash'), info: WireToken });
+export type TokenCreatedResponse = z.infer<typeof TokenCreatedResponse>;
+export const TokenRotatedResponse = TokenCreatedResponse.extend({ revoked: z.string() });
+export type TokenRotatedResponse = z.infer<typeof TokenRotatedResponse>;
+export const TokensResponse = z.object({ tokens: z.array(WireToken) });
+export type TokensResponse = z.infer<typeof TokensResponse>;
+export const TokenRevokedResponse = z.object({ revoked: WireToken });
+export type TokenRevokedResponse = z.infer<typeof TokenRevokedResponse>;

@@ -4,7 +4,8 @@ import type { InboxItem, Message } from '../domain/message.js';
 import type { z } from 'zod';
 import type { Channel } from '../domain/channel.js';
 import type { Review, Task } from '../domain/task.js';
-import type { WireAgent, WireChannel, WireInboxItem, WireMessage, WireReview, WireTask } from './schemas.js';
+import type { TokenInfo } from '../store/store.js';
+import type { WireAgent, WireChannel, WireInboxItem, WireMessage, WireReview, WireTask, WireToken } from './schemas.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -97,5 +98,18 @@ export function wireReview(r: Review): z.infer<typeof WireReview> {
     verdict: r.verdict,
     comment: r.comment,
     decided_at: iso(r.decidedAt),
+  };
+}
+
+export function wireToken(t: TokenInfo, now: number): WireToken {
+  return {
+    id: t.id,
+    agent: t.agentId,
+    label: t.label,
+    created_at: new Date(t.createdAt).toISOString(),
+    expires_at: iso(t.expiresAt),
+    scopes: t.scopes,
+    last_used_at: iso(t.lastUsedAt),
+    expired: t.expiresAt !== null && t.expiresAt <= now,
   };
 }

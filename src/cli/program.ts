@@ -13,6 +13,7 @@ import { registerQueueCommands } from './commands/queue.js';
 import { registerReportCommands } from './commands/reports.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTaskCommands } from './commands/tasks.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { registerWatchCommand } from './commands/watch.js';
 import { table } from './render.js';
 
@@ -58,6 +59,7 @@ More: swarm help <command>, swarm help exit-codes`,
   registerReportCommands(program);
   registerConfigCommands(program);
   registerAuditCommands(program);
+  registerTokenCommands(program);
   registerMigrateCommand(program);
   registerKeyCommands(program);
   program

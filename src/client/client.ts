@@ -38,6 +38,11 @@ import type {
   SendBody,
   SendResponse,
   StatusBody,
+  TokenCreateBody,
+  TokenCreatedResponse,
+  TokenRevokedResponse,
+  TokenRotatedResponse,
+  TokensResponse,
   WhoamiResponse,
   WireInboxItem,
   WrapupResponse,
@@ -279,6 +284,18 @@ export class SwarmClient {
   }
   verifyAudit(anchor?: string): Promise<AuditVerifyResponse> {
     return this.call('GET', `/v1/audit/verify${query({ anchor })}`);
+  }
+  createToken(body: TokenCreateBody): Promise<TokenCreatedResponse> {
+    return this.call('POST', '/v1/tokens', body);
+  }
+  tokens(agent?: string): Promise<TokensResponse> {
+    return this.call('GET', `/v1/tokens${query({ agent })}`);
+  }
+  revokeToken(id: string): Promise<TokenRevokedResponse> {
+    return this.call('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+  rotateToken(id: string, expiresInSeconds?: number): Promise<TokenRotatedResponse> {
+    return this.call('POST', `/v1/tokens/${encodeURIComponent(id)}/rotate`, expiresInSeconds === undefined ? {} : { expires_in_seconds: expiresInSeconds });
   }
 
   async ready(): Promise<boolean> {

@@ -233,6 +233,24 @@ export const CONFIG_KEYS = {
     env: 'SWARM_TEMPLATE_WRAPUP',
     doc: 'Wrap-up message, unless a template named wrapup is saved; same placeholders.',
   },
+  'auth.failureLimit': {
+    schema: positiveInt.max(1_000_000),
+    default: 10,
+    env: 'SWARM_AUTH_FAILURES',
+    doc: 'Failed authentications from one address within auth.failureWindowSeconds after which it is locked out (429 rate_limited), even with a valid token.',
+  },
+  'auth.failureWindowSeconds': {
+    schema: positiveInt.max(86400),
+    default: 60,
+    env: 'SWARM_AUTH_WINDOW_SECONDS',
+    doc: 'Window in which failed authentications from one address are counted.',
+  },
+  'auth.lockoutSeconds': {
+    schema: positiveInt.max(86400),
+    default: 60,
+    env: 'SWARM_AUTH_LOCKOUT_SECONDS',
+    doc: 'How long an address stays locked out after too many failed authentications.',
+  },
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

@@ -1,7 +1,16 @@
 // Agents: identities that send and receive. No I/O here, only the rules.
 
-export const ROLES = ['agent', 'captain', 'admin'] as const;
+/**
+ * `observer`: read-only (dashboards): the roster, channels, the board, the leaderboard and queue
+ * numbers; no inbox, so nothing is sent to it and it sends nothing.
+ */
+export const ROLES = ['agent', 'captain', 'admin', 'observer'] as const;
 export type Role = (typeof ROLES)[number];
+
+/** Roles that have an inbox: they receive messages, join channels and stream deliveries. */
+export function hasInbox(role: Role): boolean {
+  return role !== 'observer';
+}
 
 export const PRESENCE = ['online', 'busy', 'idle', 'offline'] as const;
 export type Presence = (typeof PRESENCE)[number];

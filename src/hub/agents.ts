@@ -1,7 +1,7 @@
 // The roster: register (with a token), list with presence, remove, set status.
 import { randomUUID } from 'node:crypto';
 import type { Agent, Presence, Role } from '../domain/agent.js';
-import { RESERVED_IDS } from '../domain/agent.js';
+import { hasInbox, RESERVED_IDS } from '../domain/agent.js';
 import { HubError } from '../errors.js';
 import { mayManage } from '../security/permissions.js';
 import { hashToken, newToken } from '../security/tokens.js';
@@ -22,6 +22,8 @@ export type AgentView = Agent & { presence: Presence };
 
 export class Agents {
   audit: AuditSink = noAudit;
+  /** An agent was removed and these tokens of it revoked: its streams end, everywhere. */
+  onRemoved: (agentId: string, tokenIds: string[]) => void = () => undefined;
 
   constructor(
     private readonly store: Store,
@@ -52,7 +54,7 @@ export class Agents {
       createdAt: now,
     });
     this.presence.forget(agent.id);
-    if (agent.role !== 'admin') await this.store.autoJoin(agent.id, now);
+    if (agent.role !== 'admin' && hasInbox(agent.role)) await this.store.autoJoin(agent.id, now);
     const b = by(byActor);
     await this.audit.record({ ...b, action: 'agent.register', target: agent.id, detail: { ...b.detail, role: agent.role } });
     const token = await this.issueToken(agent.id, 'initial', byActor);
@@ -81,6 +83,13 @@ export class Agents {
     return this.presence.view(agent, this.now());
   }
 
+  /** The caller as the roster shows it: principal and self (whoami, heartbeat). */
+  identity(actor: Actor): { principal: AgentView; self: AgentView } {
+    authorize(actor, 'identity.own', 'see who it is');
+    const now = this.now();
+    return { principal: this.presence.view(actor.principal, now), self: this.presence.view(actor.self, now) };
+  }
+
   async remove(actor: Actor, id: string): Promise<void> {
     authorize(actor, 'agent.remove', 'remove agents');
     const agent = await this.store.getAgent(id);
@@ -89,10 +98,12 @@ export class Agents {
       throw new HubError('forbidden', `${actor.principal.id} (role ${actor.principal.role}) may not remove ${id} (role ${agent.role})`);
     }
     if (agent.id === actor.principal.id) throw new HubError('forbidden', 'an agent cannot remove itself');
+    const tokens = (await this.store.listTokens(id)).map((t) => t.id);
     await this.store.removeAgent(id, this.now());
     const b = by(actor);
     await this.audit.record({ ...b, action: 'agent.remove', target: id, detail: { ...b.detail, role: agent.role } });
     this.presence.forget(id);
+    this.onRemoved(id, tokens);
   }
 
   async setStatus(actor: Actor, status: Presence, mission: string | undefined): Promise<AgentView> {

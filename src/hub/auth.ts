@@ -1,39 +1,75 @@
 // Authentication and acting-as: turns a bearer token (and an optional --as agent) into an Actor.
+// Tokens are looked up by hash; an expired token is refused saying so; failed attempts are
+// throttled per source address (security/throttle.ts) and recorded on the audit trail.
 import type { Agent } from '../domain/agent.js';
 import { HubError } from '../errors.js';
 import { mayManage } from '../security/permissions.js';
+import { AuthThrottle, type ThrottleLimits } from '../security/throttle.js';
 import { hashToken, looksLikeToken } from '../security/tokens.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
 import { type AuditSink, noAudit } from './audit.js';
 
-/** Where a request came from, for the audit trail. */
+/** Where a request came from: for throttling and the audit trail. */
 export interface RequestSource {
   address?: string | undefined;
   requestId?: string | undefined;
 }
 
+/** A token's last use is written at most this often (it is a hint, not a log). */
+const TOUCH_EVERY_MS = 60_000;
+const MAX_TOUCHED = 10_000;
+
 export class Auth {
   audit: AuditSink = noAudit;
+  readonly throttle: AuthThrottle;
+  private readonly touched = new Map<string, number>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+    limits: () => ThrottleLimits = () => ({ limit: 10, windowMs: 60_000, lockoutMs: 60_000 }),
+    private readonly onError: (e: unknown) => void = () => undefined,
+  ) {
+    this.throttle = new AuthThrottle(limits);
+  }
 
+  /** A locked-out address is refused with `rate_limited` before its token is even looked at. */
   async authenticate(token: string | undefined, as: string | undefined, from: RequestSource = {}): Promise<Actor> {
+    const now = this.now();
+    const source = from.address ?? '';
+    const wait = this.throttle.blockedFor(source, now);
+    if (wait > 0) {
+      throw new HubError('rate_limited', `too many failed authentications from this address: try again in ${Math.ceil(wait / 1000)} s`, {
+        details: { retryAfterSeconds: Math.ceil(wait / 1000) },
+      });
+    }
     if (token === undefined || token === '') {
       throw await this.refused(from, 'missing token', token, new HubError('unauthorized', 'missing bearer token: send `Authorization: Bearer <token>` (CLI: --token or SWARM_TOKEN)'));
     }
-    const found = looksLikeToken(token) ? await this.store.findToken(hashToken(token)) : null;
-    const principal = found === null ? null : await this.store.getAgent(found.agentId);
-    if (principal === null) throw await this.refused(from, 'unknown or revoked token', token, new HubError('unauthorized', 'invalid or revoked token'));
-    const requestId = from.requestId;
-    if (as === undefined || as === '' || as === principal.id) return { principal, self: principal, requestId };
+    let actor: Actor;
     try {
-      return { principal, self: await this.actAs(principal, as), requestId };
+      actor = { ...(await this.identify(token, now)), requestId: from.requestId };
     } catch (e) {
-      await this.audit.record({ actor: principal.id, action: 'act.as', target: as, requestId: from.requestId, outcome: 'denied', detail: { reason: (e as HubError).code } });
+      if (e instanceof HubError && e.code === 'unauthorized') {
+        this.throttle.failed(source, now);
+        throw await this.refused(from, e.message, token, e);
+      }
       throw e;
     }
+    if (as === undefined || as === '' || as === actor.principal.id) return actor;
+    try {
+      return { ...actor, self: await this.actAs(actor, as) };
+    } catch (e) {
+      await this.audit.record({ actor: actor.principal.id, action: 'act.as', target: as, requestId: from.requestId, outcome: 'denied', detail: { reason: (e as HubError).code } });
+      throw e;
+    }
+  }
+
+  /** Counts a failed attempt that did not come through authenticate() (a malformed header). */
+  failed(source: string): void {
+    this.throttle.failed(source, this.now());
   }
 
   /** Records a failed authentication; returns the error to throw. */
@@ -44,8 +80,27 @@ export class Auth {
     return e;
   }
 
-  private async actAs(principal: Agent, as: string): Promise<Agent> {
-    authorize({ principal, self: principal }, 'act.as', `act as ${as}`);
+  private async identify(token: string, now: number): Promise<Actor> {
+    const found = looksLikeToken(token) ? await this.store.findToken(hashToken(token)) : null;
+    if (found === null) throw new HubError('unauthorized', 'invalid or revoked token');
+    if (found.expiresAt !== null && found.expiresAt <= now) throw new HubError('unauthorized', 'token expired');
+    const principal = await this.store.getAgent(found.agentId);
+    if (principal === null) throw new HubError('unauthorized', 'invalid or revoked token');
+    this.touch(found.tokenId, now);
+    return { principal, self: principal, tokenId: found.tokenId, scopes: found.scopes, expiresAt: found.expiresAt };
+  }
+
+  private touch(tokenId: string, now: number): void {
+    const last = this.touched.get(tokenId);
+    if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
+    if (this.touched.size >= MAX_TOUCHED) this.touched.clear();
+    this.touched.set(tokenId, now);
+    void this.store.touchToken(tokenId, now).catch((e: unknown) => this.onError(e));
+  }
+
+  private async actAs(actor: Actor, as: string): Promise<Agent> {
+    const { principal } = actor;
+    authorize(actor, 'act.as', `act as ${as}`);
     const target = await this.store.getAgent(as);
     if (target === null) throw new HubError('agent_not_found', `cannot act as ${as}: no such agent`, { details: { agent: as } });
     if (!mayManage(principal.role, target.role)) {

@@ -2,10 +2,9 @@
 import type { Channel } from '../domain/channel.js';
 import { CHANNEL_NAME_PATTERN } from '../domain/channel.js';
 import { HubError } from '../errors.js';
-import { allows } from '../security/permissions.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
-import { authorize } from './actor.js';
+import { authorize, may } from './actor.js';
 
 /** `#deployments` or `deployments` -> `deployments`, checked. */
 export function channelName(input: string): string {
@@ -62,7 +61,7 @@ export class Channels {
 
   /** Members may read and post; captains and admins acting as themselves too. */
   async mayUse(actor: Actor, name: string): Promise<boolean> {
-    if (actor.self.id === actor.principal.id && allows(actor.principal.role, 'channel.post.any')) return true;
+    if (actor.self.id === actor.principal.id && may(actor, 'channel.post.any')) return true;
     return (await this.store.channelMembers(name)).includes(actor.self.id);
   }
 }

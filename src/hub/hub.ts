@@ -26,6 +26,7 @@ import { InboxSignals } from './signals.js';
 import { Streams } from './streams.js';
 import { Tasks } from './tasks.js';
 import { Templates } from './templates.js';
+import { Tokens } from './tokens.js';
 
 export interface HubOptions {
   store: Store;
@@ -61,6 +62,7 @@ export class Hub {
   readonly templates: Templates;
   readonly tasks: Tasks;
   readonly reports: Reports;
+  readonly tokens: Tokens;
   readonly now: () => number;
   readonly metrics: Metrics;
   readonly loopGuard: LoopGuard;
@@ -84,7 +86,12 @@ export class Hub {
       this.metrics.auditWriteFailures.inc();
       this.onError(e, 'audit');
     };
-    this.auth = new Auth(o.store);
+    this.auth = new Auth(
+      o.store,
+      this.now,
+      () => ({ limit: o.config['auth.failureLimit'], windowMs: o.config['auth.failureWindowSeconds'] * 1000, lockoutMs: o.config['auth.lockoutSeconds'] * 1000 }),
+      (e) => this.onError(e, 'token last use'),
+    );
     this.auth.audit = this.audit;
     this.settings = new Settings(o.store, o.config, this.now);
     this.settings.audit = this.audit;
@@ -131,7 +138,16 @@ export class Hub {
     this.inbox = new Inbox(o.store, this.signals, this.dispatcher, this.now);
     this.inbox.onAck = (n, via) => this.metrics.acks.inc({ via }, n);
     this.inbox.onNack = (n) => this.metrics.nacks.inc(n);
-    this.streams = new Streams(this.dispatcher, this.presence, () => set.get('streams.prefetch'), () => set.get('limits.streamsPerAgent'));
+    this.streams = new Streams(this.dispatcher, this.presence, () => set.get('streams.prefetch'), () => set.get('limits.streamsPerAgent'), this.now);
+    this.tokens = new Tokens(o.store, this.now);
+    this.tokens.onRevoked = (tokenIds) => {
+      this.streams.revoke(tokenIds);
+      this.publish({ type: 'revoked', tokenIds });
+    };
+    this.agents.onRemoved = (agent, tokenIds) => {
+      this.streams.revoke(tokenIds, [agent]);
+      this.publish({ type: 'revoked', tokenIds, agents: [agent] });
+    };
     this.queue = new Queue(o.store, this.dispatcher, this.now);
     this.keys = new Keys(o.store);
     this.keys.audit = this.audit;
@@ -214,11 +230,29 @@ export class Hub {
         return void this.presence.check();
       case 'settings':
         return void this.settings.load().catch((err: unknown) => this.onError(err, 'settings reload'));
+      case 'revoked':
+        this.streams.revoke(e.tokenIds, e.agents ?? []);
+        return;
       case 'resync':
+        void this.recheckTokens();
         this.signals.notifyAll();
         this.dispatcher.notifyAll();
         void this.presence.check();
         void this.settings.load().catch((err: unknown) => this.onError(err, 'settings reload'));
+    }
+  }
+
+  /** After missed events: ends streams whose token was revoked (or whose agent was removed) meanwhile. */
+  private async recheckTokens(): Promise<void> {
+    try {
+      const dead: string[] = [];
+      for (const id of this.streams.tokenIds()) {
+        const t = await this.store.getToken(id);
+        if (t === null || t.revokedAt !== null || (await this.store.getAgent(t.agentId)) === null) dead.push(id);
+      }
+      if (dead.length > 0) this.streams.revoke(dead);
+    } catch (e) {
+      this.onError(e, 'token recheck');
     }
   }
 

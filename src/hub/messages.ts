@@ -1,16 +1,15 @@
 // Sending and finding messages: recipient resolution, threads, idempotency, history.
 import { createHash } from 'node:crypto';
 import type { Role } from '../domain/agent.js';
-import { AGENT_ID_PATTERN } from '../domain/agent.js';
+import { AGENT_ID_PATTERN, hasInbox } from '../domain/agent.js';
 import { CHANNEL_NAME_PATTERN } from '../domain/channel.js';
 import { newId } from '../domain/ids.js';
 import type { Message, MessageType, Priority } from '../domain/message.js';
 import { BROADCAST, deriveKind, parseRecipients } from '../domain/message.js';
 import { HubError } from '../errors.js';
-import { allows } from '../security/permissions.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
-import { authorize } from './actor.js';
+import { authorize, may } from './actor.js';
 import type { Channels } from './channels.js';
 import type { InboxSignals } from './signals.js';
 
@@ -169,7 +168,7 @@ export class Messages {
       if (address === BROADCAST) {
         authorize(actor, 'message.broadcast', 'broadcast to all');
         const before = out.size;
-        for (const a of await this.store.listAgents()) if (a.id !== actor.self.id && a.role !== 'admin') out.set(a.id, a.role);
+        for (const a of await this.store.listAgents()) if (a.id !== actor.self.id && a.role !== 'admin' && hasInbox(a.role)) out.set(a.id, a.role);
         if (out.size === before && to.length === 1) {
           throw new HubError('unknown_recipient', 'nobody to broadcast to: no other agent or captain is registered', { details: { recipient: BROADCAST } });
         }
@@ -188,7 +187,7 @@ export class Messages {
         for (const id of await this.store.channelMembers(name)) {
           if (id === actor.self.id || out.has(id)) continue;
           const agent = await this.store.getAgent(id);
-          if (agent !== null) out.set(id, agent.role);
+          if (agent !== null && hasInbox(agent.role)) out.set(id, agent.role);
         }
         continue;
       }
@@ -199,6 +198,9 @@ export class Messages {
       if (agent === null) {
         throw new HubError('unknown_recipient', `unknown recipient ${address}: no such agent (see \`swarm agents\`)`, { details: { recipient: address } });
       }
+      if (!hasInbox(agent.role)) {
+        throw new HubError('unknown_recipient', `${address} is an observer: observers have no inbox`, { details: { recipient: address } });
+      }
       out.set(address, agent.role);
     }
     return out;
@@ -206,6 +208,7 @@ export class Messages {
 
   /** A message the actor may see: one it sent or received, or any for captains and admins. */
   async visible(actor: Actor, id: string): Promise<Message> {
+    authorize(actor, 'history.own', 'read messages');
     const m = await this.store.getMessage(id);
     const missing = (): HubError => new HubError('message_not_found', `no message ${id} visible to ${actor.self.id}`, { details: { message: id } });
     if (m === null) throw missing();
@@ -226,6 +229,7 @@ export class Messages {
   }
 
   async history(actor: Actor, f: HistoryFilter): Promise<Message[]> {
+    authorize(actor, 'history.own', 'read message history');
     if (f.channel !== undefined) {
       // A channel's members read all of its history, also what was posted before they joined.
       const c = await this.channels.must(f.channel);
@@ -239,6 +243,6 @@ export class Messages {
 
   /** Captains and admins acting as themselves see every message; anyone acting as an agent sees that agent's. */
   private seesAll(actor: Actor): boolean {
-    return actor.self.id === actor.principal.id && allows(actor.principal.role, 'history.all');
+    return actor.self.id === actor.principal.id && may(actor, 'history.all');
   }
 }

@@ -1,6 +1,7 @@
 // Onboarding and wrap-up: register + token + a templated welcome; the end-of-cycle message; and
 // broadcasts from any named template.
 import type { Agent, Role } from '../domain/agent.js';
+import { hasInbox } from '../domain/agent.js';
 import type { Priority } from '../domain/message.js';
 import { HubError } from '../errors.js';
 import type { Actor } from './actor.js';
@@ -30,7 +31,7 @@ export class Onboarding {
   /** Everyone a coordination message goes to: one agent, or every agent and captain but the sender. */
   private async targets(actor: Actor, target: string): Promise<Agent[]> {
     const roster = await this.agents.list(actor);
-    const targets = target === 'all' ? roster.filter((a) => a.role !== 'admin' && a.id !== actor.self.id) : roster.filter((a) => a.id === target);
+    const targets = target === 'all' ? roster.filter((a) => a.role !== 'admin' && hasInbox(a.role) && a.id !== actor.self.id) : roster.filter((a) => a.id === target);
     if (targets.length === 0 && target !== 'all') throw new HubError('agent_not_found', `unknown agent ${target}`, { details: { agent: target } });
     return targets;
   }

@@ -1,9 +1,8 @@
 // Queue introspection and dead letters: depth, leases in flight, redeliveries, and what gave up.
 import type { InboxItem } from '../domain/message.js';
-import { allows } from '../security/permissions.js';
 import type { QueueStat, Store } from '../store/store.js';
 import type { Actor } from './actor.js';
-import { authorize } from './actor.js';
+import { authorize, may } from './actor.js';
 import type { Dispatcher } from './dispatch.js';
 
 export interface DeadLetterView {
@@ -26,7 +25,7 @@ export class Queue {
   /** Whose queue the actor may see: every agent (null) for captains and admins as themselves. */
   private scope(actor: Actor, agent: string | undefined): string | null {
     authorize(actor, 'inbox.own', 'see a queue');
-    const all = actor.self.id === actor.principal.id && allows(actor.principal.role, 'queue.all');
+    const all = actor.self.id === actor.principal.id && may(actor, 'queue.all');
     if (agent !== undefined && agent !== actor.self.id) {
       authorize(actor, 'queue.all', `see the queue of ${agent}`);
       return agent;
@@ -35,7 +34,8 @@ export class Queue {
   }
 
   async stats(actor: Actor, agent?: string): Promise<(QueueStat & { streams: number })[]> {
-    const scope = this.scope(actor, agent);
+    // Observers (and captains, admins) see everyone's numbers; everyone else their own queue.
+    const scope = actor.self.id === actor.principal.id && may(actor, 'queue.stats') ? (agent ?? null) : this.scope(actor, agent);
     const rows = await this.store.queueStats(this.now());
     return rows.filter((r) => scope === null || r.agent === scope).map((r) => ({ ...r, streams: this.dispatcher.subscriptionsOf(r.agent) }));
   }

@@ -8,10 +8,9 @@ import type { Priority } from '../domain/message.js';
 import type { LeaderboardRow, Review, Task, TaskStatus } from '../domain/task.js';
 import { fits, MAX_POINTS } from '../domain/task.js';
 import { HubError } from '../errors.js';
-import { allows } from '../security/permissions.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
-import { authorize, SYSTEM_ACTOR } from './actor.js';
+import { authorize, may, SYSTEM_ACTOR } from './actor.js';
 import type { Messages } from './messages.js';
 import type { PresenceTracker } from './presence.js';
 
@@ -50,7 +49,7 @@ export class Tasks {
   }
 
   private manages(actor: Actor): boolean {
-    return allows(actor.principal.role, 'task.manage');
+    return may(actor, 'task.manage');
   }
 
   /** Posts a task event in the task's thread (starting it on creation). */
@@ -107,14 +106,14 @@ export class Tasks {
 
   /** Claims the best open task that fits the caller: priority first, then age. Null: none fits. */
   async next(actor: Actor): Promise<Task | null> {
-    authorize(actor, 'status.own', 'claim tasks');
+    authorize(actor, 'task.work', 'claim tasks');
     const t = await this.store.claimNext(actor.self, this.now());
     if (t !== null) this.onEvent?.('claimed', t);
     return t === null ? null : this.post(actor, t, `${actor.self.id} claimed the task.`);
   }
 
   async claim(actor: Actor, id: string): Promise<Task> {
-    authorize(actor, 'status.own', 'claim tasks');
+    authorize(actor, 'task.work', 'claim tasks');
     const t = await this.must(id);
     if (t.status !== 'open') throw this.conflict(t, 'claim it');
     if (!fits(actor.self, t)) {
@@ -127,6 +126,7 @@ export class Tasks {
   }
 
   async done(actor: Actor, id: string, note: string | undefined): Promise<Task> {
+    authorize(actor, 'task.work', 'mark tasks done');
     const t = await this.must(id);
     if (t.assignee !== actor.self.id) {
       throw new HubError('forbidden', `task ${t.id} is ${t.assignee === null ? 'not claimed' : `held by ${t.assignee}`}: only its assignee marks it done`);
@@ -139,6 +139,7 @@ export class Tasks {
   }
 
   async release(actor: Actor, id: string): Promise<Task> {
+    authorize(actor, 'task.work', 'release tasks');
     const t = await this.must(id);
     if (t.status !== 'claimed') throw this.conflict(t, 'release it');
     if (t.assignee !== actor.self.id && !this.manages(actor)) throw new HubError('forbidden', `task ${t.id} is held by ${t.assignee ?? 'nobody'}: only its assignee or a captain releases it`);
@@ -164,6 +165,7 @@ export class Tasks {
   }
 
   async requestReview(actor: Actor, id: string, reviewers: string[]): Promise<{ task: Task; round: number }> {
+    authorize(actor, 'task.work', 'ask for reviews');
     const t = await this.must(id);
     if (t.assignee !== actor.self.id && !this.manages(actor)) throw new HubError('forbidden', `only the assignee of ${t.id} (${t.assignee ?? 'nobody'}) or a captain asks for its review`);
     if (t.status !== 'done') throw this.conflict(t, 'ask for a review (mark it done first)');
@@ -209,6 +211,7 @@ export class Tasks {
   }
 
   private async mayReview(actor: Actor, t: Task): Promise<void> {
+    authorize(actor, 'task.work', 'review tasks');
     if (t.assignee === actor.self.id) throw new HubError('forbidden', `${actor.self.id} is the assignee of ${t.id} and cannot review its own task`);
     if (this.manages(actor)) return;
     const rounds = await this.store.reviewsOf(t.id);

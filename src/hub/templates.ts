@@ -31,6 +31,12 @@ export class Templates {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** One template, for a caller (the route); `get` is the hub's own lookup. */
+  async view(actor: Actor, name: string): Promise<TemplateView> {
+    authorize(actor, 'agent.list', 'see templates');
+    return this.get(name);
+  }
+
   async get(name: string): Promise<TemplateView> {
     const saved = await this.store.getTemplate(name);
     if (saved !== null) return { ...saved, source: 'hub' };

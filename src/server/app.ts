@@ -20,6 +20,7 @@ import { keyRoutes } from './routes/keys.js';
 import { queueRoutes } from './routes/queue.js';
 import { reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { registerSse } from './stream/sse.js';
 import { registerWebSocket, WS_CLOSE } from './stream/ws.js';
 
@@ -129,11 +130,12 @@ async function build(o: AppOptions) {
   if (surface === 'ops') return app;
   await app.register(
     async (v1) => {
-      v1.addHook('onRequest', async (req) => {
+      v1.addHook('onRequest', async (req, reply) => {
         const header = req.headers.authorization;
         const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
         if (header !== undefined && m === null) {
           chargeAddress(req);
+          hub.auth.failed(req.ip);
           throw new HubError('unauthorized', 'malformed Authorization header: expected `Bearer <token>`');
         }
         const as = req.headers[AS_HEADER];
@@ -142,6 +144,8 @@ async function build(o: AppOptions) {
           req.actor = await hub.auth.authenticate(m?.[1], as, { address: req.ip, requestId: String(req.id) });
         } catch (e) {
           if (e instanceof HubError && e.code === 'unauthorized') chargeAddress(req);
+          const retry = e instanceof HubError && e.code === 'rate_limited' ? e.details?.retryAfterSeconds : undefined;
+          if (typeof retry === 'number') reply.header('retry-after', String(retry));
           throw e;
         }
         if (req.actor.self.id !== req.actor.principal.id) {
@@ -169,6 +173,7 @@ async function build(o: AppOptions) {
       await v1.register(reportRoutes(hub));
       await v1.register(keyRoutes(hub));
       await v1.register(auditRoutes(hub));
+      await v1.register(tokenRoutes(hub));
       registerWebSocket(v1 as unknown as FastifyInstance, hub);
       registerSse(v1 as unknown as FastifyInstance, hub);
     },

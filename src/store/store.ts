@@ -23,6 +23,30 @@ export interface TokenRecord {
   hash: Buffer;
   label: string;
   createdAt: number;
+  /** When it stops working (Unix ms); null or absent: never. */
+  expiresAt?: number | null;
+  /** Operations it is limited to; null or absent: whatever the agent's role allows. */
+  scopes?: string[] | null;
+}
+
+/** A token as it is listed: never its hash. */
+export interface TokenInfo {
+  id: string;
+  agentId: string;
+  label: string;
+  createdAt: number;
+  expiresAt: number | null;
+  scopes: string[] | null;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+/** What authenticating with a token needs. Expiry is the caller's to check (to say why it fails). */
+export interface TokenMatch {
+  tokenId: string;
+  agentId: string;
+  expiresAt: number | null;
+  scopes: string[] | null;
 }
 
 export interface AppendRequest {
@@ -179,6 +203,8 @@ export type StoreEvent =
   | { type: 'presence' }
   /** The shared settings changed. */
   | { type: 'settings' }
+  /** These tokens were revoked (or their agents removed): streams authenticated with them end. */
+  | { type: 'revoked'; tokenIds: string[]; agents?: string[] }
   /** The event connection was lost and is back: anything may have been missed. */
   | { type: 'resync' };
 
@@ -219,8 +245,19 @@ export interface Store {
 
   // ---- tokens -------------------------------------------------------------------------------
   createToken(token: TokenRecord): Promise<void>;
-  /** The agent a live token belongs to (not revoked, agent not removed), or null. */
-  findToken(hash: Buffer): Promise<{ tokenId: string; agentId: string } | null>;
+  /**
+   * The agent a token belongs to, with its expiry and scopes, when it is not revoked and its agent
+   * not removed; null otherwise. Expired tokens are returned (the caller refuses them, saying so).
+   */
+  findToken(hash: Buffer): Promise<TokenMatch | null>;
+  /** One token by id, revoked or not; null if unknown. */
+  getToken(id: string): Promise<TokenInfo | null>;
+  /** Tokens not revoked of active agents (of one agent, or all), oldest first; never hashes. */
+  listTokens(agentId: string | null): Promise<TokenInfo[]>;
+  /** Revokes a live token; returns its agent, or null when unknown or already revoked. */
+  revokeToken(id: string, at: number): Promise<{ agentId: string } | null>;
+  /** Records when a token was last used (callers batch: at most once a minute per token). */
+  touchToken(id: string, at: number): Promise<void>;
   /** Whether an active agent holds any live token. */
   hasLiveToken(agentId: string): Promise<boolean>;
 

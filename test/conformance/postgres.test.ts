@@ -12,8 +12,10 @@ import { newId } from '../../src/domain/ids.js';
 import type { Message } from '../../src/domain/message.js';
 import { HubError } from '../../src/errors.js';
 import { hashToken, newToken } from '../../src/security/tokens.js';
+import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { auditConformance } from './audit-suite.js';
+import { loadMigrations } from '../../src/store/sqlite/sql-files.js';
 import { moreConformance } from './more-suite.js';
 import { storeConformance } from './suite.js';
 
@@ -76,7 +78,7 @@ if (url === undefined || url === '') {
       const stores = await Promise.all(Array.from({ length: 5 }, () => open(t, schema, 2)));
       const { latest } = await (stores[0] as PostgresStore).schema();
       const ledger = await admin.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-      assert.deepEqual(ledger.rows.map((r) => r.version), Array.from({ length: latest }, (_, i) => i + 1));
+      assert.deepEqual(ledger.rows.map((r) => r.version), loadMigrations(MIGRATIONS_DIR).map((m) => m.version));
       for (const s of stores) assert.deepEqual(await s.schema(), { current: latest, latest });
     });
 
@@ -166,8 +168,12 @@ if (url === undefined || url === '') {
       await a.createAgent({ id: 'x', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
       const token = newToken();
       await a.createToken({ id: 't1', agentId: 'x', hash: hashToken(token), label: '', createdAt: 1 });
-      assert.deepEqual(await b.findToken(hashToken(token)), { tokenId: 't1', agentId: 'x' });
+      assert.deepEqual(await b.findToken(hashToken(token)), { tokenId: 't1', agentId: 'x', expiresAt: null, scopes: null });
       assert.equal((await b.getAgent('x'))?.id, 'x');
+      const other = newToken();
+      await a.createToken({ id: 't2', agentId: 'x', hash: hashToken(other), label: '', createdAt: 1 });
+      assert.deepEqual(await a.revokeToken('t2', 2), { agentId: 'x' });
+      assert.equal(await b.findToken(hashToken(other)), null, 'revoked through a, gone through b');
       assert.equal(await a.removeAgent('x', 2), true);
       assert.equal(await b.findToken(hashToken(token)), null);
       assert.equal(await b.getAgent('x'), null);

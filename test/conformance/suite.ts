@@ -128,9 +128,40 @@ export function storeConformance(name: string, make: StoreFactory): void {
         await seed(s, 'a');
         const token = newToken();
         await s.createToken({ id: 't1', agentId: 'a', hash: hashToken(token), label: 'x', createdAt: 1 });
-        assert.deepEqual(await s.findToken(hashToken(token)), { tokenId: 't1', agentId: 'a' });
+        assert.deepEqual(await s.findToken(hashToken(token)), { tokenId: 't1', agentId: 'a', expiresAt: null, scopes: null });
         assert.equal(await s.findToken(hashToken(newToken())), null);
         assert.equal(await s.hasLiveToken('a'), true);
+      });
+
+      it('keeps expiry and scopes, lists without hashes, revokes one token at once', async (t) => {
+        const s = await make(t);
+        await seed(s, 'a', 'b');
+        const one = newToken();
+        const two = newToken();
+        await s.createToken({ id: 't1', agentId: 'a', hash: hashToken(one), label: 'ci', createdAt: 1, expiresAt: 5000, scopes: ['message.send', 'inbox.own'] });
+        await s.createToken({ id: 't2', agentId: 'b', hash: hashToken(two), label: '', createdAt: 2 });
+        assert.deepEqual(await s.findToken(hashToken(one)), { tokenId: 't1', agentId: 'a', expiresAt: 5000, scopes: ['message.send', 'inbox.own'] });
+        const all = await s.listTokens(null);
+        assert.deepEqual(all.map((x) => x.id), ['t1', 't2']);
+        assert.ok(all.every((x) => !('hash' in x)), 'no hashes in lists');
+        assert.deepEqual(all[0], { id: 't1', agentId: 'a', label: 'ci', createdAt: 1, expiresAt: 5000, scopes: ['message.send', 'inbox.own'], lastUsedAt: null, revokedAt: null });
+        assert.deepEqual((await s.listTokens('b')).map((x) => x.id), ['t2']);
+        await s.touchToken('t1', 70);
+        await s.touchToken('t1', 60);
+        assert.equal((await s.getToken('t1'))?.lastUsedAt, 70);
+        assert.deepEqual(await s.revokeToken('t1', 80), { agentId: 'a' });
+        assert.equal(await s.revokeToken('t1', 90), null, 'revoking twice changes nothing');
+        assert.equal(await s.revokeToken('nope', 90), null);
+        assert.equal(await s.findToken(hashToken(one)), null);
+        assert.equal((await s.getToken('t1'))?.revokedAt, 80);
+        assert.deepEqual((await s.listTokens(null)).map((x) => x.id), ['t2']);
+        assert.equal((await s.findToken(hashToken(two)))?.agentId, 'b');
+      });
+
+      it('registers observers', async (t) => {
+        const s = await make(t);
+        const o = await s.createAgent({ id: 'dash', role: 'observer', specialty: '', capabilities: [], createdAt: 1 });
+        assert.equal(o.role, 'observer');
       });
     });
 

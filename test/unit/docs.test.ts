@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CONFIG_KEYS } from '../../src/config/keys.js';
 import { ERROR_CODES, EXIT_CODES, httpStatusOf } from '../../src/errors.js';
+import { ROLES } from '../../src/domain/agent.js';
 import { OPERATIONS } from '../../src/security/permissions.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { ROOT } from '../support/paths.js';
@@ -34,7 +35,7 @@ describe('docs match the code', () => {
   });
 
   it('docs/security.md permission table equals the one in code', () => {
-    const roles = ['agent', 'captain', 'admin'] as const;
+    const roles = ROLES;
     const expected = Object.entries(OPERATIONS).map(([op, v]) => `| \`${op}\` | ${v.doc} | ${roles.map((r) => ((v.roles as readonly string[]).includes(r) ? 'yes' : '—')).join(' | ')} |`);
     const lines = between(read('docs/security.md'), 'permissions').trim().split('\n').slice(2);
     assert.deepEqual(lines, expected);

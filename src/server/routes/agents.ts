@@ -14,6 +14,7 @@ import {
   WrapupResponse,
 } from '../../api/schemas.js';
 import { wireAgent } from '../../api/wire.js';
+import { HubError } from '../../errors.js';
 import type { Hub } from '../../hub/hub.js';
 
 export function agentRoutes(hub: Hub): FastifyPluginAsyncZod {
@@ -51,14 +52,19 @@ export function agentRoutes(hub: Hub): FastifyPluginAsyncZod {
 
     app.post('/heartbeat', {
       schema: { summary: 'Mark the caller as alive (any authenticated call does too)', response: { 200: AgentResponse } },
-      handler: async (req) => ({ agent: wireAgent(await hub.agents.get(req.actor, req.actor.self.id)) }),
+      handler: async (req) => {
+        hub.agents.identity(req.actor);
+        const self = await hub.store.getAgent(req.actor.self.id);
+        if (self === null) throw new HubError('agent_not_found', `unknown agent ${req.actor.self.id}`);
+        return { agent: wireAgent(hub.presence.view(self, hub.now())) };
+      },
     });
 
     app.get('/whoami', {
       schema: { summary: 'Who the token belongs to, and whom the call acts as', response: { 200: WhoamiResponse } },
       handler: async (req) => {
-        const now = hub.now();
-        return { principal: wireAgent(hub.presence.view(req.actor.principal, now)), self: wireAgent(hub.presence.view(req.actor.self, now)) };
+        const r = hub.agents.identity(req.actor);
+        return { principal: wireAgent(r.principal), self: wireAgent(r.self) };
       },
     });
 

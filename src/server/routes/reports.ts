@@ -54,7 +54,7 @@ export function reportRoutes(hub: Hub): FastifyPluginAsyncZod {
     });
     app.get('/templates/:name', {
       schema: { summary: 'One template', params: TemplateParams, response: { 200: TemplateResponse } },
-      handler: async (req) => ({ template: wireTemplate(await hub.templates.get(req.params.name)) }),
+      handler: async (req) => ({ template: wireTemplate(await hub.templates.view(req.actor, req.params.name)) }),
     });
     app.put('/templates/:name', {
       schema: { summary: 'Save a template (captains and admins); unknown {placeholders} are refused', params: TemplateParams, body: TemplateBody, response: { 200: TemplateResponse } },

@@ -100,5 +100,11 @@ function split(e: StoreEvent): StoreEvent[] {
     for (let i = 0; i < e.ids.length; i += 100) out.push({ type: 'acked', agent: e.agent, ids: e.ids.slice(i, i + 100) });
     return out;
   }
+  if (e.type === 'revoked') {
+    const out: StoreEvent[] = [];
+    for (let i = 0; i < e.tokenIds.length; i += 100) out.push({ type: 'revoked', tokenIds: e.tokenIds.slice(i, i + 100) });
+    for (let i = 0; i < (e.agents ?? []).length; i += 100) out.push({ type: 'revoked', tokenIds: [], agents: (e.agents ?? []).slice(i, i + 100) });
+    return out;
+  }
   return [e];
 }

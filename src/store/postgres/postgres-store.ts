@@ -31,6 +31,10 @@ import {
   toMessage,
   toReview,
   toTask,
+  type TokenMatchRow,
+  type TokenRow,
+  toTokenInfo,
+  toTokenMatch,
 } from '../sqlite/rows.js';
 import { loadMigrations, loadQueries } from '../sqlite/sql-files.js';
 import { type AuditRow, toAuditRecord } from '../sqlite/audit-rows.js';
@@ -56,6 +60,8 @@ import type {
   TaskPatch,
   TaskQuery,
   Template,
+  TokenInfo,
+  TokenMatch,
   TokenRecord,
   StoreEvent,
 } from '../store.js';
@@ -314,13 +320,36 @@ export class PostgresStore implements Store {
 
   async createToken(t: TokenRecord): Promise<void> {
     this.live();
-    await this.q('insertToken', [t.id, t.agentId, t.hash, t.label, t.createdAt]);
+    const scopes = t.scopes === null || t.scopes === undefined ? null : JSON.stringify(t.scopes);
+    await this.q('insertToken', [t.id, t.agentId, t.hash, t.label, t.createdAt, t.expiresAt ?? null, scopes]);
   }
 
-  async findToken(hash: Buffer): Promise<{ tokenId: string; agentId: string } | null> {
+  async findToken(hash: Buffer): Promise<TokenMatch | null> {
     this.live();
-    const [row] = await this.rows<{ token_id: string; agent_id: string }>('findToken', [hash]);
-    return row === undefined ? null : { tokenId: row.token_id, agentId: row.agent_id };
+    const [row] = await this.rows<TokenMatchRow & pg.QueryResultRow>('findToken', [hash]);
+    return row === undefined ? null : toTokenMatch(row);
+  }
+
+  async getToken(id: string): Promise<TokenInfo | null> {
+    this.live();
+    const [row] = await this.rows<TokenRow & pg.QueryResultRow>('getToken', [id]);
+    return row === undefined ? null : toTokenInfo(row);
+  }
+
+  async listTokens(agentId: string | null): Promise<TokenInfo[]> {
+    this.live();
+    return (await this.rows<TokenRow & pg.QueryResultRow>('listTokens', [agentId])).map(toTokenInfo);
+  }
+
+  async revokeToken(id: string, at: number): Promise<{ agentId: string } | null> {
+    this.live();
+    const [row] = await this.rows<{ agent_id: string }>('revokeToken', [id, at]);
+    return row === undefined ? null : { agentId: row.agent_id };
+  }
+
+  async touchToken(id: string, at: number): Promise<void> {
+    this.live();
+    await this.q('touchToken', [id, at]);
   }
 
   async hasLiveToken(agentId: string): Promise<boolean> {

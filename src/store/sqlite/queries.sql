@@ -29,12 +29,28 @@ WHERE id = @id AND removed_at IS NULL;
 UPDATE agents SET last_seen_at = MAX(COALESCE(last_seen_at, 0), @at) WHERE id = @id;
 
 -- name: insertToken
-INSERT INTO tokens (id, agent_id, hash, label, created_at) VALUES (@id, @agent_id, @hash, @label, @created_at);
+INSERT INTO tokens (id, agent_id, hash, label, created_at, expires_at, scopes)
+VALUES (@id, @agent_id, @hash, @label, @created_at, @expires_at, @scopes);
 
 -- name: findToken
-SELECT t.id AS token_id, t.agent_id AS agent_id
+SELECT t.id AS token_id, t.agent_id AS agent_id, t.expires_at AS expires_at, t.scopes AS scopes
 FROM tokens t JOIN agents a ON a.id = t.agent_id
 WHERE t.hash = ? AND t.revoked_at IS NULL AND a.removed_at IS NULL;
+
+-- name: getToken
+SELECT id, agent_id, label, created_at, expires_at, scopes, last_used_at, revoked_at FROM tokens WHERE id = ?;
+
+-- name: listTokens
+SELECT t.id, t.agent_id, t.label, t.created_at, t.expires_at, t.scopes, t.last_used_at, t.revoked_at
+FROM tokens t JOIN agents a ON a.id = t.agent_id
+WHERE t.revoked_at IS NULL AND a.removed_at IS NULL AND (@agent_id IS NULL OR t.agent_id = @agent_id)
+ORDER BY t.created_at, t.id;
+
+-- name: revokeToken
+UPDATE tokens SET revoked_at = @at WHERE id = @id AND revoked_at IS NULL RETURNING agent_id, hash;
+
+-- name: touchToken
+UPDATE tokens SET last_used_at = MAX(COALESCE(last_used_at, 0), @at) WHERE id = @id;
 
 -- name: hasLiveToken
 SELECT 1 FROM tokens t JOIN agents a ON a.id = t.agent_id

@@ -4,7 +4,7 @@ import type { Channel } from '../../domain/channel.js';
 import type { Review, Task, TaskStatus } from '../../domain/task.js';
 import type { DeliveryState, InboxItem, Kind, Message, MessageType } from '../../domain/message.js';
 import { priorityFromRank, priorityRank } from '../../domain/message.js';
-import type { LeasedItem } from '../store.js';
+import type { LeasedItem, TokenInfo, TokenMatch } from '../store.js';
 
 export interface AgentRow {
   id: string;
@@ -212,4 +212,43 @@ export function toReview(r: ReviewRow): Review {
     comment: r.comment,
     decidedAt: r.decided_at,
   };
+}
+
+export interface TokenRow {
+  id: string;
+  agent_id: string;
+  label: string;
+  created_at: number;
+  expires_at: number | null;
+  scopes: string | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface TokenMatchRow {
+  token_id: string;
+  agent_id: string;
+  expires_at: number | null;
+  scopes: string | null;
+}
+
+function scopesOf(text: string | null): string[] | null {
+  return text === null ? null : (JSON.parse(text) as string[]);
+}
+
+export function toTokenInfo(r: TokenRow): TokenInfo {
+  return {
+    id: r.id,
+    agentId: r.agent_id,
+    label: r.label,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    scopes: scopesOf(r.scopes),
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+export function toTokenMatch(r: TokenMatchRow): TokenMatch {
+  return { tokenId: r.token_id, agentId: r.agent_id, expiresAt: r.expires_at, scopes: scopesOf(r.scopes) };
 }

@@ -33,6 +33,8 @@ import type {
   TaskPatch,
   TaskQuery,
   Template,
+  TokenInfo,
+  TokenMatch,
   TokenRecord,
 } from '../store.js';
 import type { Channel } from '../../domain/channel.js';
@@ -55,6 +57,10 @@ import {
   toMessage,
   toReview,
   toTask,
+  type TokenMatchRow,
+  type TokenRow,
+  toTokenInfo,
+  toTokenMatch,
 } from './rows.js';
 import { loadQueries } from './sql-files.js';
 import { type AuditRow, toAuditRecord } from './audit-rows.js';
@@ -119,7 +125,7 @@ export class SqliteStore implements Store {
   private readonly agents = new Map<string, Agent | null>();
   private readonly indexer: NodeJS.Timeout;
   private checkpointer: Worker | null = null;
-  private readonly tokens = new Map<string, { tokenId: string; agentId: string } | null>();
+  private readonly tokens = new Map<string, TokenMatch | null>();
   private readonly schemaInfo: SchemaInfo;
   private closed = false;
 
@@ -308,17 +314,25 @@ export class SqliteStore implements Store {
 
   async createToken(t: TokenRecord): Promise<void> {
     this.live();
-    this.stmt('insertToken').run({ id: t.id, agent_id: t.agentId, hash: t.hash, label: t.label, created_at: t.createdAt });
+    this.stmt('insertToken').run({
+      id: t.id,
+      agent_id: t.agentId,
+      hash: t.hash,
+      label: t.label,
+      created_at: t.createdAt,
+      expires_at: t.expiresAt ?? null,
+      scopes: t.scopes === null || t.scopes === undefined ? null : JSON.stringify(t.scopes),
+    });
     this.tokens.delete(t.hash.toString('hex'));
   }
 
-  async findToken(hash: Buffer): Promise<{ tokenId: string; agentId: string } | null> {
+  async findToken(hash: Buffer): Promise<TokenMatch | null> {
     this.live();
     const key = hash.toString('hex');
     const cached = this.tokens.get(key);
-    if (cached !== undefined) return cached;
-    const row = this.stmt('findToken').get(hash) as { token_id: string; agent_id: string } | undefined;
-    const found = row === undefined ? null : { tokenId: row.token_id, agentId: row.agent_id };
+    if (cached !== undefined) return cached === null ? null : { ...cached, scopes: cached.scopes === null ? null : [...cached.scopes] };
+    const row = this.stmt('findToken').get(hash) as TokenMatchRow | undefined;
+    const found = row === undefined ? null : toTokenMatch(row);
     // Bounded: a flood of random tokens must not grow memory.
     if (this.tokens.size >= CACHE_MAX) this.tokens.clear();
     this.tokens.set(key, found);
@@ -328,6 +342,30 @@ export class SqliteStore implements Store {
   async hasLiveToken(agentId: string): Promise<boolean> {
     this.live();
     return this.stmt('hasLiveToken').get(agentId) !== undefined;
+  }
+
+  async getToken(id: string): Promise<TokenInfo | null> {
+    this.live();
+    const row = this.stmt('getToken').get(id) as TokenRow | undefined;
+    return row === undefined ? null : toTokenInfo(row);
+  }
+
+  async listTokens(agentId: string | null): Promise<TokenInfo[]> {
+    this.live();
+    return (this.stmt('listTokens').all({ agent_id: agentId }) as TokenRow[]).map(toTokenInfo);
+  }
+
+  async revokeToken(id: string, at: number): Promise<{ agentId: string } | null> {
+    this.live();
+    const row = this.stmt('revokeToken').get({ id, at }) as { agent_id: string; hash: Buffer } | undefined;
+    // The cache must not answer for a revoked token, not even once.
+    this.tokens.clear();
+    return row === undefined ? null : { agentId: row.agent_id };
+  }
+
+  async touchToken(id: string, at: number): Promise<void> {
+    this.live();
+    this.stmt('touchToken').run({ id, at });
   }
 
   // ---- messages -------------------------------------------------------------------------------
