@@ -140,6 +140,7 @@ export class Hub {
     this.inbox.onNack = (n) => this.metrics.nacks.inc(n);
     this.streams = new Streams(this.dispatcher, this.presence, () => set.get('streams.prefetch'), () => set.get('limits.streamsPerAgent'), this.now);
     this.tokens = new Tokens(o.store, this.now);
+    this.tokens.audit = this.audit;
     this.tokens.onRevoked = (tokenIds) => {
       this.streams.revoke(tokenIds);
       this.publish({ type: 'revoked', tokenIds });

@@ -9,6 +9,7 @@ import { hashToken, newToken } from '../security/tokens.js';
 import type { Store, TokenInfo } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
+import { type AuditSink, by, noAudit } from './audit.js';
 
 export interface TokenRequest {
   agent: string;
@@ -31,6 +32,8 @@ export const MAX_TOKEN_SECONDS = 10 * 365 * 86400;
 export class Tokens {
   /** Tokens just revoked: streams opened with them end, here and in other processes. */
   onRevoked: (tokenIds: string[]) => void = () => undefined;
+  /** Set by the hub: token changes are security-relevant acts. */
+  audit: AuditSink = noAudit;
 
   constructor(
     private readonly store: Store,
@@ -59,6 +62,8 @@ export class Tokens {
     const expiresAt = r.expiresInSeconds === undefined ? null : now + r.expiresInSeconds * 1000;
     const label = r.label ?? `issued by ${actor.principal.id}`;
     await this.store.createToken({ id, agentId: agent.id, hash: hashToken(token), label, createdAt: now, expiresAt, scopes });
+    const b = by(actor);
+    await this.audit.record({ ...b, action: 'token.create', target: agent.id, detail: { ...b.detail, token: id, label, expires_at: expiresAt, scopes } });
     return { token, info: { id, agentId: agent.id, label, createdAt: now, expiresAt, scopes, lastUsedAt: null, revokedAt: null } };
   }
 
@@ -73,6 +78,8 @@ export class Tokens {
     const r = await this.store.revokeToken(id, this.now());
     if (r === null) throw this.missing(id);
     this.onRevoked([id]);
+    const b = by(actor);
+    await this.audit.record({ ...b, action: 'token.revoke', target: t.agentId, detail: { ...b.detail, token: id } });
     return { ...t, revokedAt: this.now() };
   }
 
@@ -88,6 +95,8 @@ export class Tokens {
     // null: revoked by someone else meanwhile; the rotation stands, the old token is gone either way.
     await this.store.revokeToken(id, this.now());
     this.onRevoked([id]);
+    const b = by(actor);
+    await this.audit.record({ ...b, action: 'token.revoke', target: old.agentId, detail: { ...b.detail, token: id, rotated_to: issued.info.id } });
     return { ...issued, revoked: id };
   }
 
