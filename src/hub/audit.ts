@@ -1,7 +1,8 @@
 // The audit trail as a hub service: services record security-relevant acts through `record`
 // (which never fails the act being recorded: a failure is logged and counted), admins list the
 // records and verify the chain (src/domain/audit.ts says what verification can tell).
-import { type AuditAnchor, type AuditOutcome, type AuditRecord, ChainCheck, type ChainReport } from '../domain/audit.js';
+import type { AuditAnchor, AuditOutcome, AuditRecord, ChainReport } from '../domain/audit.js';
+import { verifyChain } from '../store/audit-chain.js';
 import type { AuditQuery, Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
@@ -33,8 +34,6 @@ export function by(actor: Actor | null | undefined): Pick<AuditEntry, 'actor' | 
   };
 }
 
-/** Records per page when walking the chain. */
-const PAGE = 1000;
 
 export class Audit implements AuditSink {
   /** Records that could not be written (also counted in swarm_audit_write_failures_total). */
@@ -76,20 +75,7 @@ export class Audit implements AuditSink {
   /** Walks the whole chain twice (see ChainCheck) and reports every problem found. */
   async verify(actor: Actor, anchor: AuditAnchor | null = null): Promise<ChainReport> {
     authorize(actor, 'audit.read', 'verify the audit trail');
-    const check = new ChainCheck(anchor);
-    await this.walk((r) => check.index(r));
-    await this.walk((r) => check.check(r));
-    return check.report();
+    return verifyChain(this.store, anchor);
   }
 
-  private async walk(fn: (r: AuditRecord) => void): Promise<void> {
-    let after = 0;
-    for (;;) {
-      const page = await this.store.auditChain(after, PAGE);
-      for (const r of page) fn(r);
-      const last = page.at(-1);
-      if (page.length < PAGE || last === undefined) return;
-      after = last.seq;
-    }
-  }
 }

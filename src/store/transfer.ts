@@ -10,13 +10,16 @@ import { HubError } from '../errors.js';
 import { redactUrl } from './postgres/connection.js';
 import { quoteIdent } from './postgres/migrate.js';
 import { PostgresStore } from './postgres/postgres-store.js';
-import { DB_FILE } from './sqlite/sqlite-store.js';
+import { verifyChain } from './audit-chain.js';
+import { DB_FILE, SqliteStore } from './sqlite/sqlite-store.js';
 
 /** In dependency order; every table of the hub's state (the search index is rebuilt by PostgreSQL). */
 export const TABLES = ['agents', 'tokens', 'messages', 'deliveries', 'channels', 'channel_members', 'message_channels', 'tasks', 'reviews', 'templates', 'settings', 'audit'] as const;
 
 export interface TransferResult {
   tables: { table: string; source: number; target: number }[];
+  /** The audit chain verified in the copy (records and head), after checking the source's. */
+  audit: { records: number; head: string | null };
   seconds: number;
 }
 
@@ -41,7 +44,7 @@ export async function transfer(o: { from: string; to: string; schema?: string | 
     throw new HubError('store_unavailable', `cannot connect to ${redactUrl(o.to)}: ${(e as Error).message}`, { cause: e });
   }
   const q = (t: string): string => (o.schema === undefined ? quoteIdent(t) : `${quoteIdent(o.schema)}.${quoteIdent(t)}`);
-  const result: TransferResult = { tables: [], seconds: 0 };
+  const result: TransferResult = { tables: [], audit: { records: 0, head: null }, seconds: 0 };
   try {
     const occupied = await client.query(`SELECT (SELECT count(*) FROM ${q('agents')}) + (SELECT count(*) FROM ${q('messages')}) AS n`);
     if (Number(occupied.rows[0].n) > 0) {
@@ -120,10 +123,20 @@ export async function transfer(o: { from: string; to: string; schema?: string | 
     src.close();
     await client.end();
   }
-  result.seconds = (Date.now() - started) / 1000;
   const wrong = result.tables.filter((t) => t.source !== t.target);
   if (wrong.length > 0) {
     throw new HubError('internal', `copied, but the counts differ: ${wrong.map((w) => `${w.table} ${w.source} -> ${w.target}`).join(', ')}`);
   }
+  // The audit chain must verify in the copy as it did in the source, with the same head.
+  const source = new SqliteStore({ dir: o.from, synchronous: 'normal' });
+  const before = await verifyChain(source).finally(() => source.close());
+  const target = await PostgresStore.open({ url: o.to, schema: o.schema, poolSize: 2 });
+  const after = await verifyChain(target).finally(() => target.close());
+  const head = (r: typeof after): string | null => (r.head === null ? null : `${r.head.seq}:${r.head.hash}`);
+  if (!after.ok || after.records !== before.records || head(after) !== head(before)) {
+    throw new HubError('audit_broken', `copied, but the audit chain does not verify in the copy as in the source: ${after.problems.map((p) => p.message).join('; ') || `${after.records} records, head ${head(after) ?? 'none'} vs ${before.records}, ${head(before) ?? 'none'}`}`);
+  }
+  result.audit = { records: after.records, head: head(after) };
+  result.seconds = (Date.now() - started) / 1000;
   return result;
 }

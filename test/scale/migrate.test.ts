@@ -54,6 +54,9 @@ describe('swarm migrate', () => {
         }),
       );
     }
+    for (let i = 0; i < 250; i++) {
+      await src.appendAudit({ at: (at += 1), actor: 'admin', action: i % 2 === 0 ? 'agent.register' : 'act.as', target: AGENTS[i % 8] ?? '', requestId: `req-${i}`, outcome: 'ok', detail: { i } });
+    }
     const [first] = await src.history({ viewer: null, limit: 1 });
     const acked = await src.inbox('Agent-2', { states: ['pending', 'delivered'], limit: 10 });
     await src.ack('Agent-2', acked.map((i) => i.message.id), at);
@@ -66,6 +69,9 @@ describe('swarm migrate', () => {
     assert.equal(counts.deliveries, N);
     assert.equal(counts.agents, 8);
     assert.equal(counts.tokens, 1);
+    assert.equal(counts.audit, 250);
+    assert.equal(result.audit.records, 250, 'the audit chain verifies in the copy');
+    assert.match(result.audit.head ?? '', /^250:[0-9a-f]{64}$/);
     for (const r of result.tables) assert.equal(r.target, r.source, `${r.table} count`);
     t.diagnostic(`copied ${N} messages in ${result.seconds.toFixed(1)} s`);
 

@@ -7,7 +7,7 @@ import { emit, makeOutput, table } from '../render.js';
 export function registerMigrateCommand(program: Command): void {
   program
     .command('migrate')
-    .description('copy an embedded hub (SQLite) into PostgreSQL: every agent, token, message, delivery, channel, task, review, template and setting; then compare counts')
+    .description('copy an embedded hub (SQLite) into PostgreSQL: every agent, token, message, delivery, channel, task, review, template, setting and audit record; then compare counts and verify the audit chain')
     .requiredOption('--from <dir>', 'the embedded hub’s data directory, e.g. ./.swarm (stop that hub first)')
     .requiredOption('--to <url>', 'postgres://user:password@host:port/database (must not already hold a hub)')
     .option('--schema <name>', 'PostgreSQL schema to create the tables in (default: the connection’s)')
@@ -23,6 +23,6 @@ export function registerMigrateCommand(program: Command): void {
           if (!out.quiet && !out.json) process.stderr.write(`copied ${t}: ${n}\n`);
         },
       });
-      emit(out, r, () => `${table(['TABLE', 'SOURCE', 'TARGET'], r.tables.map((t) => [t.table, String(t.source), String(t.target)]))}\nall counts match; ${r.seconds.toFixed(1)} s`);
+      emit(out, r, () => `${table(['TABLE', 'SOURCE', 'TARGET'], r.tables.map((t) => [t.table, String(t.source), String(t.target)]))}\nall counts match; audit chain verified in the copy (${r.audit.records} records${r.audit.head === null ? '' : `, head ${r.audit.head}`}); ${r.seconds.toFixed(1)} s`);
     });
 }
