@@ -1,58 +1,23 @@
 // More of the Store contract as executable behaviour: leases (hand-out, redelivery, dead letters)
 // and the coordination and shared-settings methods. Kept beside suite.ts, and run by the same
-// adapter files, so that every adapter passes the same cases. The small helpers repeat suite.ts's:
-// that file does not export them.
+// adapter files, so that every adapter passes the same cases (helpers in fixtures.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Agent, Role } from '../../src/domain/agent.js';
 import { newId } from '../../src/domain/ids.js';
-import type { Message, Priority } from '../../src/domain/message.js';
+import type { Priority } from '../../src/domain/message.js';
 import type { Task } from '../../src/domain/task.js';
-import { HubError } from '../../src/errors.js';
 import type { LeasedItem, LeaseOptions, NewTask, Store } from '../../src/store/store.js';
+import { msg, rejects, seed, send, tick } from './fixtures.js';
 import type { StoreFactory } from './suite.js';
 
-let clock = 1_850_000_000_000;
-const tick = (): number => (clock += 10);
 
 /** Lease times are given explicitly, far after every message's creation. */
 const T = 1_900_000_000_000;
 
-function msg(sender: string, to: string[], over: Partial<Message> = {}): Message {
-  const at = tick();
-  const id = newId(at);
-  return {
-    id,
-    sender,
-    to,
-    kind: 'A2A',
-    type: 'text',
-    priority: 'regular',
-    subject: '',
-    body: `hello from ${sender}`,
-    tags: [],
-    threadId: id,
-    replyTo: null,
-    metadata: {},
-    createdAt: at,
-    expiresAt: null,
-    idempotencyKey: null,
-    ...over,
-  };
-}
 
-async function seed(store: Store, ...ids: string[]): Promise<void> {
-  for (const id of ids) await store.createAgent({ id, role: id === 'cap' ? 'captain' : 'agent', specialty: '', capabilities: [], createdAt: tick() });
-}
 
-async function send(store: Store, m: Message, channels?: string[]): Promise<Message> {
-  const r = await store.appendMessage({ message: m, recipients: m.to, requestHash: `h-${m.id}`, ...(channels === undefined ? {} : { channels }) });
-  return r.message;
-}
 
-async function rejects(p: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof HubError && e.code === code);
-}
 
 const opts = (now: number, visibilityMs = 1000, maxAttempts = 5): LeaseOptions => ({ now, visibilityMs, maxAttempts });
 

@@ -5,50 +5,17 @@ import { describe, it, type TestContext } from 'node:test';
 import { newId } from '../../src/domain/ids.js';
 import type { Message, Priority } from '../../src/domain/message.js';
 import type { Task } from '../../src/domain/task.js';
-import { HubError } from '../../src/errors.js';
 import { hashToken, newToken } from '../../src/security/tokens.js';
 import type { NewTask, Store } from '../../src/store/store.js';
 
+import { lastTick, msg, rejects, seed, send, tick } from './fixtures.js';
+
 export type StoreFactory = (t: TestContext) => Promise<Store>;
 
-let clock = 1_800_000_000_000;
-const tick = (): number => (clock += 10);
 
-function msg(sender: string, to: string[], over: Partial<Message> = {}): Message {
-  const at = tick();
-  const id = newId(at);
-  return {
-    id,
-    sender,
-    to,
-    kind: 'A2A',
-    type: 'text',
-    priority: 'regular',
-    subject: '',
-    body: `hello from ${sender}`,
-    tags: [],
-    threadId: id,
-    replyTo: null,
-    metadata: {},
-    createdAt: at,
-    expiresAt: null,
-    idempotencyKey: null,
-    ...over,
-  };
-}
 
-async function seed(store: Store, ...ids: string[]): Promise<void> {
-  for (const id of ids) await store.createAgent({ id, role: id === 'cap' ? 'captain' : 'agent', specialty: '', capabilities: [], createdAt: tick() });
-}
 
-async function send(store: Store, m: Message, recipients = m.to): Promise<Message> {
-  const r = await store.appendMessage({ message: m, recipients, requestHash: `h-${m.id}` });
-  return r.message;
-}
 
-async function rejects(p: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof HubError && e.code === code);
-}
 
 function newTask(over: Partial<NewTask> = {}): NewTask {
   const at = tick();
@@ -169,7 +136,7 @@ export function storeConformance(name: string, make: StoreFactory): void {
       it('appends a message with one pending delivery per recipient', async (t) => {
         const s = await make(t);
         await seed(s, 'a', 'b', 'c');
-        const m = msg('a', ['b', 'c'], { tags: ['x'], metadata: { pr: 42, nested: { ok: true } }, subject: 'Subj', expiresAt: clock + 1e6 });
+        const m = msg('a', ['b', 'c'], { tags: ['x'], metadata: { pr: 42, nested: { ok: true } }, subject: 'Subj', expiresAt: lastTick() + 1e6 });
         const r = await s.appendMessage({ message: m, recipients: ['b', 'c'], requestHash: 'h' });
         assert.equal(r.status, 'created');
         assert.deepEqual(await s.getMessage(m.id), m);
@@ -269,7 +236,7 @@ export function storeConformance(name: string, make: StoreFactory): void {
         const s = await make(t);
         await seed(s, 'a', 'b', 'c');
         const m1 = await send(s, msg('a', ['b'], { body: 'Deploy the gateway tonight', type: 'deployment' }));
-        const since = clock + 1;
+        const since = lastTick() + 1;
         const m2 = await send(s, msg('b', ['c'], { body: 'Review the caching layer', subject: 'Réview request' }));
         const m3 = await send(s, msg('c', ['a'], { body: 'gateway metrics look fine' }));
         assert.deepEqual((await s.history({ viewer: null, limit: 10 })).map((m) => m.id), [m3.id, m2.id, m1.id]);
