@@ -10,10 +10,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Sender } from './http-send.js';
 import { Latencies } from './load.js';
-import { CpuMeter, intOption, machine, median, monoMs, type ProcShare, runMain, statsLines, table, UsageError } from './report.js';
+import { CpuMeter, intOption, parseFlags, machine, median, monoMs, type ProcShare, runMain, statsLines, table, UsageError } from './report.js';
 import { registerAgents, startHub } from './servers.js';
 import { benchBody, startConsumers } from './subscribers.js';
 
@@ -58,34 +57,22 @@ const HELP = [
 ].join('\n');
 
 function settings(argv: string[]): Settings {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        rate: { type: 'string' },
-        agents: { type: 'string' },
-        connections: { type: 'string' },
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        runs: { type: 'string' },
-        'ack-batch': { type: 'string' },
-        'ack-ms': { type: 'string' },
-        synchronous: { type: 'string' },
-        'cpu-prof': { type: 'string' },
-        'batch-stats': { type: 'boolean', default: false },
-        keep: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message} (see --help)`);
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    process.exit(0);
-  }
+  const values = parseFlags(argv, {
+    rate: { type: 'string' },
+    agents: { type: 'string' },
+    connections: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    runs: { type: 'string' },
+    'ack-batch': { type: 'string' },
+    'ack-ms': { type: 'string' },
+    synchronous: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'batch-stats': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  }, HELP);
   const sync = values.synchronous ?? process.env.BENCH_SYNCHRONOUS ?? 'full';
   if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--synchronous must be full or normal, got ${sync}`);
   return {

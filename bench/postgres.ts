@@ -11,12 +11,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import autocannon, { type Request } from 'autocannon';
 import pg from 'pg';
 import { Latencies } from './load.js';
-import { intOption, machine, median, monoMs, procUsage, runMain, table, UsageError } from './report.js';
+import { intOption, parseFlags, machine, median, monoMs, procUsage, runMain, table, UsageError } from './report.js';
 import { registerAgents, ROOT, type ServerProcess, spawnServer, startHub, SWARM_BIN } from './servers.js';
 
 const AGENTS = Array.from({ length: 8 }, (_, i) => `Agent-${i + 1}`);
@@ -35,49 +34,37 @@ interface Settings {
   keep: boolean;
 }
 
+const HELP = [
+  'npm run bench -- --only postgres [--duration S] [--warmup S] [--connections N] [--runs N] [--processes 1,2,3] [--synchronous full|normal] [--pool-size N] [--no-sqlite] [--keep] [--json]',
+  '  --duration S      measured seconds per run (BENCH_DURATION, default 10)',
+  '  --warmup S        unmeasured seconds before each run (BENCH_WARMUP, default 2)',
+  '  --connections N   HTTP connections in all, spread evenly over the api processes (BENCH_CONNECTIONS, default 50)',
+  '  --runs N          runs per configuration, medians reported (BENCH_RUNS, default 3)',
+  '  --processes LIST  api process counts to measure (default 1,2,3)',
+  '  --synchronous M   the SQLite baseline\'s synchronous mode (default full)',
+  '  --pool-size N     SWARM_POOL_SIZE of the hub processes (default: the hub\'s, 10)',
+  '  --no-sqlite       skip the embedded SQLite baseline',
+  '  --keep            keep the schemas (SWARM_BENCH_DATABASE_URL) and data directories',
+  '  --json            machine-readable results on stdout',
+  'Database: SWARM_BENCH_DATABASE_URL (schemas swarm_bench_* are created there and dropped after),',
+  'else a throwaway PostgreSQL cluster on 127.0.0.1 (scripts/postgres.mjs), removed on exit.',
+  '',
+].join('\n');
+
 function settings(argv: string[]): Settings {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        connections: { type: 'string' },
-        runs: { type: 'string' },
-        processes: { type: 'string' },
-        synchronous: { type: 'string' },
-        'pool-size': { type: 'string' },
-        'no-sqlite': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        keep: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message} (see --help)`);
-  }
-  if (values.help) {
-    process.stdout.write(
-      [
-        'npm run bench -- --only postgres [--duration S] [--warmup S] [--connections N] [--runs N] [--processes 1,2,3] [--synchronous full|normal] [--pool-size N] [--no-sqlite] [--keep] [--json]',
-        '  --duration S      measured seconds per run (BENCH_DURATION, default 10)',
-        '  --warmup S        unmeasured seconds before each run (BENCH_WARMUP, default 2)',
-        '  --connections N   HTTP connections in all, spread evenly over the api processes (BENCH_CONNECTIONS, default 50)',
-        '  --runs N          runs per configuration, medians reported (BENCH_RUNS, default 3)',
-        '  --processes LIST  api process counts to measure (default 1,2,3)',
-        '  --synchronous M   the SQLite baseline\'s synchronous mode (default full)',
-        '  --pool-size N     SWARM_POOL_SIZE of the hub processes (default: the hub\'s, 10)',
-        '  --no-sqlite       skip the embedded SQLite baseline',
-        '  --keep            keep the schemas (SWARM_BENCH_DATABASE_URL) and data directories',
-        '  --json            machine-readable results on stdout',
-        'Database: SWARM_BENCH_DATABASE_URL (schemas swarm_bench_* are created there and dropped after),',
-        'else a throwaway PostgreSQL cluster on 127.0.0.1 (scripts/postgres.mjs), removed on exit.',
-        '',
-      ].join('\n'),
-    );
-    process.exit(0);
-  }
+  const values = parseFlags(argv, {
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    runs: { type: 'string' },
+    processes: { type: 'string' },
+    synchronous: { type: 'string' },
+    'pool-size': { type: 'string' },
+    'no-sqlite': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  }, HELP);
   const processes = (values.processes ?? '1,2,3').split(',').map((x) => Number(x.trim()));
   if (processes.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) throw new UsageError(`--processes must be a comma-separated list of 1 to 16, got ${values.processes}`);
   const sync = values.synchronous ?? 'full';

@@ -2,6 +2,7 @@
 // the machine description, and CPU/RSS of processes read from /proc (the hub and the load
 // generators), so that every result says which side was busy.
 import { spawnSync } from 'node:child_process';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { batchStatsOf, streamStatsOf } from './servers.js';
@@ -9,6 +10,24 @@ import { batchStatsOf, streamStatsOf } from './servers.js';
 /** A bad flag: reported as one line, without a stack. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/**
+ * Parses a benchmark's flags: a bad one is a UsageError; `--help` prints `help` and exits. Each
+ * benchmark keeps its own option table; this is the handling they share.
+ */
+export function parseFlags<const O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, help: string): ReturnType<typeof parseArgs<{ args: string[]; options: O }>>['values'] {
+  let values: ReturnType<typeof parseArgs<{ args: string[]; options: O }>>['values'];
+  try {
+    values = parseArgs({ args: argv, options }).values;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message} (see --help)`);
+  }
+  if ((values as { help?: unknown }).help === true) {
+    process.stdout.write(help);
+    process.exit(0);
+  }
+  return values;
 }
 
 export function intOption(name: string, raw: string | undefined, env: string | undefined, dflt: number, min: number, max: number): number {

@@ -5,11 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import type { Request } from 'autocannon';
 import { measure, type RunResult } from './load.js';
-import { intOption, machine, median, runMain, table, UsageError } from './report.js';
+import { intOption, machine, median, parseFlags, runMain, table, UsageError } from './report.js';
 import { batchStatsOf, registerAgents, startBare, startHub } from './servers.js';
 
 const AGENTS = Array.from({ length: 8 }, (_, i) => `Agent-${i + 1}`);
@@ -29,48 +28,37 @@ interface Settings {
   batchStats: boolean;
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        duration: { type: 'string' },
-        connections: { type: 'string' },
-        runs: { type: 'string' },
-        warmup: { type: 'string' },
-        synchronous: { type: 'string' },
-        'cpu-prof': { type: 'string' },
-        keep: { type: 'boolean', default: false },
-        'batch-stats': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message} (see --help)`);
-  }
-}
+const HELP = [
+  'npm run bench -- --only send [--duration S] [--connections N] [--runs N] [--warmup S] [--synchronous full|normal] [--batch-stats] [--cpu-prof DIR] [--keep] [--json]',
+  '  --duration S      measured seconds per run and target (BENCH_DURATION, default 10)',
+  '  --connections N   concurrent HTTP connections (BENCH_CONNECTIONS, default 50)',
+  '  --runs N          runs per target, alternating bare/hub; medians reported (BENCH_RUNS, default 3)',
+  '  --warmup S        unmeasured seconds before each run (BENCH_WARMUP, default 2)',
+  "  --synchronous M   the hub's SQLite synchronous mode (default full)",
+  '  --batch-stats     run the hub through bench/hub-with-stats.ts and report group-commit batch sizes',
+  '  --cpu-prof DIR    run the hub under node --cpu-prof, profiles written to DIR',
+  "  --keep            keep the hub's data directory",
+  '  --json            machine-readable results on stdout',
+  '',
+].join('\n');
 
 function settings(argv: string[]): Settings {
-  const { values } = parse(argv);
-  if (values.help) {
-    process.stdout.write(
-      [
-        'npm run bench -- [--duration S] [--connections N] [--runs N] [--warmup S] [--synchronous full|normal] [--batch-stats] [--cpu-prof DIR] [--keep] [--json]',
-        '  --duration S      measured seconds per run and target (BENCH_DURATION, default 10)',
-        '  --connections N   concurrent HTTP connections (BENCH_CONNECTIONS, default 50)',
-        '  --runs N          runs per target, alternating bare/hub; medians reported (BENCH_RUNS, default 3)',
-        '  --warmup S        unmeasured seconds before each run (BENCH_WARMUP, default 2)',
-        '  --synchronous M   the hub\'s SQLite synchronous mode (default full)',
-        '  --batch-stats     run the hub through bench/hub-with-stats.ts and report group-commit batch sizes',
-        '  --cpu-prof DIR    run the hub under node --cpu-prof, profiles written to DIR',
-        '  --keep            keep the hub\'s data directory',
-        '  --json            machine-readable results on stdout',
-        '',
-      ].join('\n'),
-    );
-    process.exit(0);
-  }
+  const values = parseFlags(
+    argv,
+    {
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      runs: { type: 'string' },
+      warmup: { type: 'string' },
+      synchronous: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'batch-stats': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    HELP,
+  );
   const sync = values.synchronous ?? process.env.BENCH_SYNCHRONOUS ?? 'full';
   if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--synchronous must be full or normal, got ${sync}`);
   return {
