@@ -9,12 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it, type TestContext } from 'node:test';
 import pg from 'pg';
 import { newId } from '../../src/domain/ids.js';
-import type { Message } from '../../src/domain/message.js';
 import { HubError } from '../../src/errors.js';
 import { hashToken, newToken } from '../../src/security/tokens.js';
 import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { auditConformance } from './audit-suite.js';
+import { msg } from './fixtures.js';
 import { loadMigrations } from '../../src/store/sqlite/sql-files.js';
 import { moreConformance } from './more-suite.js';
 import { storeConformance } from './suite.js';
@@ -51,26 +51,6 @@ if (url === undefined || url === '') {
   moreConformance('postgres', postgres);
   auditConformance('postgres', postgres);
 
-  const message = (sender: string, to: string[], at: number): Message => {
-    const id = newId(at);
-    return {
-      id,
-      sender,
-      to,
-      kind: 'A2A',
-      type: 'text',
-      priority: 'regular',
-      subject: '',
-      body: `note ${id}`,
-      tags: [],
-      threadId: id,
-      replyTo: null,
-      metadata: {},
-      createdAt: at,
-      expiresAt: null,
-      idempotencyKey: null,
-    };
-  };
 
   describe('PostgreSQL adapter', () => {
     it('five stores opened at once on one empty schema migrate it exactly once', async (t) => {
@@ -109,8 +89,7 @@ if (url === undefined || url === '') {
       await a.createAgent({ id: 'p', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
       await a.createAgent({ id: 'c', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
       const total = 300;
-      const at = Date.now();
-      await Promise.all(Array.from({ length: total }, (_, i) => a.appendMessage({ message: message('p', ['c'], at + i), recipients: ['c'], requestHash: 'h' })));
+      await Promise.all(Array.from({ length: total }, () => a.appendMessage({ message: msg('p', ['c']), recipients: ['c'], requestHash: 'h' })));
       const seen: string[] = [];
       const handouts: number[] = [];
       const consumer = async (store: PostgresStore, name: string): Promise<void> => {
@@ -182,9 +161,8 @@ if (url === undefined || url === '') {
     it('refuses text PostgreSQL cannot hold (NUL) for that send only', async (t) => {
       const s = await open(t, await freshSchema(t));
       await s.createAgent({ id: 'p', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
-      const at = Date.now();
-      const good = message('p', ['p'], at);
-      const bad = { ...message('p', ['p'], at + 1), body: 'a\u0000b' };
+      const good = msg('p', ['p']);
+      const bad = { ...msg('p', ['p']), body: 'a\u0000b' };
       const [r1, r2] = await Promise.allSettled([
         s.appendMessage({ message: good, recipients: ['p'], requestHash: 'h' }),
         s.appendMessage({ message: bad, recipients: ['p'], requestHash: 'h' }),
@@ -199,7 +177,7 @@ if (url === undefined || url === '') {
       await s.createAgent({ id: 'p', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
       // About 1.3 MB of distinct words: more than a tsvector holds.
       const words = Array.from({ length: 40_000 }, (_, i) => `w${i.toString(36)}x${randomBytes(12).toString('hex')}`);
-      const m = { ...message('p', ['p'], Date.now()), body: `needle ${words.join(' ')}` };
+      const m = { ...msg('p', ['p']), body: `needle ${words.join(' ')}` };
       await s.appendMessage({ message: m, recipients: ['p'], requestHash: 'h' });
       assert.equal((await s.getMessage(m.id))?.body, m.body);
       assert.deepEqual((await s.history({ viewer: null, search: 'needle', limit: 5 })).map((x) => x.id), [m.id]);
