@@ -33,7 +33,16 @@ export class Keys {
     authorize(actor, 'keys.manage', 'rotate the encryption key');
     const s = this.encrypted();
     const previous = s.keyring.currentId;
-    if (newKey !== undefined) s.keyring.use(parseKey(newKey, 'the new key'));
+    if (newKey !== undefined) {
+      let key;
+      try {
+        key = parseKey(newKey, 'the new key');
+      } catch (e) {
+        // A bad key in a request is the caller's mistake (400), not the hub's configuration.
+        throw new HubError('validation_failed', (e as Error).message);
+      }
+      s.keyring.use(key);
+    }
     const b = by(actor);
     try {
       const r = await s.reencrypt();
