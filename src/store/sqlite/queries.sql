@@ -105,7 +105,8 @@ UPDATE deliveries SET state = 'read', read_at = @at, delivered_at = COALESCE(del
 WHERE recipient = @recipient AND message_seq = @seq AND state IN ('pending', 'delivered');
 
 -- name: markAcked
-UPDATE deliveries SET state = 'acked', acked_at = @at, delivered_at = COALESCE(delivered_at, @at), lease_until = NULL, lease_owner = NULL
+UPDATE deliveries SET state = 'acked', acked_at = @at, delivered_at = COALESCE(delivered_at, @delivered, @at), attempts = max(attempts, @attempts),
+  lease_until = NULL, lease_owner = NULL
 WHERE recipient = @recipient AND message_seq = @seq AND state <> 'acked';
 
 -- name: thread
@@ -124,38 +125,37 @@ WHERE (@viewer IS NULL OR m.sender = @viewer OR EXISTS (SELECT 1 FROM deliveries
 ORDER BY m.seq DESC
 LIMIT @limit;
 
--- name: leasable
-SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+-- name: openSameRank
+-- A page of an agent's open deliveries for the in-memory hand-out (lease-book.ts): the rest of one
+-- rank after a seq, then the lower ranks. Two statements, so each is one range of deliveries_open.
+SELECT d.message_seq AS seq, d.priority AS rank, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
 FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read')
-  AND (d.lease_until IS NULL OR d.lease_until <= @now)
-  AND (d.visible_at IS NULL OR d.visible_at <= @now)
+WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.priority = @rank AND d.message_seq > @seq
+ORDER BY d.message_seq
+LIMIT @limit;
+
+-- name: openLowerRanks
+SELECT d.message_seq AS seq, d.priority AS rank, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
+FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.priority < @rank
 ORDER BY d.priority DESC, d.message_seq
 LIMIT @limit;
 
--- name: leaseOne
-UPDATE deliveries SET attempts = attempts + 1, lease_until = @until, lease_owner = @owner, handout = @handout, visible_at = NULL,
-  state = CASE WHEN state = 'pending' THEN 'delivered' ELSE state END, delivered_at = COALESCE(delivered_at, @now)
-WHERE recipient = @recipient AND message_seq = @seq;
+-- name: recordHandOuts
+-- A lease ended unacknowledged: the row learns of the hand-outs.
+UPDATE deliveries SET attempts = max(attempts, @attempts), state = CASE WHEN state = 'pending' THEN 'delivered' ELSE state END,
+  delivered_at = COALESCE(delivered_at, @delivered)
+WHERE recipient = @recipient AND message_seq = @seq AND state IN ('pending', 'delivered', 'read');
 
 -- name: deadOne
-UPDATE deliveries SET state = 'dead', dead_at = @now, dead_reason = @reason, lease_until = NULL, lease_owner = NULL
+UPDATE deliveries SET state = 'dead', dead_at = @now, dead_reason = @reason, attempts = max(attempts, @attempts), lease_until = NULL, lease_owner = NULL
 WHERE recipient = @recipient AND message_seq = @seq;
 
 -- name: expireOne
 UPDATE deliveries SET state = 'expired', lease_until = NULL, lease_owner = NULL WHERE recipient = @recipient AND message_seq = @seq;
 
--- name: adoptable
-SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
-FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.lease_until > @now AND d.handout > @after
-ORDER BY d.handout;
-
--- name: adoptOne
-UPDATE deliveries SET lease_owner = @owner WHERE recipient = @recipient AND message_seq = @seq;
-
 -- name: nackOne
-UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, visible_at = @visible_at
+UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, visible_at = @visible_at, attempts = max(attempts, @attempts)
 WHERE recipient = @recipient AND message_seq = @seq AND state IN ('pending', 'delivered', 'read');
 
 -- name: releaseAll
@@ -197,7 +197,7 @@ ORDER BY d.dead_at, d.message_seq
 LIMIT @limit;
 
 -- name: deadOf
-SELECT d.recipient AS recipient, m.id AS id, d.message_seq AS seq
+SELECT d.recipient AS recipient, m.id AS id, d.message_seq AS seq, d.priority AS rank, d.delivered_at, d.read_at, m.expires_at
 FROM deliveries d JOIN messages m ON m.seq = d.message_seq
 WHERE d.state = 'dead' AND (@recipient IS NULL OR d.recipient = @recipient);
 
@@ -329,7 +329,7 @@ SELECT * FROM settings ORDER BY version DESC LIMIT @limit;
 SELECT coalesce(max(version), 0) AS n FROM settings;
 
 -- name: ackTarget
-SELECT m.seq AS seq, m.id AS id, d.state AS state FROM messages m
+SELECT m.seq AS seq, m.id AS id, d.state AS state, d.priority AS rank FROM messages m
 JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
 WHERE m.id = @id;
 

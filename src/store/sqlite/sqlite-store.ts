@@ -53,7 +53,6 @@ import {
   toAgent,
   toChannel,
   toInboxItem,
-  toLeasedItem,
   toMessage,
   toReview,
   toTask,
@@ -64,6 +63,7 @@ import {
 } from './rows.js';
 import { loadQueries } from './sql-files.js';
 import { type AuditRow, toAuditRecord } from './audit-rows.js';
+import { AgentQueue, type Entry, type OpenState, RANKS } from './lease-book.js';
 
 export interface SqliteStoreOptions {
   /** Directory holding `swarm.db`; or `:memory:` for a throwaway store. */
@@ -84,6 +84,37 @@ const CHECKPOINT_MS = 1000;
 
 /** Entries per read cache before it is cleared. */
 const CACHE_MAX = 10_000;
+/** Open deliveries read into an agent's hand-out queue at a time. */
+const PAGE = 256;
+/** Messages kept for the hand-outs right after they were written or read. */
+const RECENT_MAX = 4096;
+
+/** A page row of an agent's open deliveries (queries.sql: openSameRank, openLowerRanks). */
+interface OpenRow {
+  seq: number;
+  rank: number;
+  state: OpenState;
+  delivered_at: number | null;
+  read_at: number | null;
+  attempts: number;
+  visible_at: number | null;
+  id: string;
+  expires_at: number | null;
+}
+
+interface DeadRow {
+  recipient: string;
+  id: string;
+  seq: number;
+  rank: number;
+  delivered_at: number | null;
+  read_at: number | null;
+  expires_at: number | null;
+}
+
+function newEntry(seq: number, rank: number, messageId: string, expiresAt: number | null): Entry {
+  return { seq, rank, messageId, expiresAt, state: 'pending', deliveredAt: null, readAt: null, attempts: 0, storedAttempts: 0, visibleAt: null, until: 0, owner: '', handout: 0 };
+}
 
 interface AckItem {
   agentId: string;
@@ -128,6 +159,10 @@ export class SqliteStore implements Store {
   private readonly tokens = new Map<string, TokenMatch | null>();
   private readonly schemaInfo: SchemaInfo;
   private closed = false;
+  /** Per agent that has had a hand-out: its open deliveries and leases (lease-book.ts). */
+  private readonly queues = new Map<string, AgentQueue>();
+  /** Recently written or read messages by seq (messageBySeq). */
+  private readonly recent = new Map<number, Message>();
 
   constructor(opts: SqliteStoreOptions) {
     let file = ':memory:';
@@ -383,7 +418,8 @@ export class SqliteStore implements Store {
     const bySeq = this.stmt('getMessageBySeq');
     const recipientsOf = this.stmt('recipientsOf');
     const insertChannel = this.stmt('insertMessageChannel');
-    return this.db
+    const created: [number, Message, string[]][] = [];
+    const results = this.db
       .transaction(() =>
         items.map((req): AppendResult | Error => {
           const m = req.message;
@@ -395,14 +431,39 @@ export class SqliteStore implements Store {
               return { status: 'duplicate', message, recipients, requestHash: prior.request_hash };
             }
           }
-          const seq = insertMessage.run(messageParams(m, req.requestHash)).lastInsertRowid;
+          const seq = Number(insertMessage.run(messageParams(m, req.requestHash)).lastInsertRowid);
           const rank = priorityRank(m.priority);
           for (const r of req.recipients) insertDelivery.run(r, seq, rank);
           for (const c of req.channels ?? []) insertChannel.run(c, seq);
+          created.push([seq, m, req.recipients]);
           return { status: 'created', message: m, recipients: req.recipients };
         }),
       )
       .immediate();
+    // Committed: the new deliveries join the hand-out queues that cover them.
+    for (const [seq, m, recipients] of created) {
+      this.remember(seq, m);
+      const rank = priorityRank(m.priority);
+      for (const r of recipients) {
+        const q = this.queues.get(r);
+        if (q !== undefined && q.covers(rank, seq)) q.insert(newEntry(seq, rank, m.id, m.expiresAt));
+      }
+    }
+    return results;
+  }
+
+  /** Keeps a just-written or just-read message for the hand-outs that follow (a broadcast: one per agent). */
+  private remember(seq: number, m: Message): void {
+    if (this.recent.size >= RECENT_MAX) this.recent.delete(this.recent.keys().next().value as number);
+    this.recent.set(seq, m);
+  }
+
+  private messageBySeq(seq: number): Message {
+    const cached = this.recent.get(seq);
+    if (cached !== undefined) return cached;
+    const m = toMessage(this.stmt('getMessageBySeq').get(seq) as MessageRow);
+    this.remember(seq, m);
+    return m;
   }
 
   async getMessage(id: string): Promise<Message | null> {
@@ -424,20 +485,37 @@ export class SqliteStore implements Store {
       const rows = this.stmt(query).all({ recipient: agentId, states: JSON.stringify(q.states), limit: q.limit, ...(query === 'inboxOpen' ? { now: at } : {}) }) as InboxRow[];
       const mark = this.stmt('markDelivered');
       for (const r of rows) {
+        this.overlay(r);
         if (r.d_state === 'pending') {
           mark.run({ recipient: agentId, seq: r.seq, at });
           r.d_state = 'delivered';
           r.d_delivered_at = at;
+          const e = this.queues.get(agentId)?.find(r.id, r.priority, r.seq);
+          if (e !== undefined && e.state === 'pending') {
+            e.state = 'delivered';
+            e.deliveredAt = at;
+          }
         }
       }
       return rows.map(toInboxItem);
     });
   }
 
+  /** A delivery leased here is delivered, though its row learns so only when the lease ends. */
+  private overlay(r: InboxRow): InboxRow {
+    const e = this.queues.get(r.d_recipient)?.leases.get(r.id);
+    if (e !== undefined && r.d_state === 'pending') {
+      r.d_state = e.state;
+      r.d_delivered_at = e.deliveredAt;
+    }
+    if (e !== undefined) r.d_attempts = Math.max(r.d_attempts, e.attempts);
+    return r;
+  }
+
   async inboxItem(agentId: string, messageId: string): Promise<InboxItem | null> {
     this.live();
     const row = this.stmt('inboxItem').get({ recipient: agentId, id: messageId }) as InboxRow | undefined;
-    return row === undefined ? null : toInboxItem(row);
+    return row === undefined ? null : toInboxItem(this.overlay(row));
   }
 
   async markRead(agentId: string, messageId: string, at: number): Promise<InboxItem | null> {
@@ -445,8 +523,15 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const row = this.stmt('inboxItem').get({ recipient: agentId, id: messageId }) as InboxRow | undefined;
       if (row === undefined) return null;
-      this.stmt('markRead').run({ recipient: agentId, seq: row.seq, at });
-      return toInboxItem(this.stmt('inboxItem').get({ recipient: agentId, id: messageId }) as InboxRow);
+      if (this.stmt('markRead').run({ recipient: agentId, seq: row.seq, at }).changes > 0) {
+        const e = this.queues.get(agentId)?.find(row.id, row.priority, row.seq);
+        if (e !== undefined) {
+          e.state = 'read';
+          e.readAt = at;
+          e.deliveredAt ??= at;
+        }
+      }
+      return toInboxItem(this.overlay(this.stmt('inboxItem').get({ recipient: agentId, id: messageId }) as InboxRow));
     })();
   }
 
@@ -464,117 +549,237 @@ export class SqliteStore implements Store {
   private commitAcks(items: AckItem[]): (AckResult | Error)[] {
     const target = this.stmt('ackTarget');
     const mark = this.stmt('markAcked');
-    return this.relaxed(() =>
+    const done: [AgentQueue, string, number, number][] = [];
+    const results = this.relaxed(() =>
       items.map((it): AckResult | Error => {
-        const rows: { seq: number; id: string; state: string }[] = [];
+        const q = this.queues.get(it.agentId);
+        const rows: { seq: number; id: string; state: string; rank: number; entry: Entry | undefined }[] = [];
         for (const id of it.messageIds) {
-          const row = target.get({ recipient: it.agentId, id }) as { seq: number; id: string; state: string } | undefined;
+          // A delivery leased here is open and its row is known: no lookup.
+          const leased = q?.leases.get(id);
+          if (leased !== undefined) {
+            rows.push({ seq: leased.seq, id, state: leased.state, rank: leased.rank, entry: leased });
+            continue;
+          }
+          const row = target.get({ recipient: it.agentId, id }) as { seq: number; id: string; state: string; rank: number } | undefined;
           if (row === undefined) return new HubError('message_not_found', `no message ${id} in the inbox of ${it.agentId}`, { details: { message: id } });
-          rows.push(row);
+          rows.push({ ...row, entry: undefined });
         }
         if (it.strict) {
-          const done = rows.filter((r) => r.state === 'acked').map((r) => r.id);
-          if (done.length > 0) return new HubError('already_acked', `already acknowledged: ${done.join(', ')}`, { details: { messages: done } });
+          const acked = rows.filter((r) => r.state === 'acked').map((r) => r.id);
+          if (acked.length > 0) return new HubError('already_acked', `already acknowledged: ${acked.join(', ')}`, { details: { messages: acked } });
         }
         const result: AckResult = { acked: [], already: [] };
         for (const row of rows) {
-          if (mark.run({ recipient: it.agentId, seq: row.seq, at: it.at }).changes > 0) result.acked.push(row.id);
-          else if (!result.already.includes(row.id) && !result.acked.includes(row.id)) result.already.push(row.id);
+          const e = row.entry;
+          const changed = mark.run({ recipient: it.agentId, seq: row.seq, at: it.at, delivered: e?.deliveredAt ?? null, attempts: e?.attempts ?? 0 }).changes > 0;
+          if (changed) {
+            result.acked.push(row.id);
+            if (q !== undefined) done.push([q, row.id, row.rank, row.seq]);
+          } else if (!result.already.includes(row.id) && !result.acked.includes(row.id)) result.already.push(row.id);
         }
         return result;
       }),
     );
+    for (const [q, id, rank, seq] of done) q.forget(id, rank, seq);
+    return results;
   }
 
   // ---- leases -----------------------------------------------------------------------------------
+  // Leases live in memory (lease-book.ts): a hand-out writes nothing unless a delivery turns out
+  // expired or exhausted, or an ended lease's attempts must be stored.
+
+  /** The agent's hand-out queue, created on first use. */
+  private queueOf(agentId: string): AgentQueue {
+    let q = this.queues.get(agentId);
+    if (q === undefined) this.queues.set(agentId, (q = new AgentQueue()));
+    return q;
+  }
+
+  /** Reads the next page of the agent's open deliveries into memory; false when there were none. */
+  private loadPage(agentId: string, q: AgentQueue): boolean {
+    const b = q.bound;
+    if (b === null) return false;
+    const rows = this.stmt('openSameRank').all({ recipient: agentId, rank: b.rank, seq: b.seq, limit: PAGE }) as OpenRow[];
+    if (rows.length < PAGE) rows.push(...(this.stmt('openLowerRanks').all({ recipient: agentId, rank: b.rank, limit: PAGE - rows.length }) as OpenRow[]));
+    for (const r of rows) {
+      const e = newEntry(r.seq, r.rank, r.id, r.expires_at);
+      e.state = r.state;
+      e.deliveredAt = r.delivered_at;
+      e.readAt = r.read_at;
+      e.attempts = e.storedAttempts = r.attempts;
+      e.visibleAt = r.visible_at;
+      q.insert(e);
+    }
+    const last = rows[rows.length - 1];
+    q.bound = rows.length < PAGE || last === undefined ? null : { rank: last.rank, seq: last.seq };
+    return rows.length > 0;
+  }
+
+  private leasedItem(agentId: string, e: Entry): LeasedItem {
+    return {
+      message: this.messageBySeq(e.seq),
+      delivery: { messageId: e.messageId, recipient: agentId, state: e.state, deliveredAt: e.deliveredAt, readAt: e.readAt, ackedAt: null },
+      handout: e.handout,
+      attempt: e.attempts,
+      leaseUntil: e.until,
+    };
+  }
 
   async lease(reqs: LeaseRequest[], o: LeaseOptions): Promise<Map<string, LeasedItem[]>> {
     this.live();
-    const leasable = this.stmt('leasable');
-    const leaseOne = this.stmt('leaseOne');
-    const deadOne = this.stmt('deadOne');
-    const expireOne = this.stmt('expireOne');
     const until = o.now + o.visibilityMs;
-    return this.relaxed(() => {
-      const out = new Map<string, LeasedItem[]>();
+    const out = new Map<string, LeasedItem[]>();
+    /** Row writes this hand-out needs (rare): run together once the hand-out is decided. */
+    const writes: (() => void)[] = [];
+    const touched = new Set<string>();
+    try {
       for (const r of reqs) {
         const got: LeasedItem[] = [];
         out.set(r.owner, got);
         if (r.limit <= 0) continue;
-        // Skipped rows (dead, expired) do not count against the limit: read a little more.
-        const rows = leasable.all({ recipient: r.agentId, now: o.now, limit: r.limit + 16 }) as InboxRow[];
-        for (const row of rows) {
-          if (got.length >= r.limit) break;
-          const key = { recipient: r.agentId, seq: row.seq };
-          if (row.expires_at !== null && row.expires_at <= o.now) {
-            expireOne.run(key);
-            continue;
-          }
-          if (row.d_attempts >= o.maxAttempts) {
-            deadOne.run({ ...key, now: o.now, reason: `not acknowledged after ${row.d_attempts} deliveries` });
-            continue;
-          }
-          const handout = ++this.handout;
-          leaseOne.run({ ...key, until, owner: r.owner, handout, now: o.now });
-          row.d_attempts += 1;
-          row.d_handout = handout;
-          row.d_lease_until = until;
-          if (row.d_state === 'pending') {
-            row.d_state = 'delivered';
-            row.d_delivered_at = o.now;
-          }
-          got.push(toLeasedItem(row));
+        const q = this.queueOf(r.agentId);
+        touched.add(r.agentId);
+        for (const e of q.returnEnded(o.now)) this.storeAttempts(r.agentId, e, writes);
+        for (;;) {
+          this.handOut(r, q, o, until, got, writes);
+          if (got.length >= r.limit || !this.loadPage(r.agentId, q)) break;
         }
       }
-      return out;
-    });
+      if (writes.length > 0) this.relaxed(() => writes.forEach((w) => w()));
+    } catch (e) {
+      // Memory and rows may disagree now: read the agents' queues afresh (a delivery handed out
+      // twice is allowed; one forgotten is not).
+      for (const id of touched) this.queues.delete(id);
+      throw e;
+    }
+    return out;
+  }
+
+  /** Leases ready deliveries of `q` in inbox order until the request's limit. */
+  private handOut(r: LeaseRequest, q: AgentQueue, o: LeaseOptions, until: number, got: LeasedItem[], writes: (() => void)[]): void {
+    for (let rank = RANKS - 1; rank >= 0 && got.length < r.limit; rank--) {
+      const list = q.ready[rank] as Entry[];
+      let taken = 0;
+      let kept: Entry[] | null = null; // entries left in place (delayed), once one is skipped
+      let i = 0;
+      for (; i < list.length && got.length < r.limit; i++) {
+        const e = list[i] as Entry;
+        if (e.visibleAt !== null && e.visibleAt > o.now) {
+          (kept ??= []).push(e);
+          continue;
+        }
+        taken += 1;
+        if (e.expiresAt !== null && e.expiresAt <= o.now) {
+          writes.push(() => this.stmt('expireOne').run({ recipient: r.agentId, seq: e.seq }));
+          continue;
+        }
+        if (e.attempts >= o.maxAttempts) {
+          const reason = `not acknowledged after ${e.attempts} deliveries`;
+          writes.push(() => this.stmt('deadOne').run({ recipient: r.agentId, seq: e.seq, now: o.now, reason, attempts: e.attempts }));
+          continue;
+        }
+        q.lease(e, until, r.owner, ++this.handout, o.now);
+        got.push(this.leasedItem(r.agentId, e));
+      }
+      if (taken === 0) continue;
+      if (kept === null) list.splice(0, i);
+      else list.splice(0, i, ...kept);
+    }
+  }
+
+  /** An ended lease's hand-outs go to the row, so that a restart still counts them. */
+  private storeAttempts(agentId: string, e: Entry, writes: (() => void)[]): void {
+    if (e.attempts === e.storedAttempts) return;
+    const params = { recipient: agentId, seq: e.seq, attempts: e.attempts, delivered: e.deliveredAt };
+    e.storedAttempts = e.attempts;
+    writes.push(() => this.stmt('recordHandOuts').run(params));
   }
 
   async adoptLeases(agentId: string, owner: string, afterHandout: number, now: number): Promise<LeasedItem[]> {
     this.live();
-    return this.relaxed(() => {
-      const rows = this.stmt('adoptable').all({ recipient: agentId, now, after: afterHandout }) as InboxRow[];
-      const adopt = this.stmt('adoptOne');
-      for (const row of rows) adopt.run({ recipient: agentId, seq: row.seq, owner });
-      return rows.map(toLeasedItem);
-    });
+    const q = this.queues.get(agentId);
+    if (q === undefined) return [];
+    const mine = [...q.leases.values()].filter((e) => e.handout > afterHandout && e.until > now).sort((a, b) => a.handout - b.handout);
+    for (const e of mine) e.owner = owner;
+    return mine.map((e) => this.leasedItem(agentId, e));
   }
 
   async nack(agentId: string, messageIds: string[], visibleAt: number, _now: number): Promise<string[]> {
     this.live();
-    return this.relaxed(() => {
-      const rows: InboxRow[] = [];
+    const q = this.queues.get(agentId);
+    const rows = this.relaxed(() => {
+      const found: InboxRow[] = [];
       for (const id of messageIds) {
         const row = this.stmt('inboxItem').get({ recipient: agentId, id }) as InboxRow | undefined;
         if (row === undefined) throw new HubError('message_not_found', `no message ${id} in the inbox of ${agentId}`, { details: { message: id } });
-        rows.push(row);
+        found.push(row);
       }
-      const closed = rows.filter((r) => !(OPEN_STATES as readonly string[]).includes(r.d_state));
+      const closed = found.filter((r) => !(OPEN_STATES as readonly string[]).includes(r.d_state));
       if (closed.length > 0) {
         throw new HubError('delivery_closed', `cannot nack ${closed.map((r) => `${r.id} (${r.d_state})`).join(', ')}: only open deliveries can be returned`);
       }
       const nackOne = this.stmt('nackOne');
-      for (const row of rows) nackOne.run({ recipient: agentId, seq: row.seq, visible_at: visibleAt });
-      return rows.map((r) => r.id);
+      for (const row of found) {
+        const e = q?.find(row.id, row.priority, row.seq);
+        nackOne.run({ recipient: agentId, seq: row.seq, visible_at: visibleAt, attempts: e?.attempts ?? 0 });
+      }
+      return found;
     });
+    for (const row of rows) {
+      const e = q?.find(row.id, row.priority, row.seq);
+      if (q === undefined || e === undefined) continue;
+      e.storedAttempts = e.attempts;
+      e.visibleAt = visibleAt;
+      if (q.leases.delete(row.id)) {
+        q.unlease(e);
+        q.insert(e);
+      }
+    }
+    return rows.map((r) => r.id);
   }
 
   async releaseAllLeases(): Promise<number> {
     this.live();
-    return this.relaxed(() => this.stmt('releaseAll').run().changes);
+    let n = 0;
+    for (const q of this.queues.values()) n += q.leases.size;
+    this.queues.clear();
+    return n + this.relaxed(() => this.stmt('releaseAll').run().changes);
   }
 
   async sweep(now: number, maxAttempts: number): Promise<{ expired: number; dead: number }> {
     this.live();
-    return this.relaxed(() => ({
-      expired: this.stmt('sweepExpired').run({ now }).changes,
-      dead: this.stmt('sweepDead').run({ now, max: maxAttempts }).changes,
-    }));
+    const dead: [string, Entry][] = [];
+    for (const [agentId, q] of this.queues) for (const e of q.leases.values()) if (e.until <= now && e.attempts >= maxAttempts && (e.expiresAt === null || e.expiresAt > now)) dead.push([agentId, e]);
+    const counts = this.relaxed(() => {
+      const deadOne = this.stmt('deadOne');
+      let n = 0;
+      for (const [agentId, e] of dead) n += deadOne.run({ recipient: agentId, seq: e.seq, now, reason: `not acknowledged after ${e.attempts} deliveries`, attempts: e.attempts }).changes;
+      return {
+        expired: this.stmt('sweepExpired').run({ now }).changes,
+        dead: n + this.stmt('sweepDead').run({ now, max: maxAttempts }).changes,
+      };
+    });
+    for (const [agentId, e] of dead) this.queues.get(agentId)?.leases.delete(e.messageId);
+    for (const q of this.queues.values()) {
+      for (const e of [...q.leases.values()]) if (e.expiresAt !== null && e.expiresAt <= now) q.leases.delete(e.messageId);
+      for (let rank = 0; rank < RANKS; rank++) {
+        const list = q.ready[rank] as Entry[];
+        if (list.some((e) => e.expiresAt !== null && e.expiresAt <= now)) q.ready[rank] = list.filter((e) => e.expiresAt === null || e.expiresAt > now);
+      }
+    }
+    return counts;
   }
 
   async nextWake(agentId: string, now: number): Promise<number | null> {
     this.live();
-    return (this.stmt('nextWake').get({ recipient: agentId, now }) as { t: number | null }).t;
+    let next = (this.stmt('nextWake').get({ recipient: agentId, now }) as { t: number | null }).t ?? Infinity;
+    const q = this.queues.get(agentId);
+    if (q !== undefined) {
+      for (const e of q.leases.values()) if (e.until > now && e.until < next) next = e.until;
+      for (const list of q.ready) for (const e of list) if (e.visibleAt !== null && e.visibleAt > now && e.visibleAt < next) next = e.visibleAt;
+    }
+    return next === Infinity ? null : next;
   }
 
   async queueStats(now: number): Promise<QueueStat[]> {
@@ -589,16 +794,19 @@ export class SqliteStore implements Store {
       acked: number;
       expired: number;
     }[];
-    return rows.map((r) => ({
-      agent: r.agent,
-      depth: r.depth,
-      inFlight: r.in_flight,
-      delayed: r.delayed,
-      redeliveries: r.redeliveries,
-      dead: r.dead,
-      acked: r.acked,
-      expired: r.expired,
-    }));
+    const extra = (n: number): number => Math.max(n - 1, 0);
+    return rows.map((r) => {
+      const stat: QueueStat = { agent: r.agent, depth: r.depth, inFlight: r.in_flight, delayed: r.delayed, redeliveries: r.redeliveries, dead: r.dead, acked: r.acked, expired: r.expired };
+      // The rows do not know the leases held here, nor the hand-outs not stored yet.
+      for (const e of this.queues.get(r.agent)?.leases.values() ?? []) {
+        if (e.until > now) {
+          stat.depth -= 1;
+          stat.inFlight += 1;
+        }
+        stat.redeliveries += extra(e.attempts) - extra(e.storedAttempts);
+      }
+      return stat;
+    });
   }
 
   async deadLetters(agentId: string | null, limit: number): Promise<DeadLetter[]> {
@@ -609,19 +817,29 @@ export class SqliteStore implements Store {
 
   async retryDead(agentId: string | null, messageIds: string[] | null, _now: number): Promise<[string, string][]> {
     this.live();
-    return this.db.transaction(() => {
-      const dead = this.stmt('deadOf').all({ recipient: agentId }) as { recipient: string; id: string; seq: number }[];
+    const chosen = this.db.transaction(() => {
+      const dead = this.stmt('deadOf').all({ recipient: agentId }) as DeadRow[];
       if (messageIds !== null) {
         const missing = messageIds.filter((id) => !dead.some((d) => d.id === id));
         if (missing.length > 0) {
           throw new HubError('message_not_found', `not in the dead letters${agentId === null ? '' : ` of ${agentId}`}: ${missing.join(', ')}`, { details: { messages: missing } });
         }
       }
-      const chosen = messageIds === null ? dead : dead.filter((d) => messageIds.includes(d.id));
+      const picked = messageIds === null ? dead : dead.filter((d) => messageIds.includes(d.id));
       const retry = this.stmt('retryDeadOne');
-      for (const d of chosen) retry.run({ recipient: d.recipient, seq: d.seq });
-      return chosen.map((d): [string, string] => [d.recipient, d.id]);
+      for (const d of picked) retry.run({ recipient: d.recipient, seq: d.seq });
+      return picked;
     })();
+    // Open again: back into the hand-out queues that cover them.
+    for (const d of chosen) {
+      const q = this.queues.get(d.recipient);
+      if (q === undefined || !q.covers(d.rank, d.seq)) continue;
+      const e = newEntry(d.seq, d.rank, d.id, d.expires_at);
+      e.deliveredAt = d.delivered_at;
+      e.readAt = d.read_at;
+      q.insert(e);
+    }
+    return chosen.map((d): [string, string] => [d.recipient, d.id]);
   }
 
   async thread(threadId: string, viewer: string | null): Promise<Message[]> {
@@ -860,6 +1078,7 @@ export class SqliteStore implements Store {
       const old = this.stmt('getMessage').get(id) as MessageRow | undefined;
       if (old === undefined) throw new HubError('message_not_found', `no message ${id}`);
       this.stmt('rewriteMessage').run({ id, subject: c.subject, body: c.body, metadata: JSON.stringify(c.metadata) });
+      this.recent.delete(old.seq);
       // The search index holds what it was given; an indexed row is replaced there too.
       if (old.seq <= (this.stmt('indexedSeq').get() as { n: number }).n) {
         this.stmt('ftsDelete').run({ seq: old.seq, subject: old.subject, body: old.body });
