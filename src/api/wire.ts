@@ -1,6 +1,6 @@
 // Domain objects to their wire form (times as ISO strings, snake_case).
 import type { Agent, Presence } from '../domain/agent.js';
-import type { InboxItem, Message } from '../domain/message.js';
+import type { Delivery, InboxItem, Message } from '../domain/message.js';
 import type { z } from 'zod';
 import type { Channel } from '../domain/channel.js';
 import type { Review, Task } from '../domain/task.js';
@@ -28,16 +28,20 @@ export function wireMessage(m: Message): WireMessage {
   };
 }
 
+export function wireDelivery(d: Delivery): WireInboxItem['delivery'] {
+  return {
+    recipient: d.recipient,
+    state: d.state,
+    delivered_at: iso(d.deliveredAt),
+    read_at: iso(d.readAt),
+    acked_at: iso(d.ackedAt),
+  };
+}
+
 export function wireInboxItem(i: InboxItem): WireInboxItem {
   return {
     message: wireMessage(i.message),
-    delivery: {
-      recipient: i.delivery.recipient,
-      state: i.delivery.state,
-      delivered_at: iso(i.delivery.deliveredAt),
-      read_at: iso(i.delivery.readAt),
-      acked_at: iso(i.delivery.ackedAt),
-    },
+    delivery: wireDelivery(i.delivery),
   };
 }
 

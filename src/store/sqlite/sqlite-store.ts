@@ -154,6 +154,8 @@ export class SqliteStore implements Store {
    * at about 30 µs of a 164 µs send (docs/benchmarks.md).
    */
   private readonly agents = new Map<string, Agent | null>();
+  /** Every agent, as listAgents answers (null: read it again). */
+  private roster: Agent[] | null = null;
   private readonly indexer: NodeJS.Timeout;
   private checkpointer: Worker | null = null;
   private readonly tokens = new Map<string, TokenMatch | null>();
@@ -289,7 +291,7 @@ export class SqliteStore implements Store {
       created_at: a.createdAt,
     });
     if (r.changes === 0) throw new HubError('agent_exists', `agent ${a.id} already exists`, { details: { agent: a.id } });
-    this.agents.delete(a.id);
+    this.forgetAgent(a.id);
     this.tokens.clear(); // unknown-token answers may now be stale
     return this.mustGetAgent(a.id);
   }
@@ -313,14 +315,22 @@ export class SqliteStore implements Store {
 
   async listAgents(): Promise<Agent[]> {
     this.live();
-    return (this.stmt('listAgents').all() as AgentRow[]).map(toAgent);
+    // Every broadcast to `all` reads the roster: kept until an agent changes.
+    this.roster ??= (this.stmt('listAgents').all() as AgentRow[]).map(toAgent);
+    return this.roster.map((a) => ({ ...a, capabilities: [...a.capabilities] }));
+  }
+
+  /** An agent was written: the caches must not answer for it. */
+  private forgetAgent(id: string): void {
+    this.agents.delete(id);
+    this.roster = null;
   }
 
   async removeAgent(id: string, at: number): Promise<boolean> {
     this.live();
     return this.db.transaction(() => {
       const r = this.stmt('removeAgent').run({ id, at });
-      this.agents.delete(id);
+      this.forgetAgent(id);
       this.tokens.clear();
       if (r.changes === 0) return false;
       this.stmt('revokeTokensOf').run({ id, at });
@@ -331,7 +341,7 @@ export class SqliteStore implements Store {
   async setStatus(id: string, status: Presence, mission: string, at: number): Promise<Agent | null> {
     this.live();
     const r = this.stmt('setStatus').run({ id, status, mission, at });
-    this.agents.delete(id);
+    this.forgetAgent(id);
     return r.changes === 0 ? null : this.mustGetAgent(id);
   }
 
@@ -342,7 +352,7 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       for (const [id, at] of seen) s.run({ id, at });
     })();
-    for (const id of seen.keys()) this.agents.delete(id);
+    for (const id of seen.keys()) this.forgetAgent(id);
   }
 
   // ---- tokens ---------------------------------------------------------------------------------
