@@ -7,7 +7,20 @@ import type { Review, Task } from '../domain/task.js';
 import type { TokenInfo } from '../store/store.js';
 import type { WireAgent, WireChannel, WireInboxItem, WireMessage, WireReview, WireTask, WireToken } from './schemas.js';
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/**
+ * Times as ISO text. A few recent ones are kept: the deliveries of one stream hand-out share their
+ * lease end and delivery time, and a broadcast is one hand-out to every agent.
+ */
+const isoCache = new Map<number, string>();
+function iso(ms: number | null): string | null {
+  if (ms === null) return null;
+  let text = isoCache.get(ms);
+  if (text === undefined) {
+    if (isoCache.size >= 64) isoCache.clear();
+    isoCache.set(ms, (text = new Date(ms).toISOString()));
+  }
+  return text;
+}
 
 export function wireMessage(m: Message): WireMessage {
   return {
@@ -27,6 +40,8 @@ export function wireMessage(m: Message): WireMessage {
     expires_at: iso(m.expiresAt),
   };
 }
+
+export { iso as isoTime };
 
 export function wireDelivery(d: Delivery): WireInboxItem['delivery'] {
   return {

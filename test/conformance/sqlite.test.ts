@@ -8,7 +8,9 @@ import { HubError } from '../../src/errors.js';
 import { DB_FILE, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { loadMigrations } from '../../src/store/sqlite/sql-files.js';
 import { tempDir } from '../support/temp.js';
+import type { Priority } from '../../src/domain/message.js';
 import { auditConformance } from './audit-suite.js';
+import { msg, seed, send } from './fixtures.js';
 import { moreConformance } from './more-suite.js';
 import { storeConformance } from './suite.js';
 
@@ -20,6 +22,16 @@ const sqlite = async (t: TestContext): Promise<SqliteStore> => {
 storeConformance('sqlite', sqlite);
 moreConformance('sqlite', sqlite);
 auditConformance('sqlite', sqlite);
+
+// A file store commits sends and acks on its writer thread; `:memory:` commits on its own
+// connection. Both paths must keep the contract.
+const memory = async (t: TestContext): Promise<SqliteStore> => {
+  const store = new SqliteStore({ dir: ':memory:', synchronous: 'normal' });
+  t.after(() => store.close());
+  return store;
+};
+storeConformance('sqlite :memory:', memory);
+moreConformance('sqlite :memory:', memory);
 
 describe('SQLite adapter', () => {
   it('uses WAL and the configured synchronous mode', async (t) => {
@@ -67,5 +79,45 @@ describe('SQLite adapter', () => {
     const s2 = new SqliteStore({ dir, synchronous: 'full' });
     t.after(() => s2.close());
     assert.equal((await s2.getAgent('a'))?.id, 'a');
+  });
+
+  it('hands out a backlog larger than what it reads at a time in inbox order, an urgent newcomer first', async (t) => {
+    const store = await sqlite(t);
+    await seed(store, 'a', 'b');
+    const priorities: Priority[] = ['low', 'regular', 'high'];
+    const sent: { id: string; rank: number; n: number }[] = [];
+    for (let n = 0; n < 700; n++) {
+      const priority = priorities[n % 3] as Priority;
+      sent.push({ id: (await send(store, msg('a', ['b'], { priority }))).id, rank: n % 3, n });
+    }
+    const expected = [...sent].sort((x, y) => y.rank - x.rank || x.n - y.n).map((x) => x.id);
+    const got: string[] = [];
+    const lease = async (limit: number): Promise<string[]> =>
+      ((await store.lease([{ agentId: 'b', owner: 'o', limit }], { now: 1_900_000_000_000, visibilityMs: 60_000, maxAttempts: 5 })).get('o') ?? []).map((i) => i.message.id);
+    got.push(...(await lease(300)));
+    const urgent = await send(store, msg('a', ['b'], { priority: 'urgent' }));
+    const next = await lease(1);
+    assert.deepEqual(next, [urgent.id], 'a new urgent delivery comes before the rest of the backlog');
+    for (;;) {
+      const more = await lease(97);
+      if (more.length === 0) break;
+      got.push(...more);
+    }
+    assert.deepEqual(got, expected, 'every delivery once, urgent first, then high, regular, low, oldest first');
+  });
+
+  it('goes on committing on its own connection when the writer thread dies', async (t) => {
+    const store = await sqlite(t);
+    await seed(store, 'a', 'b');
+    const before = await send(store, msg('a', ['b']));
+    const writer = (store as unknown as { writer: { worker: { terminate(): Promise<number> }; done: Promise<void> } | null }).writer;
+    assert.ok(writer !== null, 'a file store has a writer thread');
+    await writer.worker.terminate();
+    await writer.done;
+    const after = await send(store, msg('a', ['b']));
+    const leased = (await store.lease([{ agentId: 'b', owner: 'o', limit: 10 }], { now: 1_900_000_000_000, visibilityMs: 1000, maxAttempts: 5 })).get('o') ?? [];
+    assert.deepEqual(leased.map((i) => i.message.id), [before.id, after.id]);
+    assert.deepEqual(await store.ack('b', [before.id, after.id], 1_900_000_000_001), { acked: [before.id, after.id], already: [] });
+    assert.equal((await store.inboxItem('b', after.id))?.delivery.state, 'acked');
   });
 });

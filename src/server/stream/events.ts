@@ -1,7 +1,7 @@
 // Stream events on the wire. A broadcast is handed to many consumers; its message JSON is
 // serialised once and reused (a small cache by message id), the per-consumer part is spliced in.
 import type { WireDeliveryEvent, WirePresenceEvent } from '../../api/schemas.js';
-import { wireDelivery, wireMessage } from '../../api/wire.js';
+import { isoTime, wireDelivery, wireMessage } from '../../api/wire.js';
 import type { Message } from '../../domain/message.js';
 import type { PresenceEvent, StreamEvent } from '../../hub/subscription.js';
 import type { LeasedItem } from '../../store/store.js';
@@ -30,7 +30,7 @@ function cachedMessageJson(m: Message): string {
 /** The delivery event as JSON text, without re-serialising the message. */
 export function deliveryJson(item: LeasedItem): string {
   const d = wireDelivery(item.delivery);
-  return `{"type":"delivery","event_id":${item.handout},"attempt":${item.attempt},"lease_expires_at":"${new Date(item.leaseUntil).toISOString()}","delivery":${JSON.stringify(d)},"message":${cachedMessageJson(item.message)}}`;
+  return `{"type":"delivery","event_id":${item.handout},"attempt":${item.attempt},"lease_expires_at":"${isoTime(item.leaseUntil) ?? ''}","delivery":${JSON.stringify(d)},"message":${cachedMessageJson(item.message)}}`;
 }
 
 export function presenceWire(ev: PresenceEvent): WirePresenceEvent {

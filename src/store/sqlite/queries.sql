@@ -130,14 +130,14 @@ LIMIT @limit;
 -- rank after a seq, then the lower ranks. Two statements, so each is one range of deliveries_open.
 SELECT d.message_seq AS seq, d.priority AS rank, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
 FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.priority = @rank AND d.message_seq > @seq
+WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.priority = @rank AND d.message_seq > @seq AND d.message_seq <= @max
 ORDER BY d.message_seq
 LIMIT @limit;
 
 -- name: openLowerRanks
 SELECT d.message_seq AS seq, d.priority AS rank, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
 FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.priority < @rank
+WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.priority < @rank AND d.message_seq <= @max
 ORDER BY d.priority DESC, d.message_seq
 LIMIT @limit;
 
@@ -204,6 +204,9 @@ WHERE d.state = 'dead' AND (@recipient IS NULL OR d.recipient = @recipient);
 -- name: retryDeadOne
 UPDATE deliveries SET state = 'pending', attempts = 0, dead_at = NULL, dead_reason = NULL, visible_at = NULL, lease_until = NULL, lease_owner = NULL
 WHERE recipient = @recipient AND message_seq = @seq AND state = 'dead';
+
+-- name: maxSeq
+SELECT coalesce(max(seq), 0) AS n FROM messages;
 
 -- name: maxHandout
 SELECT coalesce(max(handout), 0) AS n FROM deliveries;

@@ -46,7 +46,6 @@ import {
   type ChannelRow,
   type InboxRow,
   type MessageRow,
-  messageParams,
   type ReviewRow,
   type TaskRow,
   taskParams,
@@ -64,6 +63,8 @@ import {
 import { loadQueries } from './sql-files.js';
 import { type AuditRow, toAuditRecord } from './audit-rows.js';
 import { AgentQueue, type Entry, type OpenState, RANKS } from './lease-book.js';
+import { type AckDone, type AckRequest, type AppendDone, Commits, fromErrorData, isErrorData, type Outcome, relaxed } from './commits.js';
+import { WriterThread } from './writer-thread.js';
 
 export interface SqliteStoreOptions {
   /** Directory holding `swarm.db`; or `:memory:` for a throwaway store. */
@@ -163,6 +164,10 @@ export class SqliteStore implements Store {
   private closed = false;
   /** Per agent that has had a hand-out: its open deliveries and leases (lease-book.ts). */
   private readonly queues = new Map<string, AgentQueue>();
+  /** Every message up to this seq has joined the hand-out queues (loadPage reads no further). */
+  private appliedSeq = 0;
+  private readonly commits: Commits;
+  private writer: WriterThread | null = null;
   /** Recently written or read messages by seq (messageBySeq). */
   private readonly recent = new Map<number, Message>();
 
@@ -191,18 +196,41 @@ export class SqliteStore implements Store {
     const sql = loadQueries();
     this.q = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, this.db.prepare(text)]));
     this.full = opts.synchronous === 'full';
-    const timed = <I, O>(kind: 'send' | 'ack', fn: (items: I[]) => (O | Error)[]) => (items: I[]): (O | Error)[] => {
+    this.commits = new Commits(this.db, (name) => this.stmt(name), this.full);
+    type Outcomes<O> = (O | Error)[] | Promise<(O | Error)[]>;
+    const timed = <I, O>(kind: 'send' | 'ack', fn: (items: I[]) => Outcomes<O>) => (items: I[]): Outcomes<O> => {
       const t0 = performance.now();
+      const report = (): void => opts.onCommit?.(kind, items.length, (performance.now() - t0) / 1000);
       const out = fn(items);
-      opts.onCommit?.(kind, items.length, (performance.now() - t0) / 1000);
+      if (out instanceof Promise) return out.finally(report);
+      report();
       return out;
     };
     this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('send', (items: AppendRequest[]) => this.commitAppends(items)) });
     this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('ack', (items: AckItem[]) => this.commitAcks(items)) });
     this.handout = (this.stmt('maxHandout').get() as { n: number }).n;
+    this.appliedSeq = (this.stmt('maxSeq').get() as { n: number }).n;
     this.indexer = setInterval(() => this.indexSearch(INDEX_BATCH), INDEX_MS);
     this.indexer.unref();
-    if (file !== ':memory:') this.startCheckpointer(file);
+    if (file !== ':memory:') {
+      this.startCheckpointer(file);
+      this.startWriter(file, opts.synchronous);
+    }
+  }
+
+  /**
+   * Sends and acks are committed on a thread of their own (writer.ts). Should it die, they are
+   * committed here again; what it may have committed unanswered is read afresh from the file.
+   */
+  private startWriter(file: string, synchronous: 'full' | 'normal'): void {
+    const writer = new WriterThread(file, synchronous, (unexpected) => {
+      if (this.writer === writer) this.writer = null;
+      if (unexpected && !this.closed) {
+        this.appliedSeq = (this.stmt('maxSeq').get() as { n: number }).n;
+        this.queues.clear();
+      }
+    });
+    this.writer = writer;
   }
 
   /** Checkpoints move to a worker thread; if it ever dies, SQLite's own autocheckpoint resumes. */
@@ -213,7 +241,10 @@ export class SqliteStore implements Store {
     worker.once('exit', () => {
       if (this.checkpointer === worker) {
         this.checkpointer = null;
-        if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+        if (!this.closed) {
+          this.db.pragma('wal_autocheckpoint = 1000');
+          this.writer?.autocheckpoint();
+        }
       }
     });
     worker.on('error', () => undefined);
@@ -230,17 +261,9 @@ export class SqliteStore implements Store {
     });
   }
 
-  /**
-   * A write transaction that need not survive a power loss (hand-outs, delivered-at marks): run
-   * without fsync even when synchronous=FULL. The next durable commit fsyncs it along.
-   */
+  /** A write transaction that need not survive a power loss (commits.ts). */
   private relaxed<T>(fn: () => T): T {
-    if (this.full) this.db.pragma('synchronous = NORMAL');
-    try {
-      return this.db.transaction(fn).immediate();
-    } finally {
-      if (this.full) this.db.pragma('synchronous = FULL');
-    }
+    return relaxed(this.db, this.full, fn);
   }
 
   private stmt(name: string): Database.Statement {
@@ -265,6 +288,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     await Promise.all([this.appends.drain(), this.acks.drain()]);
+    await this.writer?.stop();
     clearInterval(this.indexer);
     while (this.indexSearch(INDEX_BATCH) > 0);
     const worker = this.checkpointer;
@@ -420,46 +444,29 @@ export class SqliteStore implements Store {
     return this.appends.submit(req);
   }
 
-  /** One group commit: every item of the batch in one IMMEDIATE transaction. */
-  private commitAppends(items: AppendRequest[]): (AppendResult | Error)[] {
-    const findIdem = this.stmt('findIdempotent');
-    const insertMessage = this.stmt('insertMessage');
-    const insertDelivery = this.stmt('insertDelivery');
-    const bySeq = this.stmt('getMessageBySeq');
-    const recipientsOf = this.stmt('recipientsOf');
-    const insertChannel = this.stmt('insertMessageChannel');
-    const created: [number, Message, string[]][] = [];
-    const results = this.db
-      .transaction(() =>
-        items.map((req): AppendResult | Error => {
-          const m = req.message;
-          if (m.idempotencyKey !== null) {
-            const prior = findIdem.get(m.sender, m.idempotencyKey) as { seq: number; request_hash: string } | undefined;
-            if (prior !== undefined) {
-              const message = toMessage(bySeq.get(prior.seq) as MessageRow);
-              const recipients = (recipientsOf.all(message.id) as { recipient: string }[]).map((r) => r.recipient);
-              return { status: 'duplicate', message, recipients, requestHash: prior.request_hash };
-            }
-          }
-          const seq = Number(insertMessage.run(messageParams(m, req.requestHash)).lastInsertRowid);
-          const rank = priorityRank(m.priority);
-          for (const r of req.recipients) insertDelivery.run(r, seq, rank);
-          for (const c of req.channels ?? []) insertChannel.run(c, seq);
-          created.push([seq, m, req.recipients]);
-          return { status: 'created', message: m, recipients: req.recipients };
-        }),
-      )
-      .immediate();
-    // Committed: the new deliveries join the hand-out queues that cover them.
-    for (const [seq, m, recipients] of created) {
-      this.remember(seq, m);
+  /** One group commit of sends (commits.ts), on the writer thread when there is one. */
+  private commitAppends(items: AppendRequest[]): (AppendResult | Error)[] | Promise<(AppendResult | Error)[]> {
+    const w = this.writer;
+    if (w === null) return this.applyAppends(items, this.commits.appends(items));
+    return w.call('appends', items).then((o) => this.applyAppends(items, o as Outcome<AppendDone>[]));
+  }
+
+  /** Committed: the new deliveries join the hand-out queues that cover them. */
+  private applyAppends(items: AppendRequest[], outcomes: Outcome<AppendDone>[]): (AppendResult | Error)[] {
+    return outcomes.map((o, i): AppendResult | Error => {
+      const req = items[i] as AppendRequest;
+      if (isErrorData(o)) return fromErrorData(o);
+      if (o.status === 'duplicate') return { status: 'duplicate', message: toMessage(o.row), recipients: o.recipients, requestHash: o.requestHash };
+      const m = req.message;
+      this.remember(o.seq, m);
+      if (o.seq > this.appliedSeq) this.appliedSeq = o.seq;
       const rank = priorityRank(m.priority);
-      for (const r of recipients) {
+      for (const r of req.recipients) {
         const q = this.queues.get(r);
-        if (q !== undefined && q.covers(rank, seq)) q.insert(newEntry(seq, rank, m.id, m.expiresAt));
+        if (q !== undefined && q.covers(rank, o.seq)) q.insert(newEntry(o.seq, rank, m.id, m.expiresAt));
       }
-    }
-    return results;
+      return { status: 'created', message: m, recipients: req.recipients };
+    });
   }
 
   /** Keeps a just-written or just-read message for the hand-outs that follow (a broadcast: one per agent). */
@@ -551,48 +558,35 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * One group commit of acks: each item all or nothing, all items in one transaction. Committed
-   * without fsync even under synchronous=FULL: in WAL mode the commit survives a crash of the
-   * process; a power loss may lose the last acks, and those deliveries then come again, which
-   * at-least-once allows. (Sends, which must never be lost, keep the fsync.)
+   * One group commit of acks (commits.ts). A delivery leased here is known to be open, and its row
+   * is known: the commit needs no lookup for it.
    */
-  private commitAcks(items: AckItem[]): (AckResult | Error)[] {
-    const target = this.stmt('ackTarget');
-    const mark = this.stmt('markAcked');
-    const done: [AgentQueue, string, number, number][] = [];
-    const results = this.relaxed(() =>
-      items.map((it): AckResult | Error => {
-        const q = this.queues.get(it.agentId);
-        const rows: { seq: number; id: string; state: string; rank: number; entry: Entry | undefined }[] = [];
-        for (const id of it.messageIds) {
-          // A delivery leased here is open and its row is known: no lookup.
-          const leased = q?.leases.get(id);
-          if (leased !== undefined) {
-            rows.push({ seq: leased.seq, id, state: leased.state, rank: leased.rank, entry: leased });
-            continue;
-          }
-          const row = target.get({ recipient: it.agentId, id }) as { seq: number; id: string; state: string; rank: number } | undefined;
-          if (row === undefined) return new HubError('message_not_found', `no message ${id} in the inbox of ${it.agentId}`, { details: { message: id } });
-          rows.push({ ...row, entry: undefined });
-        }
-        if (it.strict) {
-          const acked = rows.filter((r) => r.state === 'acked').map((r) => r.id);
-          if (acked.length > 0) return new HubError('already_acked', `already acknowledged: ${acked.join(', ')}`, { details: { messages: acked } });
-        }
-        const result: AckResult = { acked: [], already: [] };
-        for (const row of rows) {
-          const e = row.entry;
-          const changed = mark.run({ recipient: it.agentId, seq: row.seq, at: it.at, delivered: e?.deliveredAt ?? null, attempts: e?.attempts ?? 0 }).changes > 0;
-          if (changed) {
-            result.acked.push(row.id);
-            if (q !== undefined) done.push([q, row.id, row.rank, row.seq]);
-          } else if (!result.already.includes(row.id) && !result.acked.includes(row.id)) result.already.push(row.id);
-        }
-        return result;
-      }),
-    );
-    for (const [q, id, rank, seq] of done) q.forget(id, rank, seq);
-    return results;
+  private commitAcks(items: AckItem[]): (AckResult | Error)[] | Promise<(AckResult | Error)[]> {
+    const reqs: AckRequest[] = items.map((it) => {
+      const q = this.queues.get(it.agentId);
+      return {
+        agentId: it.agentId,
+        at: it.at,
+        strict: it.strict,
+        ids: it.messageIds.map((id) => {
+          const e = q?.leases.get(id);
+          return { id, known: e === undefined ? null : { seq: e.seq, rank: e.rank, state: e.state, delivered: e.deliveredAt, attempts: e.attempts } };
+        }),
+      };
+    });
+    const w = this.writer;
+    if (w === null) return this.applyAcks(reqs, this.commits.acks(reqs));
+    return w.call('acks', reqs).then((o) => this.applyAcks(reqs, o as Outcome<AckDone>[]));
+  }
+
+  /** Acknowledged deliveries leave the hand-out queues. */
+  private applyAcks(reqs: AckRequest[], outcomes: Outcome<AckDone>[]): (AckResult | Error)[] {
+    return outcomes.map((o, i): AckResult | Error => {
+      if (isErrorData(o)) return fromErrorData(o);
+      const q = this.queues.get((reqs[i] as AckRequest).agentId);
+      if (q !== undefined) for (const [id, rank, seq] of o.acked) q.forget(id, rank, seq);
+      return { acked: o.acked.map(([id]) => id), already: o.already };
+    });
   }
 
   // ---- leases -----------------------------------------------------------------------------------
@@ -610,8 +604,8 @@ export class SqliteStore implements Store {
   private loadPage(agentId: string, q: AgentQueue): boolean {
     const b = q.bound;
     if (b === null) return false;
-    const rows = this.stmt('openSameRank').all({ recipient: agentId, rank: b.rank, seq: b.seq, limit: PAGE }) as OpenRow[];
-    if (rows.length < PAGE) rows.push(...(this.stmt('openLowerRanks').all({ recipient: agentId, rank: b.rank, limit: PAGE - rows.length }) as OpenRow[]));
+    const rows = this.stmt('openSameRank').all({ recipient: agentId, rank: b.rank, seq: b.seq, max: this.appliedSeq, limit: PAGE }) as OpenRow[];
+    if (rows.length < PAGE) rows.push(...(this.stmt('openLowerRanks').all({ recipient: agentId, rank: b.rank, max: this.appliedSeq, limit: PAGE - rows.length }) as OpenRow[]));
     for (const r of rows) {
       const e = newEntry(r.seq, r.rank, r.id, r.expires_at);
       e.state = r.state;

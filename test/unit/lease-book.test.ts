@@ -1,0 +1,60 @@
+// The SQLite store's in-memory hand-out state (src/store/sqlite/lease-book.ts): key order, what a
+// queue covers, leases ending. The store's behaviour as a whole is in the conformance suite.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AgentQueue, type Entry } from '../../src/store/sqlite/lease-book.js';
+
+function entry(seq: number, rank = 1): Entry {
+  return { seq, rank, messageId: `m${seq}`, expiresAt: null, state: 'pending', deliveredAt: null, readAt: null, attempts: 0, storedAttempts: 0, visibleAt: null, until: 0, owner: '', handout: 0 };
+}
+
+const order = (q: AgentQueue): number[][] => q.ready.map((list) => list.map((e) => e.seq));
+
+describe('lease book', () => {
+  it('keeps each rank in seq order, whatever order entries come back in, and never twice', () => {
+    const q = new AgentQueue();
+    q.bound = null;
+    for (const seq of [5, 9, 2, 7, 9]) q.insert(entry(seq));
+    q.insert(entry(3, 3));
+    assert.deepEqual(order(q), [[], [2, 5, 7, 9], [], [3]]);
+    assert.equal(q.readyCount(), 5);
+    assert.equal(q.removeReady(1, 7)?.seq, 7);
+    assert.equal(q.removeReady(1, 7), undefined, 'gone');
+    assert.equal(q.findReady(1, 5)?.messageId, 'm5');
+    assert.equal(q.findReady(2, 5), undefined, 'another rank');
+  });
+
+  it('covers only keys up to what was read: nothing before the first page, everything once complete', () => {
+    const q = new AgentQueue();
+    assert.equal(q.covers(3, 1), false, 'nothing read yet');
+    q.bound = { rank: 1, seq: 100 };
+    assert.equal(q.covers(3, 500), true, 'a higher rank comes before the bound');
+    assert.equal(q.covers(1, 100), true, 'the bound itself was read');
+    assert.equal(q.covers(1, 101), false, 'after it in the same rank: not read');
+    assert.equal(q.covers(0, 1), false, 'a lower rank: not read');
+    q.bound = null;
+    assert.equal(q.covers(0, 1), true);
+  });
+
+  it('returns ended leases to their place with their attempts, and keeps the others', () => {
+    const q = new AgentQueue();
+    q.bound = null;
+    for (const seq of [1, 2, 3]) q.insert(entry(seq));
+    for (const [i, until] of [1000, 2000, 1000].entries()) {
+      const e = q.removeReady(1, i + 1) as Entry;
+      q.lease(e, until, 'o', i + 1, 10);
+    }
+    assert.deepEqual(order(q)[1], []);
+    assert.deepEqual(q.returnEnded(999), [], 'nothing ended yet');
+    const back = q.returnEnded(1000);
+    assert.deepEqual(back.map((e) => e.seq), [1, 3]);
+    assert.deepEqual(order(q)[1], [1, 3]);
+    assert.deepEqual(back.map((e) => [e.attempts, e.until, e.state, e.deliveredAt]), [[1, 0, 'delivered', 10], [1, 0, 'delivered', 10]]);
+    assert.deepEqual([...q.leases.keys()], ['m2']);
+    assert.equal(q.minUntil, 2000);
+    q.forget('m2', 1, 2);
+    q.forget('m1', 1, 1);
+    assert.equal(q.leases.size, 0);
+    assert.deepEqual(order(q)[1], [3]);
+  });
+});
