@@ -3,13 +3,13 @@
 // one "batch-stats JSON" line on stderr after the hub has drained and closed. It wraps the store's
 // private GroupCommit from outside, so the hub's code is unchanged; timing each commit costs two
 // hrtime calls per batch, not per send. The same for the stream benchmarks: the ack group commit
-// ("ack-stats") and the dispatcher's lease transactions ("lease-stats": calls, requests per call,
+// ("ack-stats") and the dispatcher's hand-outs ("lease-stats": calls, requests per call,
 // deliveries leased per call).
 import { loadConfig } from '../src/config/load.js';
 import { startHub } from '../src/server/serve.js';
 
 interface CommitProbe {
-  opts: { commit: (items: unknown[]) => unknown[] };
+  opts: { commit: (items: unknown[]) => unknown[] | Promise<unknown[]> };
 }
 
 const sizes: number[] = [];
@@ -17,18 +17,34 @@ const micros: number[] = [];
 
 const { config } = loadConfig({ flags: { 'server.port': Number(process.env.BENCH_PORT ?? 0), 'server.host': '127.0.0.1' } });
 const hub = await startHub(config);
+/**
+ * Wraps a group commit's commit function to time each batch: from the call to its outcome, the
+ * writer thread's round trip included when the commit is asynchronous.
+ */
+function timeCommits(probe: CommitProbe, record: (items: unknown[], us: number) => void): void {
+  const commit = probe.opts.commit;
+  probe.opts.commit = (items) => {
+    const t0 = process.hrtime.bigint();
+    const done = (): void => record(items, Number(process.hrtime.bigint() - t0) / 1000);
+    let out: unknown[] | Promise<unknown[]>;
+    try {
+      out = commit(items);
+    } catch (e) {
+      done();
+      throw e;
+    }
+    if (out instanceof Promise) return out.finally(done);
+    done();
+    return out;
+  };
+}
+
 const appends = (hub.hub.store as unknown as { appends?: CommitProbe }).appends;
 if (appends === undefined) throw new Error('the store has no group commit to observe (is it the SQLite store?)');
-const commit = appends.opts.commit;
-appends.opts.commit = (items) => {
-  const t0 = process.hrtime.bigint();
-  try {
-    return commit(items);
-  } finally {
-    micros.push(Number(process.hrtime.bigint() - t0) / 1000);
-    sizes.push(items.length);
-  }
-};
+timeCommits(appends, (items, us) => {
+  micros.push(us);
+  sizes.push(items.length);
+});
 
 // Acks: items are ack frames (or HTTP acks), each with its ids.
 const ackSizes: number[] = [];
@@ -36,17 +52,11 @@ const ackIds: number[] = [];
 const ackMicros: number[] = [];
 const acks = (hub.hub.store as unknown as { acks?: CommitProbe }).acks;
 if (acks !== undefined) {
-  const ackCommit = acks.opts.commit;
-  acks.opts.commit = (items) => {
-    const t0 = process.hrtime.bigint();
-    try {
-      return ackCommit(items);
-    } finally {
-      ackMicros.push(Number(process.hrtime.bigint() - t0) / 1000);
-      ackSizes.push(items.length);
-      ackIds.push(items.reduce((n: number, it) => n + ((it as { messageIds?: unknown[] }).messageIds?.length ?? 0), 0));
-    }
-  };
+  timeCommits(acks, (items, us) => {
+    ackMicros.push(us);
+    ackSizes.push(items.length);
+    ackIds.push(items.reduce((n: number, it) => n + ((it as { messageIds?: unknown[] }).messageIds?.length ?? 0), 0));
+  });
 }
 
 // Lease transactions of the dispatcher: one per pass, with a request per subscription that has credit.

@@ -70,10 +70,13 @@ function ticksPerSecond(): number {
 }
 
 /** CPU seconds (user + system) and resident MiB of a process, from /proc/<pid>/stat; null once it is gone. */
-export function procUsage(pid: number): { cpuS: number; rssMiB: number } | null {
+/** A process, or one thread of it (`tid`; the main thread's is the pid). */
+export type ProcRef = number | { pid: number; tid: number };
+
+export function procUsage(ref: ProcRef): { cpuS: number; rssMiB: number } | null {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    text = readFileSync(typeof ref === 'number' ? `/proc/${ref}/stat` : `/proc/${ref.pid}/task/${ref.tid}/stat`, 'utf8');
   } catch {
     return null;
   }
@@ -96,7 +99,7 @@ export class CpuMeter {
   private start = new Map<string, number>();
   private t0 = 0;
 
-  constructor(private readonly pids: Record<string, number>) {}
+  constructor(private readonly pids: Record<string, ProcRef>) {}
 
   mark(): void {
     this.t0 = monoMs();
@@ -125,7 +128,7 @@ export function statsLines(out: string): { lines: string[]; stats: unknown } {
   return {
     stats: { sends: b, ...st },
     lines: [
-      `hub stats (whole run, warm-up included): send commits ${b.batches}, mean batch ${n(b.meanBatch)}, ${n(b.commitUsPerItem)} µs per send, ${n(b.commitMsTotal / 1000, 2)} s;`,
+      `hub stats (whole run, warm-up included; times from a commit's call to its outcome): send commits ${b.batches}, mean batch ${n(b.meanBatch)}, ${n(b.commitUsPerItem)} µs per send, ${n(b.commitMsTotal / 1000, 2)} s;`,
       `  ack commits ${a.commits}, ${n(a.meanFrames)} frames / ${n(a.meanIds)} ids each, p50 ${n(a.commitUsP50, 0)} µs, p99 ${n(a.commitUsP99, 0)} µs, ${n(a.commitUsPerId)} µs per id, ${n((a.commitMsTotal ?? NaN) / 1000, 2)} s;`,
       `  lease transactions ${l.calls} (${l.emptyCalls} leased nothing), ${n(l.meanRequests)} requests / ${n(l.meanItems)} deliveries each, p50 ${n(l.usP50, 0)} µs, p99 ${n(l.usP99, 0)} µs, ${n(l.usPerItem)} µs per delivery, ${n((l.msTotal ?? NaN) / 1000, 2)} s`,
     ],

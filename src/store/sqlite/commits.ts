@@ -57,6 +57,15 @@ export function relaxed<T>(db: Database.Database, full: boolean, fn: () => T): T
   }
 }
 
+/** Adds up to `limit` messages not yet in the search index to it; returns how many. */
+export function indexSearch(db: Database.Database, stmt: (name: string) => Database.Statement, full: boolean, limit: number): number {
+  return relaxed(db, full, () => {
+    const n = stmt('indexPending').run({ limit }).changes;
+    if (n > 0) stmt('markIndexed').run();
+    return n;
+  });
+}
+
 export class Commits {
   constructor(
     private readonly db: Database.Database,

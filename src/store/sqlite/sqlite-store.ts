@@ -63,7 +63,7 @@ import {
 import { loadQueries } from './sql-files.js';
 import { type AuditRow, toAuditRecord } from './audit-rows.js';
 import { AgentQueue, type Entry, type OpenState, RANKS } from './lease-book.js';
-import { type AckDone, type AckRequest, type AppendDone, Commits, fromErrorData, isErrorData, type Outcome, relaxed } from './commits.js';
+import { type AckDone, type AckRequest, type AppendDone, Commits, fromErrorData, indexSearch, isErrorData, type Outcome, relaxed } from './commits.js';
 import { WriterThread } from './writer-thread.js';
 
 export interface SqliteStoreOptions {
@@ -157,7 +157,8 @@ export class SqliteStore implements Store {
   private readonly agents = new Map<string, Agent | null>();
   /** Every agent, as listAgents answers (null: read it again). */
   private roster: Agent[] | null = null;
-  private readonly indexer: NodeJS.Timeout;
+  /** Search indexing on this connection: when there is no writer thread to do it. */
+  private indexer: NodeJS.Timeout | null = null;
   private checkpointer: Worker | null = null;
   private readonly tokens = new Map<string, TokenMatch | null>();
   private readonly schemaInfo: SchemaInfo;
@@ -210,12 +211,15 @@ export class SqliteStore implements Store {
     this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('ack', (items: AckItem[]) => this.commitAcks(items)) });
     this.handout = (this.stmt('maxHandout').get() as { n: number }).n;
     this.appliedSeq = (this.stmt('maxSeq').get() as { n: number }).n;
-    this.indexer = setInterval(() => this.indexSearch(INDEX_BATCH), INDEX_MS);
-    this.indexer.unref();
     if (file !== ':memory:') {
       this.startCheckpointer(file);
       this.startWriter(file, opts.synchronous);
-    }
+    } else this.startIndexer();
+  }
+
+  private startIndexer(): void {
+    this.indexer ??= setInterval(() => this.indexSearch(INDEX_BATCH), INDEX_MS);
+    this.indexer.unref();
   }
 
   /**
@@ -223,11 +227,12 @@ export class SqliteStore implements Store {
    * committed here again; what it may have committed unanswered is read afresh from the file.
    */
   private startWriter(file: string, synchronous: 'full' | 'normal'): void {
-    const writer = new WriterThread(file, synchronous, (unexpected) => {
+    const writer = new WriterThread(file, { synchronous, indexMs: INDEX_MS, indexBatch: INDEX_BATCH }, (unexpected) => {
       if (this.writer === writer) this.writer = null;
       if (unexpected && !this.closed) {
         this.appliedSeq = (this.stmt('maxSeq').get() as { n: number }).n;
         this.queues.clear();
+        this.startIndexer();
       }
     });
     this.writer = writer;
@@ -254,11 +259,7 @@ export class SqliteStore implements Store {
   /** Adds up to `limit` not yet indexed messages to the search index; returns how many. */
   private indexSearch(limit: number): number {
     if (this.closed) return 0;
-    return this.relaxed(() => {
-      const n = this.stmt('indexPending').run({ limit }).changes;
-      if (n > 0) this.stmt('markIndexed').run();
-      return n;
-    });
+    return indexSearch(this.db, (name) => this.stmt(name), this.full, limit);
   }
 
   /** A write transaction that need not survive a power loss (commits.ts). */
@@ -289,7 +290,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     await Promise.all([this.appends.drain(), this.acks.drain()]);
     await this.writer?.stop();
-    clearInterval(this.indexer);
+    if (this.indexer !== null) clearInterval(this.indexer);
     while (this.indexSearch(INDEX_BATCH) > 0);
     const worker = this.checkpointer;
     this.checkpointer = null;

@@ -19,8 +19,8 @@ export class WriterThread {
   private exited = false;
   readonly done: Promise<void>;
 
-  constructor(file: string, synchronous: 'full' | 'normal', onExit: (unexpected: boolean) => void) {
-    this.worker = new Worker(new URL('./writer.js', import.meta.url), { workerData: { file, synchronous } });
+  constructor(file: string, o: { synchronous: 'full' | 'normal'; indexMs: number; indexBatch: number }, onExit: (unexpected: boolean) => void) {
+    this.worker = new Worker(new URL('./writer.js', import.meta.url), { workerData: { file, ...o } });
     this.worker.unref();
     this.worker.on('message', (a: WriterAnswer) => {
       const call = this.calls.get(a.id);

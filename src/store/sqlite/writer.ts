@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { HubError } from '../../errors.js';
-import { Commits, toErrorData } from './commits.js';
+import { Commits, indexSearch, toErrorData } from './commits.js';
 import { loadQueries } from './sql-files.js';
 
 export interface WriterRequest {
@@ -16,7 +16,7 @@ export interface WriterRequest {
 
 export type WriterAnswer = { id: number; outcomes: unknown[] } | { id: number; failed: ReturnType<typeof toErrorData> };
 
-const { file, synchronous } = workerData as { file: string; synchronous: 'full' | 'normal' };
+const { file, synchronous, indexMs, indexBatch } = workerData as { file: string; synchronous: 'full' | 'normal'; indexMs: number; indexBatch: number };
 const db = new Database(file);
 db.pragma('journal_mode = WAL');
 db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -37,12 +37,22 @@ function stmt(name: string): Database.Statement {
 }
 const commits = new Commits(db, stmt, synchronous === 'full');
 
+// Search indexing is deferred (migration 0003) and done here too, off the hub's event loop.
+const indexer = setInterval(() => {
+  try {
+    indexSearch(db, stmt, synchronous === 'full', indexBatch);
+  } catch {
+    // Busy or closing: the next interval tries again.
+  }
+}, indexMs);
+
 parentPort?.on('message', (m: WriterRequest | 'stop' | 'autocheckpoint') => {
   if (m === 'autocheckpoint') {
     db.pragma('wal_autocheckpoint = 1000');
     return;
   }
   if (m === 'stop') {
+    clearInterval(indexer);
     db.close();
     parentPort?.close();
     return;
