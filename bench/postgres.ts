@@ -16,7 +16,7 @@ import autocannon, { type Request } from 'autocannon';
 import pg from 'pg';
 import { Latencies } from './load.js';
 import { intOption, parseFlags, machine, median, monoMs, procUsage, runMain, table, UsageError } from './report.js';
-import { registerAgents, ROOT, type ServerProcess, spawnServer, startHub, SWARM_BIN } from './servers.js';
+import { registerAgents, ROOT, type ServerProcess, spawnServer, startHub, SWARM_BIN, UNLIMITED } from './servers.js';
 
 const AGENTS = Array.from({ length: 8 }, (_, i) => `Agent-${i + 1}`);
 const BODY = 'x'.repeat(256);
@@ -334,7 +334,7 @@ async function postgresConfig(s: Settings, n: number, db: Pg, log: (l: string) =
   const schema = `swarm_bench_${process.pid}_n${n}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'swarm-bench-pg-'));
   if (!s.keep) process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
-  const env: Record<string, string> = { SWARM_DATABASE: db.url, SWARM_DB_SCHEMA: schema, SWARM_LOG_LEVEL: 'warn' };
+  const env: Record<string, string> = { SWARM_DATABASE: db.url, SWARM_DB_SCHEMA: schema, SWARM_LOG_LEVEL: 'warn', ...UNLIMITED };
   if (s.poolSize !== undefined) env.SWARM_POOL_SIZE = String(s.poolSize);
   const serve = (role: string): Promise<ServerProcess> => spawnServer([SWARM_BIN, 'serve', '--role', role, '--host', '127.0.0.1', '--port', '0', '--data', dataDir], env, dataDir);
   const q = async (sql: string, params: unknown[] = []): Promise<Record<string, string>> => (await db.admin.query(sql, params)).rows[0] as Record<string, string>;

@@ -121,11 +121,14 @@ export function batchStatsOf(output: string): BatchStats | null {
   return m?.[1] === undefined ? null : (JSON.parse(m[1]) as BatchStats);
 }
 
+/**
+ * The benchmarks measure throughput: the per-agent and per-address rate limits and the loop guard
+ * (docs/security.md, Limits) would measure the limits instead. Every hub a benchmark starts gets these.
+ */
+export const UNLIMITED = { SWARM_AGENT_RATE: '0', SWARM_ADDRESS_RATE: '0', SWARM_LOOP_RATE: '1000000' };
+
 export async function startHub(o: HubOptions): Promise<ServerProcess & { adminToken: string }> {
-  // The benchmarks measure throughput: the per-agent and per-address rate limits and the loop
-  // guard (docs/security.md, Limits) would measure the limits instead.
-  const unlimited = { SWARM_AGENT_RATE: '0', SWARM_ADDRESS_RATE: '0', SWARM_LOOP_RATE: '1000000' };
-  const env = { SWARM_SYNCHRONOUS: o.synchronous, SWARM_LOG_LEVEL: 'warn', SWARM_HOST: '127.0.0.1', SWARM_DATA: o.dataDir, ...unlimited, ...o.env };
+  const env = { SWARM_SYNCHRONOUS: o.synchronous, SWARM_LOG_LEVEL: 'warn', SWARM_HOST: '127.0.0.1', SWARM_DATA: o.dataDir, ...UNLIMITED, ...o.env };
   const main = o.batchStats === true ? [HUB_WITH_STATS] : [SWARM_BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', o.dataDir];
   const s = await spawnServer([...(o.nodeArgs ?? []), ...main], env, o.dataDir);
   const adminToken = readFileSync(join(o.dataDir, 'admin.token'), 'utf8').trim();

@@ -31,7 +31,7 @@ function isPostgres(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
-export async function openStore(config: Config, metrics?: Metrics): Promise<Store> {
+export async function openStore(config: Config, metrics?: Metrics, logger?: Logger): Promise<Store> {
   const db = config['store.database'];
   if (isPostgres(db)) {
     return PostgresStore.open({ url: db, schema: config['store.schema'] || undefined, poolSize: config['store.poolSize'], batchMax: config['store.batchMax'] });
@@ -51,6 +51,7 @@ export async function openStore(config: Config, metrics?: Metrics): Promise<Stor
             metrics.commitBatch.observe({ kind }, size);
             metrics.commitSeconds.observe({ kind }, seconds);
           },
+    onWarning: logger === undefined ? undefined : (message) => logger.warn(message),
   });
 }
 
@@ -108,7 +109,7 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
   }
   const metrics = createMetrics();
   const keyring = keyringFrom(config);
-  const plainStore = await openStore(config, metrics);
+  const plainStore = await openStore(config, metrics, logger);
   try {
     await checkKeys(plainStore, keyring);
   } catch (e) {

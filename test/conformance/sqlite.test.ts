@@ -106,14 +106,17 @@ describe('SQLite adapter', () => {
     assert.deepEqual(got, expected, 'every delivery once, urgent first, then high, regular, low, oldest first');
   });
 
-  it('goes on committing on its own connection when the writer thread dies', async (t) => {
-    const store = await sqlite(t);
+  it('goes on committing on its own connection when the writer thread dies, and says so', async (t) => {
+    const warnings: string[] = [];
+    const store = new SqliteStore({ dir: tempDir(t), synchronous: 'full', onWarning: (m) => warnings.push(m) });
+    t.after(() => store.close());
     await seed(store, 'a', 'b');
     const before = await send(store, msg('a', ['b']));
     const writer = (store as unknown as { writer: { worker: { terminate(): Promise<number> }; done: Promise<void> } | null }).writer;
     assert.ok(writer !== null, 'a file store has a writer thread');
     await writer.worker.terminate();
     await writer.done;
+    assert.deepEqual(warnings, ["the store's writer thread ended; sends and acks are now committed on the event loop"]);
     const after = await send(store, msg('a', ['b']));
     const leased = (await store.lease([{ agentId: 'b', owner: 'o', limit: 10 }], { now: 1_900_000_000_000, visibilityMs: 1000, maxAttempts: 5 })).get('o') ?? [];
     assert.deepEqual(leased.map((i) => i.message.id), [before.id, after.id]);

@@ -73,6 +73,8 @@ export interface SqliteStoreOptions {
   batchMax?: number;
   /** Told of every group commit: what, how many items, how long (metrics). */
   onCommit?: (kind: 'send' | 'ack', size: number, seconds: number) => void;
+  /** Told of what an operator should know and nobody asked about (the writer thread dying). */
+  onWarning?: (message: string) => void;
 }
 
 export const DB_FILE = 'swarm.db';
@@ -213,7 +215,7 @@ export class SqliteStore implements Store {
     this.appliedSeq = (this.stmt('maxSeq').get() as { n: number }).n;
     if (file !== ':memory:') {
       this.startCheckpointer(file);
-      this.startWriter(file, opts.synchronous);
+      this.startWriter(file, opts.synchronous, opts.onWarning);
     } else this.startIndexer();
   }
 
@@ -226,13 +228,14 @@ export class SqliteStore implements Store {
    * Sends and acks are committed on a thread of their own (writer.ts). Should it die, they are
    * committed here again; what it may have committed unanswered is read afresh from the file.
    */
-  private startWriter(file: string, synchronous: 'full' | 'normal'): void {
+  private startWriter(file: string, synchronous: 'full' | 'normal', warn?: (message: string) => void): void {
     const writer = new WriterThread(file, { synchronous, indexMs: INDEX_MS, indexBatch: INDEX_BATCH }, (unexpected) => {
       if (this.writer === writer) this.writer = null;
       if (unexpected && !this.closed) {
         this.appliedSeq = (this.stmt('maxSeq').get() as { n: number }).n;
         this.queues.clear();
         this.startIndexer();
+        warn?.('the store\'s writer thread ended; sends and acks are now committed on the event loop');
       }
     });
     this.writer = writer;
