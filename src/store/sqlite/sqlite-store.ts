@@ -363,7 +363,7 @@ export class SqliteStore implements Store {
       if (r.changes === 0) return false;
       this.stmt('revokeTokensOf').run({ id, at });
       return true;
-    })();
+    }).immediate();
   }
 
   async setStatus(id: string, status: Presence, mission: string, at: number): Promise<Agent | null> {
@@ -379,7 +379,7 @@ export class SqliteStore implements Store {
     const s = this.stmt('recordSeen');
     this.db.transaction(() => {
       for (const [id, at] of seen) s.run({ id, at });
-    })();
+    }).immediate();
     for (const id of seen.keys()) this.forgetAgent(id);
   }
 
@@ -553,7 +553,7 @@ export class SqliteStore implements Store {
         }
       }
       return toInboxItem(this.overlay(this.stmt('inboxItem').get({ recipient: agentId, id: messageId }) as InboxRow));
-    })();
+    }).immediate();
   }
 
   ack(agentId: string, messageIds: string[], at: number, opts: AckOptions = {}): Promise<AckResult> {
@@ -837,7 +837,7 @@ export class SqliteStore implements Store {
       const retry = this.stmt('retryDeadOne');
       for (const d of picked) retry.run({ recipient: d.recipient, seq: d.seq });
       return picked;
-    })();
+    }).immediate();
     // Open again: back into the hand-out queues that cover them.
     for (const d of chosen) {
       const q = this.queues.get(d.recipient);
@@ -981,7 +981,7 @@ export class SqliteStore implements Store {
       const round = (this.stmt('maxRound').get(taskId) as { n: number }).n + 1;
       for (const r of reviewers) this.stmt('insertReview').run(taskId, round, r, by, at);
       return round;
-    })();
+    }).immediate();
   }
 
   async reviewsOf(taskId: string): Promise<Review[]> {
@@ -995,7 +995,7 @@ export class SqliteStore implements Store {
       const round = Math.max(1, (this.stmt('maxRound').get(taskId) as { n: number }).n);
       this.stmt('insertReview').run(taskId, round, reviewer, reviewer, at);
       this.stmt('decideReview').run({ task_id: taskId, round, reviewer, verdict, comment, at });
-    })();
+    }).immediate();
   }
 
   async leaderboard(since: number | null): Promise<LeaderboardRow[]> {
@@ -1051,7 +1051,7 @@ export class SqliteStore implements Store {
         current.set(c.key, value);
         return { version, key: c.key, value: c.value, previous: previous === null ? null : (JSON.parse(previous) as unknown), author, note, createdAt: at };
       });
-    })();
+    }).immediate();
   }
 
   async settingsHistory(limit: number): Promise<SettingChange[]> {
@@ -1092,7 +1092,7 @@ export class SqliteStore implements Store {
         this.stmt('ftsDelete').run({ seq: old.seq, subject: old.subject, body: old.body });
         this.stmt('ftsInsert').run({ seq: old.seq, subject: c.subject, body: c.body });
       }
-    })();
+    }).immediate();
   }
 
   // ---- audit chain ----------------------------------------------------------------------------------
