@@ -25,7 +25,7 @@ async function register(url: string, admin: string, id: string): Promise<string>
 
 describe('crash: SIGKILL while sending and consuming', () => {
   it('loses no answered send, keeps every confirmed ack, redelivers every unacked delivery', { timeout: 120_000 }, async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const port = await freePort();
     const env = { SWARM_VISIBILITY_SECONDS: '2', SWARM_MAX_ATTEMPTS: '1000', SWARM_GRACE_SECONDS: '5' };
     const start = (): Promise<HubProcess> => spawnHub(dir, { env, args: ['--port', String(port)] });

@@ -15,7 +15,7 @@ import { moreConformance } from './more-suite.js';
 import { storeConformance } from './suite.js';
 
 const sqlite = async (t: TestContext): Promise<SqliteStore> => {
-  const store = new SqliteStore({ dir: tempDir(t), synchronous: 'normal' });
+  const store = new SqliteStore({ dir: tempDir(), synchronous: 'normal' });
   t.after(() => store.close());
   return store;
 };
@@ -35,7 +35,7 @@ moreConformance('sqlite :memory:', memory);
 
 describe('SQLite adapter', () => {
   it('uses WAL and the configured synchronous mode', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const store = new SqliteStore({ dir, synchronous: 'full' });
     await store.close();
     const db = new Database(join(dir, DB_FILE), { readonly: true });
@@ -44,7 +44,7 @@ describe('SQLite adapter', () => {
   });
 
   it('records migrations in a ledger and applies them once across reopenings', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     await new SqliteStore({ dir, synchronous: 'normal' }).close();
     const again = new SqliteStore({ dir, synchronous: 'normal' });
     const schema = await again.schema();
@@ -57,7 +57,7 @@ describe('SQLite adapter', () => {
   });
 
   it('refuses a database whose schema is newer than the code, and leaves it alone', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     await new SqliteStore({ dir, synchronous: 'normal' }).close();
     const db = new Database(join(dir, DB_FILE));
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from_the_future', 0)").run();
@@ -72,7 +72,7 @@ describe('SQLite adapter', () => {
   });
 
   it('keeps committed messages across close and reopen', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const s1 = new SqliteStore({ dir, synchronous: 'full' });
     await s1.createAgent({ id: 'a', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
     await s1.close();
@@ -108,7 +108,7 @@ describe('SQLite adapter', () => {
 
   it('goes on committing on its own connection when the writer thread dies, and says so', async (t) => {
     const warnings: string[] = [];
-    const store = new SqliteStore({ dir: tempDir(t), synchronous: 'full', onWarning: (m) => warnings.push(m) });
+    const store = new SqliteStore({ dir: tempDir(), synchronous: 'full', onWarning: (m) => warnings.push(m) });
     t.after(() => store.close());
     await seed(store, 'a', 'b');
     const before = await send(store, msg('a', ['b']));

@@ -58,7 +58,7 @@ async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Prom
 
 describe('contention on the contract board', () => {
   it('8 agent processes drain 200 tasks: each claimed exactly once, and the leaderboard adds up', async (t) => {
-    const dataDir = join(tempDir(t), 'data');
+    const dataDir = join(tempDir(), 'data');
     const hub = await spawnHub(dataDir, { env: { SWARM_SYNCHRONOUS: 'normal' } });
     t.after(() => hub.stop());
     const { url } = hub;

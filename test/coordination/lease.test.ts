@@ -23,7 +23,7 @@ async function until<T>(ms: number, what: string, check: () => Promise<T | undef
 
 describe('claim leases', () => {
   it('a silent assignee loses its task; a heartbeating one keeps it (spawned hub, SWARM_CLAIM_TIMEOUT_SECONDS=1)', async (t) => {
-    const hub = await spawnHub(join(tempDir(t), 'data'), { env: { SWARM_CLAIM_TIMEOUT_SECONDS: '1', SWARM_SYNCHRONOUS: 'normal' } });
+    const hub = await spawnHub(join(tempDir(), 'data'), { env: { SWARM_CLAIM_TIMEOUT_SECONDS: '1', SWARM_SYNCHRONOUS: 'normal' } });
     t.after(() => hub.stop());
     const { url } = hub;
     const cap = (await registerAgents(url, hub.adminToken, ['Agent-4'], 'captain'))['Agent-4'] ?? '';

@@ -30,7 +30,7 @@ describe('the original swarm, seeded', () => {
   it('onboards the roster, reports, reviews, deploys, pays out contracts, surveys and wraps up', async (t) => {
     assert.equal(CREW.length, 7);
     assert.equal(AGENT_3?.contract_points, CONTRACTS.reduce((s, p) => s + p, 0), 'the fixture says Agent-3 is worth 575');
-    const dir = tempDir(t);
+    const dir = tempDir();
     const hub = await spawnHub(join(dir, '.swarm'), { cwd: dir, env: { SWARM_SYNCHRONOUS: 'normal' } });
     // A hub that dies mid-test shows up as hub_unreachable in the CLI: say why it died.
     let stopping = false;

@@ -15,8 +15,8 @@ import { okJson, refused } from './helpers.js';
 const serveArgs = (dir: string) => ['serve', '--port', '0', '--data', join(dir, '.swarm')];
 
 describe('config show --sources', () => {
-  it('names each source, with default < file < env < flag', async (t) => {
-    const dir = realpathSync(tempDir(t));
+  it('names each source, with default < file < env < flag', async () => {
+    const dir = realpathSync(tempDir());
     const file = join(dir, 'swarm.yaml');
     writeFileSync(file, ['hub:', '  url: http://127.0.0.1:7001', 'server:', '  port: 7002', 'log:', '  level: debug', ''].join('\n'));
     const show = (env: Record<string, string>, flags: string[] = []) => runCli([...flags, 'config', 'show', '--sources', '--json'], { cwd: dir, env }).then(okJson);
@@ -36,8 +36,8 @@ describe('config show --sources', () => {
     assert.deepEqual(fileOnly.settings['server.port'], { value: '7002', source: `file:${file}`, env: 'SWARM_PORT' });
   });
 
-  it('never prints a token', async (t) => {
-    const dir = tempDir(t);
+  it('never prints a token', async () => {
+    const dir = tempDir();
     const r = okJson(await runCli(['--token', 'swarm_secret-value', 'config', 'show', '--sources', '--json'], { cwd: dir }));
     assert.equal(r.settings['cli.token'].source, 'flag:--token');
     assert.ok(!JSON.stringify(r).includes('secret-value'));
@@ -52,8 +52,8 @@ describe('invalid configuration', () => {
     { name: 'a template with an unknown placeholder', yaml: 'templates:\n  onboarding: "Welcome {agent_id}, you are {rank}"\n', mentions: ['templates.onboarding', '{rank}'] },
   ];
   for (const c of cases) {
-    it(`refuses ${c.name} in swarm.yaml: serve and config show exit 9 naming it`, async (t) => {
-      const dir = tempDir(t);
+    it(`refuses ${c.name} in swarm.yaml: serve and config show exit 9 naming it`, async () => {
+      const dir = tempDir();
       writeFileSync(join(dir, 'swarm.yaml'), c.yaml);
       const [serve, show] = await Promise.all([runCli(serveArgs(dir), { cwd: dir, timeoutMs: 15_000 }), runCli(['config', 'show'], { cwd: dir })]);
       for (const r of [serve, show]) {
@@ -64,8 +64,8 @@ describe('invalid configuration', () => {
     });
   }
 
-  it('refuses SWARM_PORT=99999 with exit 9 naming the variable and value', async (t) => {
-    const dir = tempDir(t);
+  it('refuses SWARM_PORT=99999 with exit 9 naming the variable and value', async () => {
+    const dir = tempDir();
     const r = await runCli(['serve', '--data', join(dir, '.swarm')], { cwd: dir, env: { SWARM_PORT: '99999' }, timeoutMs: 15_000 });
     const line = refused(r, 9, 'config_invalid');
     for (const m of ['server.port', '99999', 'SWARM_PORT']) assert.ok(line.includes(m), `"${line}" mentions ${m}`);
@@ -75,7 +75,7 @@ describe('invalid configuration', () => {
 
 describe('serve refuses what it cannot run', () => {
   it('a database whose schema is newer: exit 10, data untouched', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const dataDir = join(dir, '.swarm');
     const hub = await spawnHub(dataDir, { cwd: dir });
     t.after(() => hub.kill());
@@ -96,8 +96,8 @@ describe('serve refuses what it cannot run', () => {
     assert.equal(versions.at(-1), 999);
   });
 
-  it('--role api on the embedded store: a clear refusal naming what it needs', async (t) => {
-    const dir = tempDir(t);
+  it('--role api on the embedded store: a clear refusal naming what it needs', async () => {
+    const dir = tempDir();
     const r = await runCli([...serveArgs(dir), '--role', 'api'], { cwd: dir, timeoutMs: 15_000 });
     const line = refused(r, exitCodeOf('config_invalid'), 'config_invalid');
     assert.notEqual(r.code, 0);

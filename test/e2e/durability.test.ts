@@ -46,7 +46,7 @@ async function assertAllStored(hub: HubProcess, sent: Map<string, string>): Prom
 
 describe('durability', () => {
   it('keeps every acknowledged send across SIGKILL of the hub', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const dataDir = join(dir, '.swarm');
     const hub = await startHub(t, dataDir, dir);
     await registerAgents(hub.url, hub.adminToken, AGENTS);
@@ -80,7 +80,7 @@ describe('durability', () => {
   });
 
   it('stores a send with one Idempotency-Key once, across SIGKILL and restart', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const dataDir = join(dir, '.swarm');
     const hub = await startHub(t, dataDir, dir);
     await registerAgents(hub.url, hub.adminToken, ['Agent-1']);
@@ -114,7 +114,7 @@ describe('durability', () => {
   });
 
   it('on SIGTERM finishes in-flight sends, exits 0, and loses none that were answered', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const dataDir = join(dir, '.swarm');
     const hub = await startHub(t, dataDir, dir);
     await registerAgents(hub.url, hub.adminToken, AGENTS);
@@ -153,7 +153,7 @@ describe('durability', () => {
   });
 
   it('wakes `inbox --wait` on a send, and on SIGTERM answers the waiting ones and exits 0', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const hub = await startHub(t, join(dir, '.swarm'), dir);
     const tokens = await registerAgents(hub.url, hub.adminToken, ['Agent-1', 'Agent-2']);
     const waitFor = (agent: string) => swarm(hub.url, ['inbox', '--wait', '60', '--json'], { token: tokens[agent] ?? '' });

@@ -63,7 +63,7 @@ describe('the CLI without a hub', () => {
 
 describe('the swarm story', () => {
   it('registers, onboards, messages, replies, acks, searches, broadcasts, wraps up and reports', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const dataDir = join(dir, '.swarm');
     const hub = await spawnHub(dataDir, { cwd: dir });
     t.after(() => hub.kill());
@@ -226,7 +226,7 @@ describe('the swarm story', () => {
 
 describe('refused commands', () => {
   it('exit with the documented code, print one stderr line and change nothing', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const dataDir = join(dir, '.swarm');
     const hub = await spawnHub(dataDir, { cwd: dir });
     t.after(() => hub.kill());

@@ -44,7 +44,7 @@ describe('keys: bad input changes nothing', () => {
   });
 
   it('with encryption on, a malformed new key is a 400 and the current key stays', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const keyring = new Keyring(parseKey(newKey(), 'test'));
     const store = encryptedStore(new SqliteStore({ dir, synchronous: 'normal' }), keyring);
     t.after(() => store.close());

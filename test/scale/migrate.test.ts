@@ -38,7 +38,7 @@ function message(i: number, at: number): Message {
 
 describe('swarm migrate', () => {
   it('copies 100,000 messages to PostgreSQL with matching counts, and the copy serves as a hub store', { timeout: 240_000 }, async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const src = new SqliteStore({ dir, synchronous: 'normal' });
     for (const id of AGENTS) await src.createAgent({ id, role: id === 'Agent-4' ? 'captain' : 'agent', specialty: '', capabilities: [], createdAt: 1 });
     await src.autoJoin('Agent-1', 1);
@@ -89,7 +89,7 @@ describe('swarm migrate', () => {
   });
 
   it('from the CLI: refuses a target that already holds a hub, changing nothing', { timeout: 60_000 }, async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const src = new SqliteStore({ dir, synchronous: 'normal' });
     await src.createAgent({ id: 'Agent-1', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
     await src.close();

@@ -14,7 +14,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function cluster(t: TestContext, roles: ('api' | 'worker')[]): Promise<{ procs: HubProcess[]; apis: HubProcess[]; schema: string }> {
   const schema = testSchema(t, 'swarm_mp');
-  const dir = tempDir(t);
+  const dir = tempDir();
   const env = { SWARM_DATABASE: testDatabaseUrl(), SWARM_DB_SCHEMA: schema, SWARM_VISIBILITY_SECONDS: '3', SWARM_POOL_SIZE: '4' };
   // All at once, on an empty schema: the migrations must run exactly once.
   const procs = await Promise.all(roles.map((role, i) => spawnHub(join(dir, `p${i}`), { env, args: ['--role', role, '--port', '0'] })));

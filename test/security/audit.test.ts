@@ -37,7 +37,7 @@ async function hub(t: TestContext, dataDir: string): Promise<HubProcess> {
 
 /** A hub with a few records in its chain (admin: 1-2; Agent-1, Agent-2, Agent-3: 3-8; a setting: 9), stopped. */
 async function recordedHub(t: TestContext): Promise<string> {
-  const dataDir = join(tempDir(t), '.swarm');
+  const dataDir = join(tempDir(), '.swarm');
   const h = await hub(t, dataDir);
   for (const id of ['Agent-1', 'Agent-2', 'Agent-3']) okJson(await swarm(h.url, ['agents', 'add', id, '--json'], { token: h.adminToken }));
   okJson(await swarm(h.url, ['config', 'set', 'presence.idleSeconds', '120', '--json'], { token: h.adminToken }));
@@ -73,7 +73,7 @@ async function verifyBroken(t: TestContext, dataDir: string, args: string[] = []
 
 describe('audit trail', () => {
   it('records failed authentications, --as, registrations, removals, tokens and settings; admins list and verify it', async (t) => {
-    const h = await hub(t, join(tempDir(t), '.swarm'));
+    const h = await hub(t, join(tempDir(), '.swarm'));
     const admin = { token: h.adminToken };
     const agent = okJson(await swarm(h.url, ['agents', 'add', 'Agent-1', '--json'], admin)) as { token: string };
     okJson(await swarm(h.url, ['agents', 'add', 'Agent-2', '--json'], admin));
@@ -131,7 +131,7 @@ describe('audit trail', () => {
   });
 
   it('is for admins only: agents and captains get 403', async (t) => {
-    const h = await hub(t, join(tempDir(t), '.swarm'));
+    const h = await hub(t, join(tempDir(), '.swarm'));
     const agent = okJson(await swarm(h.url, ['agents', 'add', 'Agent-1', '--json'], { token: h.adminToken })) as { token: string };
     const cap = okJson(await swarm(h.url, ['agents', 'add', 'cap', '-r', 'captain', '--json'], { token: h.adminToken })) as { token: string };
     for (const token of [agent.token, cap.token]) {

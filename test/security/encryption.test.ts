@@ -24,7 +24,7 @@ function fileHolds(path: string, text: string): boolean {
 
 describe('encryption at rest', () => {
   it('keeps plaintext out of the database and its WAL, refuses to start without the key, and rotates while serving', { timeout: 90_000 }, async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const data = join(dir, '.swarm');
     const key1 = newKey();
     const hub = await spawnHub(data, { cwd: dir, env: { SWARM_ENCRYPTION_KEY: key1 } });

@@ -113,7 +113,9 @@ describe('per-agent send rate', () => {
   });
 
   it('is a shared setting: config set applies at once', async (t) => {
-    const h = await startTestApp(t, { 'limits.agentBurst': 1 });
+    // A slow refill (one send a minute), so that the second send is refused however long the
+    // first one takes to commit.
+    const h = await startTestApp(t, { 'limits.agentBurst': 1, 'limits.agentRate': 1 / 60 });
     const a1 = await h.addAgent('Agent-1');
     await h.addAgent('Agent-2');
     await sendOk(h, a1, { to: 'Agent-2', body: 'one' });

@@ -12,7 +12,7 @@ import { http, openWs, SseClient } from '../streams/clients.js';
 describe('revocation across hub processes', () => {
   it('a token revoked on one api process closes its WebSocket and SSE streams on another within a second', { timeout: 60_000 }, async (t) => {
     const schema = testSchema(t, 'swarm_rev');
-    const dir = tempDir(t);
+    const dir = tempDir();
     const env = { SWARM_DATABASE: testDatabaseUrl(), SWARM_DB_SCHEMA: schema, SWARM_POOL_SIZE: '3' };
     const a = await spawnHub(join(dir, 'a'), { env, args: ['--role', 'api', '--port', '0'] });
     t.after(() => a.kill());

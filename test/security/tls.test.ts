@@ -10,7 +10,7 @@ import { tempDir } from '../support/temp.js';
 
 describe('TLS', () => {
   it('serves HTTPS and WSS; the CLI needs the CA to trust a self-signed certificate', { timeout: 60_000 }, async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
     // The development certificate recipe of docs/security.md.

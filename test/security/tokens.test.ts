@@ -61,7 +61,7 @@ describe('tokens', () => {
   });
 
   it('never writes a token to the logs, even with request logging on', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     let logs = '';
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {

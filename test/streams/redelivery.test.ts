@@ -61,7 +61,7 @@ describe('visibility timeout and dead letters', () => {
   });
 
   it('`swarm dlq retry --all` against a running hub brings a dead letter back to the stream', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const hub = await spawnHub(dir, { env: { SWARM_VISIBILITY_SECONDS: '0.3', SWARM_MAX_ATTEMPTS: '1' } });
     t.after(() => hub.kill());
     const sender = await addAgent(hub.url, hub.adminToken, 'Agent-S');

@@ -8,7 +8,7 @@ import { addAgent, openWs, sleep, SseClient } from './clients.js';
 
 describe('shutdown with open streams', () => {
   it('closes WebSocket clients with 1001, sends SSE clients event close, and exits 0', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const hub = await spawnHub(dir);
     t.after(() => hub.kill());
     const a1 = await addAgent(hub.url, hub.adminToken, 'Agent-1');

@@ -67,7 +67,7 @@ describe('slow consumers and prefetch', () => {
   });
 
   it('closes a WebSocket consumer that reads nothing with 4008, and the hub’s memory stays bounded', async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir();
     const hub = await spawnHub(dir, {
       env: { SWARM_STREAM_BUFFER: String(64 * 1024), SWARM_PREFETCH: '2000', SWARM_SYNCHRONOUS: 'normal', SWARM_BODY_LIMIT: String(MB), SWARM_AGENT_RATE: '0' },
     });

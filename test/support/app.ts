@@ -24,7 +24,7 @@ export interface TestApp {
 }
 
 export async function startTestApp(t: TestContext, flags: Partial<Record<ConfigKey, unknown>> = {}): Promise<TestApp> {
-  const dir = tempDir(t);
+  const dir = tempDir();
   const { config } = loadConfig({ env: {}, cwd: dir, flags: { 'data.dir': dir, 'store.synchronous': 'normal', ...flags } });
   const store = new SqliteStore({ dir, synchronous: config['store.synchronous'] });
   const hub = new Hub({ store, config });

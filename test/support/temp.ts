@@ -1,11 +1,19 @@
-// Each test owns its namespace: a fresh temporary directory, removed when the test ends.
+// Each test owns its namespace: a fresh temporary directory, removed when the test process ends.
+// Not at the end of the test: `t.after` hooks run in the order they were added, so a removal
+// registered here would run before the test's own `store.close()`, while the store's writer and
+// checkpointer threads may still open files in the directory.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 
-export function tempDir(t: TestContext | { after: (fn: () => void) => void }, prefix = 'swarm-test-'): string {
+const dirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+});
+
+/** A fresh temporary directory. */
+export function tempDir(prefix = 'swarm-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  dirs.add(dir);
   return dir;
 }

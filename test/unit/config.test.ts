@@ -17,8 +17,8 @@ function invalid(fn: () => unknown, ...patterns: RegExp[]): void {
 }
 
 describe('config', () => {
-  it('defaults come from the key table, each with source "default"', (t) => {
-    const { config, sources, file } = loadConfig({ env: {}, cwd: tempDir(t) });
+  it('defaults come from the key table, each with source "default"', () => {
+    const { config, sources, file } = loadConfig({ env: {}, cwd: tempDir() });
     assert.equal(file, null);
     for (const [k, spec] of Object.entries(CONFIG_KEYS)) {
       assert.deepEqual(config[k as keyof typeof config], spec.default);
@@ -26,8 +26,8 @@ describe('config', () => {
     }
   });
 
-  it('layers defaults < swarm.yaml < SWARM_* < flags and names each source', (t) => {
-    const cwd = tempDir(t);
+  it('layers defaults < swarm.yaml < SWARM_* < flags and names each source', () => {
+    const cwd = tempDir();
     writeFileSync(join(cwd, 'swarm.yaml'), 'server:\n  port: 9001\n  host: 0.0.0.0\nstore:\n  synchronous: normal\nlog:\n  level: debug\n');
     const { config, sources, file } = loadConfig({
       cwd,
@@ -46,21 +46,21 @@ describe('config', () => {
     assert.equal(sources['hub.url'], 'default');
   });
 
-  it('reads an explicit --config file, and refuses a missing one', (t) => {
-    const cwd = tempDir(t);
+  it('reads an explicit --config file, and refuses a missing one', () => {
+    const cwd = tempDir();
     writeFileSync(join(cwd, 'other.yaml'), 'presence:\n  idleSeconds: 10\n');
     assert.equal(loadConfig({ cwd, env: {}, file: 'other.yaml' }).config['presence.idleSeconds'], 10);
     invalid(() => loadConfig({ cwd, env: {}, file: 'missing.yaml' }), /missing\.yaml does not exist/);
   });
 
-  it('coerces environment strings: numbers and booleans', (t) => {
-    const { config } = loadConfig({ cwd: tempDir(t), env: { SWARM_LOG_REQUESTS: 'true', SWARM_BODY_LIMIT: '4096' } });
+  it('coerces environment strings: numbers and booleans', () => {
+    const { config } = loadConfig({ cwd: tempDir(), env: { SWARM_LOG_REQUESTS: 'true', SWARM_BODY_LIMIT: '4096' } });
     assert.equal(config['log.requests'], true);
     assert.equal(config['limits.bodyBytes'], 4096);
   });
 
-  it('refuses bad values naming the key, the value and the source', (t) => {
-    const cwd = tempDir(t);
+  it('refuses bad values naming the key, the value and the source', () => {
+    const cwd = tempDir();
     invalid(() => loadConfig({ cwd, env: { SWARM_PORT: 'abc' } }), /server\.port/, /"abc"/, /env:SWARM_PORT/);
     invalid(() => loadConfig({ cwd, env: { SWARM_PORT: '99999' } }), /server\.port/, /99999/);
     invalid(() => loadConfig({ cwd, env: { SWARM_SYNCHRONOUS: 'sometimes' } }), /store\.synchronous/, /full|normal/);
@@ -68,8 +68,8 @@ describe('config', () => {
     invalid(() => loadConfig({ cwd, env: { SWARM_TOKEN: 'x'.repeat(300) } }), /cli\.token = \(hidden\)/);
   });
 
-  it('refuses unknown keys, bad YAML and non-mapping documents in the file', (t) => {
-    const cwd = tempDir(t);
+  it('refuses unknown keys, bad YAML and non-mapping documents in the file', () => {
+    const cwd = tempDir();
     const file = join(cwd, 'swarm.yaml');
     writeFileSync(file, 'server:\n  prot: 1\n');
     invalid(() => loadConfig({ cwd, env: {} }), /unknown setting 'server\.prot'/);
@@ -81,16 +81,16 @@ describe('config', () => {
     invalid(() => loadConfig({ cwd, env: {} }), /server\.port = "abc"/, /file:/);
   });
 
-  it('refuses templates with unknown placeholders', (t) => {
+  it('refuses templates with unknown placeholders', () => {
     invalid(
-      () => loadConfig({ cwd: tempDir(t), env: { SWARM_TEMPLATE_ONBOARDING: 'Hi {agent_id}, your {rank}' } }),
+      () => loadConfig({ cwd: tempDir(), env: { SWARM_TEMPLATE_ONBOARDING: 'Hi {agent_id}, your {rank}' } }),
       /templates\.onboarding/,
       /\{rank\}/,
       /\{agent_id\}, \{role\}, \{specialty\}/,
     );
   });
 
-  it('refuses an idle timeout longer than the offline timeout', (t) => {
-    invalid(() => loadConfig({ cwd: tempDir(t), env: { SWARM_IDLE_SECONDS: '1000', SWARM_OFFLINE_SECONDS: '10' } }), /idleSeconds/);
+  it('refuses an idle timeout longer than the offline timeout', () => {
+    invalid(() => loadConfig({ cwd: tempDir(), env: { SWARM_IDLE_SECONDS: '1000', SWARM_OFFLINE_SECONDS: '10' } }), /idleSeconds/);
   });
 });
