@@ -123,4 +123,16 @@ describe('SQLite adapter', () => {
     assert.deepEqual(await store.ack('b', [before.id, after.id], 1_900_000_000_001), { acked: [before.id, after.id], already: [] });
     assert.equal((await store.inboxItem('b', after.id))?.delivery.state, 'acked');
   });
+
+  it('hands out a message too big to keep in memory from the file, whole', async (t) => {
+    const store = await sqlite(t);
+    await seed(store, 'a', 'b', 'c');
+    const body = 'x'.repeat(5 * 1024 * 1024) + 'end';
+    const big = await send(store, msg('a', ['b', 'c'], { body }));
+    for (const agent of ['b', 'c']) {
+      const [item] = (await store.lease([{ agentId: agent, owner: agent, limit: 1 }], { now: 1_900_000_000_000, visibilityMs: 1000, maxAttempts: 5 })).get(agent) ?? [];
+      assert.equal(item?.message.id, big.id);
+      assert.equal(item?.message.body, body);
+    }
+  });
 });

@@ -89,8 +89,10 @@ const CHECKPOINT_MS = 1000;
 const CACHE_MAX = 10_000;
 /** Open deliveries read into an agent's hand-out queue at a time. */
 const PAGE = 256;
-/** Messages kept for the hand-outs right after they were written or read. */
+/** Messages kept for the hand-outs right after they were written or read: this many at most, ... */
 const RECENT_MAX = 4096;
+/** ... and this many characters of subject and body together (one message may be megabytes). */
+const RECENT_MAX_CHARS = 16 * 1024 * 1024;
 
 /** A page row of an agent's open deliveries (queries.sql: openSameRank, openLowerRanks). */
 interface OpenRow {
@@ -173,6 +175,7 @@ export class SqliteStore implements Store {
   private writer: WriterThread | null = null;
   /** Recently written or read messages by seq (messageBySeq). */
   private readonly recent = new Map<number, Message>();
+  private recentChars = 0;
 
   constructor(opts: SqliteStoreOptions) {
     let file = ':memory:';
@@ -475,8 +478,18 @@ export class SqliteStore implements Store {
 
   /** Keeps a just-written or just-read message for the hand-outs that follow (a broadcast: one per agent). */
   private remember(seq: number, m: Message): void {
-    if (this.recent.size >= RECENT_MAX) this.recent.delete(this.recent.keys().next().value as number);
+    const chars = m.subject.length + m.body.length;
+    if (chars > RECENT_MAX_CHARS / 4 || this.recent.has(seq)) return;
+    while (this.recent.size > 0 && (this.recent.size >= RECENT_MAX || this.recentChars + chars > RECENT_MAX_CHARS)) {
+      const [oldest, old] = this.recent.entries().next().value as [number, Message];
+      this.forgetRecent(oldest, old);
+    }
     this.recent.set(seq, m);
+    this.recentChars += chars;
+  }
+
+  private forgetRecent(seq: number, m: Message): void {
+    if (this.recent.delete(seq)) this.recentChars -= m.subject.length + m.body.length;
   }
 
   private messageBySeq(seq: number): Message {
@@ -1086,7 +1099,8 @@ export class SqliteStore implements Store {
       const old = this.stmt('getMessage').get(id) as MessageRow | undefined;
       if (old === undefined) throw new HubError('message_not_found', `no message ${id}`);
       this.stmt('rewriteMessage').run({ id, subject: c.subject, body: c.body, metadata: JSON.stringify(c.metadata) });
-      this.recent.delete(old.seq);
+      const cached = this.recent.get(old.seq);
+      if (cached !== undefined) this.forgetRecent(old.seq, cached);
       // The search index holds what it was given; an indexed row is replaced there too.
       if (old.seq <= (this.stmt('indexedSeq').get() as { n: number }).n) {
         this.stmt('ftsDelete').run({ seq: old.seq, subject: old.subject, body: old.body });
