@@ -135,4 +135,25 @@ describe('SQLite adapter', () => {
       assert.equal(item?.message.body, body);
     }
   });
+
+  it('keeps an idle agent\'s queue bounded while sends pile up, and still hands out each delivery once, in order', async (t) => {
+    const store = await sqlite(t);
+    await seed(store, 'a', 'b');
+    const lease = async (owner: string, limit: number, now = 1_900_000_000_000): Promise<string[]> =>
+      ((await store.lease([{ agentId: 'b', owner, limit }], { now, visibilityMs: 60_000, maxAttempts: 5 })).get(owner) ?? []).map((i) => i.message.id);
+    const first = await send(store, msg('a', ['b']));
+    assert.deepEqual(await lease('o1', 1), [first.id], 'the queue is read, and complete');
+    const sent: string[] = [];
+    for (let i = 0; i < 1500; i++) sent.push((await send(store, msg('a', ['b']))).id);
+    const queue = (store as unknown as { queues: Map<string, { readyCount(): number; leases: Map<string, unknown> }> }).queues.get('b');
+    assert.ok(queue !== undefined && queue.readyCount() <= 1024, `ready entries in memory: ${queue?.readyCount()}`);
+    const got: string[] = [];
+    for (;;) {
+      const more = await lease('o2', 200);
+      if (more.length === 0) break;
+      got.push(...more);
+    }
+    assert.deepEqual(got, sent, 'every delivery once, oldest first; the leased one not again');
+    assert.deepEqual(await lease('o3', 10, 1_900_000_000_000 + 60_000), [first.id, ...sent.slice(0, 9)], 'ended leases come back in order');
+  });
 });

@@ -57,4 +57,34 @@ describe('lease book', () => {
     assert.equal(q.leases.size, 0);
     assert.deepEqual(order(q)[1], [3]);
   });
+
+  it('trims to a page, moving the bound back, but never before a leased delivery', () => {
+    const q = new AgentQueue();
+    q.bound = null;
+    for (let seq = 1; seq <= 10; seq++) q.insert(entry(seq, seq <= 2 ? 3 : 1));
+    q.trim(4);
+    assert.deepEqual(order(q), [[], [3, 4], [], [1, 2]], 'the first four in inbox order: urgent 1, 2, then 3, 4');
+    assert.deepEqual(q.bound, { rank: 1, seq: 4 });
+    assert.equal(q.covers(1, 5), false, 'what was dropped is read again from the table');
+
+    const r = new AgentQueue();
+    r.bound = null;
+    for (let seq = 1; seq <= 10; seq++) r.insert(entry(seq));
+    const leased = r.removeReady(1, 7) as Entry;
+    r.lease(leased, 1000, 'o', 1, 0);
+    r.trim(2);
+    assert.deepEqual(order(r)[1], [1, 2, 3, 4, 5, 6], 'kept up to the leased one');
+    assert.deepEqual(r.bound, { rank: 1, seq: 7 });
+    r.returnEnded(1000);
+    assert.deepEqual(order(r)[1], [1, 2, 3, 4, 5, 6, 7], 'inside the bound: back to ready');
+    r.trim(2);
+    assert.deepEqual(order(r)[1], [1, 2]);
+    const again = r.removeReady(1, 2) as Entry;
+    r.lease(again, 2000, 'o', 2, 0);
+    r.trim(0);
+    assert.deepEqual(order(r)[1], [1], 'up to the leased 2');
+    r.bound = { rank: 1, seq: 1 }; // as if trimmed before it: an ended lease past the bound is not kept
+    r.returnEnded(2000);
+    assert.deepEqual(order(r)[1], [1]);
+  });
 });

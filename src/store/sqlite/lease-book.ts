@@ -124,7 +124,10 @@ export class AgentQueue {
     if (until < this.minUntil) this.minUntil = until;
   }
 
-  /** Leases that ended by `now` go back to ready; returns them (their attempts need storing). */
+  /**
+   * Leases that ended by `now` go back to ready (or, past the bound, back to the table only: a
+   * later page reads them); returns them all (their attempts need storing).
+   */
   returnEnded(now: number): Entry[] {
     if (now < this.minUntil) return [];
     const back: Entry[] = [];
@@ -135,11 +138,47 @@ export class AgentQueue {
     }
     for (const e of back) {
       this.leases.delete(e.messageId);
-      this.unlease(e);
-      this.insert(e);
+      this.putBack(e);
     }
     this.minUntil = min;
     return back;
+  }
+
+  /** A lease ended (ran out, nacked): ready again if inside the bound; else the table has it. */
+  putBack(e: Entry): void {
+    this.unlease(e);
+    if (this.covers(e.rank, e.seq)) this.insert(e);
+  }
+
+  /**
+   * Keeps the first `keep` ready entries (and any before the last leased one) and moves the bound
+   * back to the last of them: an agent that stops taking deliveries while sends keep arriving does
+   * not grow memory. What is dropped is open in the table, and a later page reads it again; the
+   * bound never moves before a leased delivery, which a page must not read again.
+   */
+  trim(keep: number): void {
+    let floor: { rank: number; seq: number } | null = null; // the last leased key
+    for (const e of this.leases.values()) if (floor === null || before(floor.rank, floor.seq, e.rank, e.seq)) floor = { rank: e.rank, seq: e.seq };
+    let n = 0;
+    let last: Entry | undefined;
+    for (let rank = RANKS - 1; rank >= 0; rank--) {
+      for (const e of this.ready[rank] as Entry[]) {
+        if (n >= keep && (floor === null || before(floor.rank, floor.seq, e.rank, e.seq))) {
+          // Cut here: `last` (or the last lease, whichever is later) is the new bound.
+          let bound = last === undefined ? floor : { rank: last.rank, seq: last.seq };
+          if (bound !== null && floor !== null && before(bound.rank, bound.seq, floor.rank, floor.seq)) bound = floor;
+          this.bound = bound ?? { rank: RANKS, seq: 0 };
+          for (const list of this.ready) {
+            let i = list.length;
+            while (i > 0 && !this.covers((list[i - 1] as Entry).rank, (list[i - 1] as Entry).seq)) i--;
+            list.length = i;
+          }
+          return;
+        }
+        n += 1;
+        last = e;
+      }
+    }
   }
 
   /** Ends a lease without putting the entry back (the caller decides). */

@@ -89,6 +89,8 @@ const CHECKPOINT_MS = 1000;
 const CACHE_MAX = 10_000;
 /** Open deliveries read into an agent's hand-out queue at a time. */
 const PAGE = 256;
+/** Ready deliveries an agent's queue may hold before it is cut back to a page (lease-book.ts `trim`). */
+const READY_MAX = 4 * PAGE;
 /** Messages kept for the hand-outs right after they were written or read: this many at most, ... */
 const RECENT_MAX = 4096;
 /** ... and this many characters of subject and body together (one message may be megabytes). */
@@ -470,7 +472,9 @@ export class SqliteStore implements Store {
       const rank = priorityRank(m.priority);
       for (const r of req.recipients) {
         const q = this.queues.get(r);
-        if (q !== undefined && q.covers(rank, o.seq)) q.insert(newEntry(o.seq, rank, m.id, m.expiresAt));
+        if (q === undefined || !q.covers(rank, o.seq)) continue;
+        q.insert(newEntry(o.seq, rank, m.id, m.expiresAt));
+        if (q.readyCount() > READY_MAX) q.trim(PAGE);
       }
       return { status: 'created', message: m, recipients: req.recipients };
     });
@@ -752,10 +756,7 @@ export class SqliteStore implements Store {
       if (q === undefined || e === undefined) continue;
       e.storedAttempts = e.attempts;
       e.visibleAt = visibleAt;
-      if (q.leases.delete(row.id)) {
-        q.unlease(e);
-        q.insert(e);
-      }
+      if (q.leases.delete(row.id)) q.putBack(e);
     }
     return rows.map((r) => r.id);
   }
@@ -859,6 +860,7 @@ export class SqliteStore implements Store {
       e.deliveredAt = d.delivered_at;
       e.readAt = d.read_at;
       q.insert(e);
+      if (q.readyCount() > READY_MAX) q.trim(PAGE);
     }
     return chosen.map((d): [string, string] => [d.recipient, d.id]);
   }
