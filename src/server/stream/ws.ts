@@ -68,6 +68,22 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
       let sub: Subscription | null = null;
       let closedByPeer = false;
       let chain: Promise<void> = Promise.resolve();
+      // Frames sent in one turn of the event loop leave in one write: the TCP socket is corked at
+      // the first frame of a turn and uncorked after it (one syscall instead of one per frame). An
+      // answer to an ack and the deliveries its freed credit lets through share that write.
+      const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      let corked = false;
+      const send = (text: string): void => {
+        if (!corked && tcp !== undefined) {
+          corked = true;
+          tcp.cork();
+          setImmediate(() => {
+            corked = false;
+            tcp.uncork();
+          });
+        }
+        socket.send(text);
+      };
 
       const handle = async (data: Buffer, isBinary: boolean): Promise<void> => {
         let id: string | undefined;
@@ -84,20 +100,20 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
           const parsed = ClientFrame.safeParse(raw);
           if (!parsed.success) throw frameProblem(raw);
           const f = parsed.data;
-          if (f.type === 'ping') return void socket.send(JSON.stringify({ type: 'pong', id: f.id }));
+          if (f.type === 'ping') return void send(JSON.stringify({ type: 'pong', id: f.id }));
           if (f.type === 'send') {
             hub.chargeSend(actor);
             const r = await hub.messages.send(actor, toSendInput(f.message));
-            return void socket.send(JSON.stringify({ type: 'sent', id: f.id, message: wireMessage(r.message), recipients: r.recipients, duplicate: r.duplicate }));
+            return void send(JSON.stringify({ type: 'sent', id: f.id, message: wireMessage(r.message), recipients: r.recipients, duplicate: r.duplicate }));
           }
           if (f.type === 'ack') {
             const r = await hub.inbox.ack(actor, f.ids, true);
-            return void socket.send(JSON.stringify({ type: 'acked', id: f.id, acked: r.acked }));
+            return void send(JSON.stringify({ type: 'acked', id: f.id, acked: r.acked }));
           }
           const nacked = await hub.inbox.nack(actor, f.ids, (f.delay_seconds ?? 0) * 1000);
-          socket.send(JSON.stringify({ type: 'nacked', id: f.id, nacked }));
+          send(JSON.stringify({ type: 'nacked', id: f.id, nacked }));
         } catch (e) {
-          if (socket.readyState === socket.OPEN) socket.send(errorFrame(id, e));
+          if (socket.readyState === socket.OPEN) send(errorFrame(id, e));
           if (!(e instanceof HubError)) req.log.error({ err: e }, 'websocket frame failed');
         }
       };
@@ -128,25 +144,13 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
           hub.metrics.streamsClosed.inc({ kind: 'ws', reason: reason?.code ?? (closedByPeer ? 'client' : 'end') });
         });
         socket.send(JSON.stringify({ type: 'ready', agent: actor.self.id, session: sub.id, prefetch: sub.prefetch, visibility_seconds: hub.settings.get('delivery.visibilitySeconds') }));
-        // Frames handed out in one dispatcher pass leave in one write: cork the TCP socket at the
-        // first frame of a turn and uncork after the turn (one syscall instead of one per frame).
-        const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-        let corked = false;
         for await (const ev of sub) {
           if (socket.readyState !== socket.OPEN) break;
           if (socket.bufferedAmount > maxBuffered) {
             sub.close(new HubError('slow_consumer', `more than ${maxBuffered} bytes waiting for this client`));
             break;
           }
-          if (!corked && tcp !== undefined) {
-            corked = true;
-            tcp.cork();
-            setImmediate(() => {
-              corked = false;
-              tcp.uncork();
-            });
-          }
-          socket.send(eventJson(ev));
+          send(eventJson(ev));
         }
         if (!closedByPeer && socket.readyState === socket.OPEN) {
           const reason = sub.reason;
