@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { tableCounts } from '../support/db.js';
-import { openWs, send, startStreamApp } from './clients.js';
+import { http, openWs, refusedUpgrade, send, startStreamApp } from './clients.js';
 
 describe('bad frames over WebSocket', () => {
   it('answers each bad frame with an error frame, keeps the socket open and changes nothing', async (t) => {
@@ -84,5 +84,26 @@ describe('bad frames over WebSocket', () => {
     assert.equal(closed.code, 1009);
     assert.equal(c.all.filter((f) => f.id === 'big').length, 0, 'the oversized frame was not handled');
     assert.deepEqual(tableCounts(h.dir), before);
+  });
+
+  it('refuses a stream with a bad query (prefetch out of range or not a number, unknown parameters) with a 400 problem, over WebSocket and SSE', async (t) => {
+    const { h, base } = await startStreamApp(t);
+    const token = await h.addAgent('Agent-1');
+    const sender = await h.addAgent('Agent-S');
+    await send(base, sender, { to: 'Agent-1', body: 'waiting' });
+    const before = tableCounts(h.dir);
+    const queries: Record<string, string | number>[] = [{ prefetch: 0 }, { prefetch: 10_001 }, { prefetch: 'abc' }, { prefetch: 1.5 }, { presence: 'maybe' }, { colour: 'red' }];
+    for (const query of queries) {
+      const ws = await refusedUpgrade(base, { token, query });
+      assert.equal(ws.status, 400, `ws ${JSON.stringify(query)}`);
+      assert.match(ws.contentType, /^application\/problem\+json/);
+      assert.equal(ws.json.code, 'validation_failed', JSON.stringify(ws.json));
+      const sse = await http(base, 'GET', `/v1/stream?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]))}`, { token });
+      assert.equal(sse.status, 400, `sse ${JSON.stringify(query)}`);
+      assert.equal(sse.json.code, 'validation_failed');
+    }
+    assert.deepEqual(tableCounts(h.dir), before, 'nothing handed out or changed');
+    const queue = await http(base, 'GET', '/v1/queue?agent=Agent-1', { token: h.adminToken });
+    assert.equal(queue.json.agents.find((a: { agent: string }) => a.agent === 'Agent-1')?.in_flight, 0, 'no lease was taken');
   });
 });

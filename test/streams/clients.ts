@@ -220,11 +220,11 @@ export async function openWs(t: TestContext, base: string, o: WsOpenOptions = {}
 }
 
 /** An upgrade the hub must refuse: the HTTP status and problem document it answered with. */
-export function refusedUpgrade(base: string, o: { token?: string; as?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; contentType: string; json: any }> {
+export function refusedUpgrade(base: string, o: { token?: string; as?: string; headers?: Record<string, string>; query?: WsOpenOptions['query'] } = {}): Promise<{ status: number; contentType: string; json: any }> {
   const headers: Record<string, string> = { ...o.headers };
   if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
   if (o.as !== undefined) headers['x-swarm-as'] = o.as;
-  const ws = new WebSocket(wsUrl(base, {}), { headers });
+  const ws = new WebSocket(wsUrl(base, o.query), { headers });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       ws.terminate();
