@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sender } from './http-send.js';
 import { Latencies } from './load.js';
-import { CpuMeter, intOption, parseFlags, machine, median, monoMs, type ProcRef, type ProcShare, runMain, statsLines, table, UsageError } from './report.js';
+import { CpuMeter, intOption, parseFlags, machine, median, monoMs, type ProcRef, type ProcShare, runMain, statsLines, table, synchronousOption } from './report.js';
 import { registerAgents, startHub } from './servers.js';
 import { benchBody, type ConsumerPool, startConsumers } from './subscribers.js';
 
@@ -47,7 +47,7 @@ const HELP = [
   '  --ack-batch N     ack when this many ids wait (default 50) ...',
   '  --ack-ms MS       ... or this long after the first (default 10)',
   '  --synchronous M   the hub\'s SQLite synchronous mode (default full)',
-  '  --batch-stats     run the hub through bench/hub-with-stats.ts: group commits, ack commits, lease transactions',
+  '  --batch-stats     run the hub through bench/hub-with-stats.ts: group commits, ack commits, hand-outs (store lease calls)',
   '  --cpu-prof DIR    run the hub under node --cpu-prof, profile written to DIR',
   '  --keep            keep the hub\'s data directory',
   '  --json            machine-readable results on stdout',
@@ -72,8 +72,7 @@ function settings(argv: string[]): Settings {
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   }, HELP);
-  const sync = values.synchronous ?? process.env.BENCH_SYNCHRONOUS ?? 'full';
-  if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--synchronous must be full or normal, got ${sync}`);
+  const sync = synchronousOption(values.synchronous);
   return {
     agents: intOption('agents', values.agents, undefined, 100, 1, 1000),
     window: intOption('window', values.window, undefined, 20, 1, 1000),

@@ -12,7 +12,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sender } from './http-send.js';
 import { Latencies } from './load.js';
-import { CpuMeter, intOption, parseFlags, machine, median, monoMs, type ProcShare, runMain, statsLines, table, UsageError } from './report.js';
+import { CpuMeter, intOption, parseFlags, machine, median, monoMs, type ProcShare, runMain, statsLines, table, synchronousOption } from './report.js';
 import { registerAgents, startHub } from './servers.js';
 import { benchBody, startConsumers } from './subscribers.js';
 
@@ -49,7 +49,7 @@ const HELP = [
   '  --ack-batch N     ack when this many ids wait (default 50) ...',
   '  --ack-ms MS       ... or this long after the first (default 5)',
   '  --synchronous M   the hub\'s SQLite synchronous mode (default full)',
-  '  --batch-stats     run the hub through bench/hub-with-stats.ts: group commits, ack commits, lease transactions',
+  '  --batch-stats     run the hub through bench/hub-with-stats.ts: group commits, ack commits, hand-outs (store lease calls)',
   '  --cpu-prof DIR    run the hub under node --cpu-prof, profile written to DIR',
   '  --keep            keep the hub\'s data directory',
   '  --json            machine-readable results on stdout',
@@ -73,8 +73,7 @@ function settings(argv: string[]): Settings {
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   }, HELP);
-  const sync = values.synchronous ?? process.env.BENCH_SYNCHRONOUS ?? 'full';
-  if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--synchronous must be full or normal, got ${sync}`);
+  const sync = synchronousOption(values.synchronous);
   return {
     rate: intOption('rate', values.rate, undefined, TARGET_RATE, 1, 100_000),
     agents: intOption('agents', values.agents, undefined, 8, 1, 1000),

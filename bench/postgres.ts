@@ -11,12 +11,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
 import autocannon, { type Request } from 'autocannon';
 import pg from 'pg';
 import { Latencies } from './load.js';
-import { intOption, parseFlags, machine, median, monoMs, procUsage, runMain, table, UsageError } from './report.js';
-import { registerAgents, ROOT, type ServerProcess, spawnServer, startHub, SWARM_BIN, UNLIMITED } from './servers.js';
+import { intOption, parseFlags, machine, median, monoMs, procUsage, runMain, table, UsageError, synchronousOption } from './report.js';
+import { registerAgents, ROOT, type ServerProcess, spawnServer, startHub, storedSends, SWARM_BIN, UNLIMITED } from './servers.js';
 
 const AGENTS = Array.from({ length: 8 }, (_, i) => `Agent-${i + 1}`);
 const BODY = 'x'.repeat(256);
@@ -67,8 +66,7 @@ function settings(argv: string[]): Settings {
   }, HELP);
   const processes = (values.processes ?? '1,2,3').split(',').map((x) => Number(x.trim()));
   if (processes.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) throw new UsageError(`--processes must be a comma-separated list of 1 to 16, got ${values.processes}`);
-  const sync = values.synchronous ?? 'full';
-  if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--synchronous must be full or normal, got ${sync}`);
+  const sync = synchronousOption(values.synchronous);
   const connections = intOption('connections', values.connections, process.env.BENCH_CONNECTIONS, 50, 1, 1000);
   if (connections < Math.max(...processes)) throw new UsageError(`--connections ${connections} is fewer than the api processes`);
   return {
@@ -297,15 +295,7 @@ async function sqliteBaseline(s: Settings, log: (l: string) => void): Promise<Co
     const code = await hub.stop();
     if (code !== 0) log(`sqlite hub exited with ${code}:\n${hub.output()}`);
   }
-  const db = new Database(join(dataDir, 'swarm.db'), { readonly: true, fileMustExist: true });
-  let stored: number;
-  let deliveries: number;
-  try {
-    stored = (db.prepare('SELECT count(*) AS n FROM messages WHERE body = ?').get(BODY) as { n: number }).n;
-    deliveries = (db.prepare('SELECT count(*) AS n FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE m.body = ?').get(BODY) as { n: number }).n;
-  } finally {
-    db.close();
-  }
+  const { stored, deliveries } = storedSends(dataDir, BODY);
   const { ok, loads, ...rest } = r;
   return {
     name: `SQLite, --role all (synchronous=${s.synchronous})`,

@@ -38,6 +38,13 @@ export function intOption(name: string, raw: string | undefined, env: string | u
   return n;
 }
 
+/** `--synchronous` (or BENCH_SYNCHRONOUS): the hub's SQLite synchronous mode, `full` by default. */
+export function synchronousOption(raw: string | undefined): 'full' | 'normal' {
+  const sync = raw ?? process.env.BENCH_SYNCHRONOUS ?? 'full';
+  if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--synchronous must be full or normal, got ${sync}`);
+  return sync;
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -130,7 +137,7 @@ export function statsLines(out: string): { lines: string[]; stats: unknown } {
     lines: [
       `hub stats (whole run, warm-up included; times from a commit's call to its outcome): send commits ${b.batches}, mean batch ${n(b.meanBatch)}, ${n(b.commitUsPerItem)} µs per send, ${n(b.commitMsTotal / 1000, 2)} s;`,
       `  ack commits ${a.commits}, ${n(a.meanFrames)} frames / ${n(a.meanIds)} ids each, p50 ${n(a.commitUsP50, 0)} µs, p99 ${n(a.commitUsP99, 0)} µs, ${n(a.commitUsPerId)} µs per id, ${n((a.commitMsTotal ?? NaN) / 1000, 2)} s;`,
-      `  lease transactions ${l.calls} (${l.emptyCalls} leased nothing), ${n(l.meanRequests)} requests / ${n(l.meanItems)} deliveries each, p50 ${n(l.usP50, 0)} µs, p99 ${n(l.usP99, 0)} µs, ${n(l.usPerItem)} µs per delivery, ${n((l.msTotal ?? NaN) / 1000, 2)} s`,
+      `  hand-outs (store lease calls) ${l.calls} (${l.emptyCalls} leased nothing), ${n(l.meanRequests)} requests / ${n(l.meanItems)} deliveries each, p50 ${n(l.usP50, 0)} µs, p99 ${n(l.usP99, 0)} µs, ${n(l.usPerItem)} µs per delivery, ${n((l.msTotal ?? NaN) / 1000, 2)} s`,
     ],
   };
 }

@@ -5,11 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Request } from 'autocannon';
 import { measure, type RunResult } from './load.js';
-import { intOption, machine, median, parseFlags, runMain, table, UsageError } from './report.js';
-import { batchStatsOf, registerAgents, startBare, startHub } from './servers.js';
+import { intOption, machine, median, parseFlags, runMain, table, synchronousOption } from './report.js';
+import { batchStatsOf, registerAgents, startBare, startHub, storedSends } from './servers.js';
 
 const AGENTS = Array.from({ length: 8 }, (_, i) => `Agent-${i + 1}`);
 const BODY = 'x'.repeat(256);
@@ -59,8 +58,7 @@ function settings(argv: string[]): Settings {
     },
     HELP,
   );
-  const sync = values.synchronous ?? process.env.BENCH_SYNCHRONOUS ?? 'full';
-  if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--synchronous must be full or normal, got ${sync}`);
+  const sync = synchronousOption(values.synchronous);
   return {
     durationS: intOption('duration', values.duration, process.env.BENCH_DURATION, 10, 1, 600),
     connections: intOption('connections', values.connections, process.env.BENCH_CONNECTIONS, 50, 1, 1000),
@@ -156,15 +154,7 @@ async function main(): Promise<void> {
   // The hub has drained and closed: every 2xx it answered must be a stored message with its delivery.
   // A few more may be stored: when autocannon stops a run, each connection may have one send in
   // flight that the hub commits but whose answer nobody reads.
-  const db = new Database(join(dataDir, 'swarm.db'), { readonly: true, fileMustExist: true });
-  let stored: number;
-  let deliveries: number;
-  try {
-    stored = (db.prepare('SELECT count(*) AS n FROM messages WHERE body = ?').get(BODY) as { n: number }).n;
-    deliveries = (db.prepare('SELECT count(*) AS n FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE m.body = ?').get(BODY) as { n: number }).n;
-  } finally {
-    db.close();
-  }
+  const { stored, deliveries } = storedSends(dataDir, BODY);
   if (s.keep) log(`kept ${dataDir}`);
 
   const b = summarize(bareRuns);

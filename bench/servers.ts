@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { cleanEnv } from '../test/support/process.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -153,4 +154,20 @@ export async function registerAgents(url: string, adminToken: string, ids: strin
     tokens.set(id, ((await res.json()) as { token: string }).token);
   }
   return tokens;
+}
+
+/**
+ * After an embedded hub has stopped: the messages with this body in its SQLite file, and their
+ * deliveries (read-only), for checking every answered send against what was stored.
+ */
+export function storedSends(dataDir: string, body: string): { stored: number; deliveries: number } {
+  const db = new Database(join(dataDir, 'swarm.db'), { readonly: true, fileMustExist: true });
+  try {
+    return {
+      stored: (db.prepare('SELECT count(*) AS n FROM messages WHERE body = ?').get(body) as { n: number }).n,
+      deliveries: (db.prepare('SELECT count(*) AS n FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE m.body = ?').get(body) as { n: number }).n,
+    };
+  } finally {
+    db.close();
+  }
 }
