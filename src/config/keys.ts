@@ -89,7 +89,7 @@ export const CONFIG_KEYS = {
     schema: positiveInt.max(10000),
     default: 512,
     env: 'SWARM_BATCH_MAX',
-    doc: 'Most sends one group commit holds; more wait for the next commit.',
+    doc: 'Most sends, or most acks, one group commit holds; more wait for the next commit.',
   },
   'security.encryptionKey': {
     schema: z.string().max(4096),
