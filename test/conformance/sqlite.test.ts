@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { HubError } from '../../src/errors.js';
 import { DB_FILE, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { migrate } from '../../src/store/sqlite/migrate.js';
 import { loadMigrations } from '../../src/store/sqlite/sql-files.js';
 import { tempDir } from '../support/temp.js';
 import type { Priority } from '../../src/domain/message.js';
@@ -69,6 +70,33 @@ describe('SQLite adapter', () => {
     const check = new Database(join(dir, DB_FILE), { readonly: true });
     t.after(() => check.close());
     assert.equal((check.prepare('SELECT max(version) v FROM schema_migrations').get() as { v: number }).v, 999);
+  });
+
+  it('upgrades a database from before deliveries were keyed by message (migration 9), keeping every delivery and its state', async (t) => {
+    const dir = tempDir();
+    const old = new Database(join(dir, DB_FILE));
+    migrate(old, loadMigrations().filter((m) => m.version < 9));
+    old.prepare("INSERT INTO agents (id, role, created_at) VALUES ('a', 'agent', 1), ('b', 'agent', 1)").run();
+    const message = old.prepare(`INSERT INTO messages (id, sender, recipients, kind, type, priority, body, thread_id, created_at)
+      VALUES (?, 'a', '["b"]', 'A2A', 'text', ?, ?, ?, 2)`);
+    const delivery = old.prepare('INSERT INTO deliveries (recipient, message_seq, priority, state, attempts, dead_reason) VALUES (?, ?, ?, ?, ?, ?)');
+    const rows: [string, number, string, number][] = [['acked', 2, 'acked', 1], ['open', 2, 'delivered', 2], ['dead', 2, 'dead', 5], ['urgent', 3, 'pending', 0]];
+    for (const [body, rank, state, attempts] of rows) {
+      const id = `01J${body.toUpperCase().padEnd(23, '0')}`;
+      const seq = Number(message.run(id, rank, body, id).lastInsertRowid);
+      delivery.run('b', seq, rank, state, attempts, state === 'dead' ? 'not acknowledged after 5 deliveries' : null);
+    }
+    old.close();
+
+    const store = new SqliteStore({ dir, synchronous: 'normal' });
+    t.after(() => store.close());
+    assert.equal((await store.schema()).current, loadMigrations().length);
+    // Listing delivers: the pending one is delivered now.
+    const listed = await store.inbox('b', { states: ['pending', 'delivered', 'read', 'acked', 'dead'], limit: 10 });
+    assert.deepEqual(listed.map((i) => [i.message.body, i.delivery.state]), [['urgent', 'delivered'], ['acked', 'acked'], ['open', 'delivered'], ['dead', 'dead']]);
+    assert.deepEqual((await store.deadLetters('b', 10)).map((d) => [d.item.message.body, d.attempts]), [['dead', 5]]);
+    const handed = (await store.lease([{ agentId: 'b', owner: 'o', limit: 10 }], { now: 1_900_000_000_000, visibilityMs: 1000, maxAttempts: 5 })).get('o') ?? [];
+    assert.deepEqual(handed.map((i) => [i.message.body, i.attempt]), [['urgent', 1], ['open', 3]], 'open ones, urgent first, attempts carried on');
   });
 
   it('keeps committed messages across close and reopen', async (t) => {

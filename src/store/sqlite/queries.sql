@@ -78,11 +78,13 @@ SELECT * FROM messages WHERE seq = ?;
 SELECT d.recipient FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE m.id = ? ORDER BY d.recipient;
 
 -- name: inboxOpen
+-- One priority of an agent's open inbox, from a floor below which all are closed (sqlite-store.ts).
 SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
 FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.state IN (SELECT value FROM json_each(@states))
+WHERE d.recipient = @recipient AND d.priority = @rank AND d.message_seq >= @floor
+  AND d.state IN ('pending', 'delivered', 'read') AND d.state IN (SELECT value FROM json_each(@states))
   AND (m.expires_at IS NULL OR m.expires_at > @now)
-ORDER BY d.priority DESC, d.message_seq
+ORDER BY d.message_seq
 LIMIT @limit;
 
 -- name: inboxAll
@@ -125,21 +127,21 @@ WHERE (@viewer IS NULL OR m.sender = @viewer OR EXISTS (SELECT 1 FROM deliveries
 ORDER BY m.seq DESC
 LIMIT @limit;
 
--- name: openSameRank
--- A page of an agent's open deliveries for the in-memory hand-out (lease-book.ts): the rest of one
--- rank after a seq, then the lower ranks. Two statements, so each is one range of deliveries_open.
+-- name: openPage
+-- A page of an agent's open deliveries of one priority after a seq, for the in-memory hand-out
+-- (lease-book.ts): one range of deliveries_inbox.
 SELECT d.message_seq AS seq, d.priority AS rank, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
 FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.priority = @rank AND d.message_seq > @seq AND d.message_seq <= @max
+WHERE d.recipient = @recipient AND d.priority = @rank AND d.message_seq > @seq AND d.message_seq <= @max AND d.state IN ('pending', 'delivered', 'read')
 ORDER BY d.message_seq
 LIMIT @limit;
 
--- name: openLowerRanks
-SELECT d.message_seq AS seq, d.priority AS rank, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
-FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = @recipient AND d.state IN ('pending', 'delivered', 'read') AND d.priority < @rank AND d.message_seq <= @max
-ORDER BY d.priority DESC, d.message_seq
-LIMIT @limit;
+-- name: firstOpen
+-- The first open delivery of an agent's priority at or after a floor: the floor moves up to it.
+SELECT message_seq AS seq FROM deliveries
+WHERE recipient = @recipient AND priority = @rank AND message_seq >= @floor AND state IN ('pending', 'delivered', 'read')
+ORDER BY message_seq
+LIMIT 1;
 
 -- name: recordHandOuts
 -- A lease ended unacknowledged: the row learns of the hand-outs.
@@ -173,9 +175,9 @@ WHERE lease_until IS NOT NULL AND lease_until <= @now AND attempts >= @max AND s
 
 -- name: nextWake
 SELECT min(t) AS t FROM (
-  SELECT min(lease_until) AS t FROM deliveries WHERE recipient = @recipient AND state IN ('pending', 'delivered', 'read') AND lease_until > @now
+  SELECT min(lease_until) AS t FROM deliveries WHERE lease_until > @now AND recipient = @recipient AND state IN ('pending', 'delivered', 'read')
   UNION ALL
-  SELECT min(visible_at) AS t FROM deliveries WHERE recipient = @recipient AND state IN ('pending', 'delivered', 'read') AND visible_at > @now
+  SELECT min(visible_at) AS t FROM deliveries WHERE recipient = @recipient AND visible_at > @now AND state IN ('pending', 'delivered', 'read')
 );
 
 -- name: queueStats

@@ -96,7 +96,7 @@ const RECENT_MAX = 4096;
 /** ... and this many characters of subject and body together (one message may be megabytes). */
 const RECENT_MAX_CHARS = 16 * 1024 * 1024;
 
-/** A page row of an agent's open deliveries (queries.sql: openSameRank, openLowerRanks). */
+/** A page row of an agent's open deliveries (queries.sql: openPage). */
 interface OpenRow {
   seq: number;
   rank: number;
@@ -171,6 +171,8 @@ export class SqliteStore implements Store {
   private closed = false;
   /** Per agent that has had a hand-out: its open deliveries and leases (lease-book.ts). */
   private readonly queues = new Map<string, AgentQueue>();
+  /** Per agent and priority rank: below this seq, all its deliveries are closed (`floor`). */
+  private readonly floors = new Map<string, number[]>();
   /** Every message up to this seq has joined the hand-out queues (loadPage reads no further). */
   private appliedSeq = 0;
   private readonly commits: Commits;
@@ -518,9 +520,17 @@ export class SqliteStore implements Store {
   async inbox(agentId: string, q: InboxQuery): Promise<InboxItem[]> {
     this.live();
     const at = Date.now();
-    const query = q.states.includes('acked') ? 'inboxAll' : 'inboxOpen';
+    const states = JSON.stringify(q.states);
     return this.relaxed(() => {
-      const rows = this.stmt(query).all({ recipient: agentId, states: JSON.stringify(q.states), limit: q.limit, ...(query === 'inboxOpen' ? { now: at } : {}) }) as InboxRow[];
+      let rows: InboxRow[];
+      if (q.states.includes('acked')) rows = this.stmt('inboxAll').all({ recipient: agentId, states, limit: q.limit }) as InboxRow[];
+      else {
+        rows = [];
+        const open = this.stmt('inboxOpen');
+        for (let rank = RANKS - 1; rank >= 0 && rows.length < q.limit; rank--) {
+          rows.push(...(open.all({ recipient: agentId, rank, floor: this.floor(agentId, rank), states, now: at, limit: q.limit - rows.length }) as InboxRow[]));
+        }
+      }
       const mark = this.stmt('markDelivered');
       for (const r of rows) {
         this.overlay(r);
@@ -625,8 +635,13 @@ export class SqliteStore implements Store {
   private loadPage(agentId: string, q: AgentQueue): boolean {
     const b = q.bound;
     if (b === null) return false;
-    const rows = this.stmt('openSameRank').all({ recipient: agentId, rank: b.rank, seq: b.seq, max: this.appliedSeq, limit: PAGE }) as OpenRow[];
-    if (rows.length < PAGE) rows.push(...(this.stmt('openLowerRanks').all({ recipient: agentId, rank: b.rank, max: this.appliedSeq, limit: PAGE - rows.length }) as OpenRow[]));
+    const page = this.stmt('openPage');
+    const rows: OpenRow[] = [];
+    // The rest of the bound's priority, then the lower ones, each from its floor.
+    for (let rank = Math.min(b.rank, RANKS - 1); rank >= 0 && rows.length < PAGE; rank--) {
+      const after = rank === b.rank ? b.seq : this.floor(agentId, rank) - 1;
+      rows.push(...(page.all({ recipient: agentId, rank, seq: after, max: this.appliedSeq, limit: PAGE - rows.length }) as OpenRow[]));
+    }
     for (const r of rows) {
       const e = newEntry(r.seq, r.rank, r.id, r.expires_at);
       e.state = r.state;
@@ -639,6 +654,30 @@ export class SqliteStore implements Store {
     const last = rows[rows.length - 1];
     q.bound = rows.length < PAGE || last === undefined ? null : { rank: last.rank, seq: last.seq };
     return rows.length > 0;
+  }
+
+  /**
+   * The lowest seq at which the agent may have an open delivery of this priority: every row below
+   * it is closed (acked, expired, dead). Walking an inbox starts here rather than at the agent's
+   * first delivery ever, so it does not step through all the acked history each time. Rows close
+   * for good, but for a dead letter retried (retryDead lowers the floor), and new rows come after
+   * every seq already applied, so the floor only has to move up; it does so at each use, over
+   * the rows that closed since.
+   */
+  private floor(agentId: string, rank: number): number {
+    let floors = this.floors.get(agentId);
+    if (floors === undefined) this.floors.set(agentId, (floors = new Array<number>(RANKS).fill(0)));
+    const from = floors[rank] as number;
+    const row = this.stmt('firstOpen').get({ recipient: agentId, rank, floor: from }) as { seq: number } | undefined;
+    const next = Math.max(from, Math.min(row?.seq ?? Infinity, this.appliedSeq + 1));
+    floors[rank] = next;
+    return next;
+  }
+
+  /** A closed delivery is open again (a dead letter retried): the floor goes back to it. */
+  private lowerFloor(agentId: string, rank: number, seq: number): void {
+    const floors = this.floors.get(agentId);
+    if (floors !== undefined && (floors[rank] as number) > seq) floors[rank] = seq;
   }
 
   private leasedItem(agentId: string, e: Entry): LeasedItem {
@@ -854,6 +893,7 @@ export class SqliteStore implements Store {
     }).immediate();
     // Open again: back into the hand-out queues that cover them.
     for (const d of chosen) {
+      this.lowerFloor(d.recipient, d.rank, d.seq);
       const q = this.queues.get(d.recipient);
       if (q === undefined || !q.covers(d.rank, d.seq)) continue;
       const e = newEntry(d.seq, d.rank, d.id, d.expires_at);
