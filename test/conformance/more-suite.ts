@@ -248,31 +248,33 @@ export function moreConformance(name: string, make: StoreFactory): void {
 
     it('after a long closed history, the open inbox and hand-outs still find every open delivery: new ones, and dead letters retried', async (t) => {
       const s = await make(t);
-      await seed(s, 'a', 'b');
+      await seed(s, 'a', 'b', 'c');
       const open = { states: ['pending', 'delivered', 'read'] as const, limit: 100 };
       const bodies = (items: { message: { body: string } }[]): string[] => items.map((i) => i.message.body);
       const dead = await send(s, msg('a', ['b'], { body: 'dead' }));
-      assert.deepEqual(ids(await leaseOne(s, 'b', 'o1', 10, opts(T, 10))), [dead.id]);
-      assert.deepEqual(await s.sweep(T + 10, 1), { expired: 0, dead: 1 });
-      // Closed after it, in every priority: acknowledged, and expired.
+      const deadToo = await send(s, msg('a', ['b', 'c'], { body: 'dead too' }));
+      assert.deepEqual(ids(await leaseOne(s, 'b', 'o1', 10, opts(T, 10))), [dead.id, deadToo.id]);
+      assert.deepEqual(await s.sweep(T + 10, 1), { expired: 0, dead: 2 });
+      // Closed after it, in every priority: acknowledged, and expired. (Messages to b and c, and to
+      // b alone, are stored apart by SQLite when fan-out starts at one recipient: sqlite.test.ts.)
       const closed: string[] = [];
       for (const priority of ['urgent', 'high', 'regular', 'low'] as const) {
-        for (let i = 0; i < 5; i++) closed.push((await send(s, msg('a', ['b'], { priority, body: `${priority}-${i}` }))).id);
+        for (let i = 0; i < 5; i++) closed.push((await send(s, msg('a', ['b', 'c'], { priority, body: `${priority}-${i}` }))).id);
       }
       await send(s, msg('a', ['b'], { body: 'expired', expiresAt: T + 15 }));
       await s.ack('b', closed, T + 20);
       await s.sweep(T + 20, 5);
       assert.deepEqual(await s.inbox('b', open), [], 'nothing open');
       assert.deepEqual(await leaseOne(s, 'b', 'o2', 10, opts(T + 30)), [], 'nothing to hand out');
-      assert.equal((await s.inbox('b', { states: ['acked', 'dead', 'expired'], limit: 100 })).length, 22, 'the closed history is all there');
+      assert.equal((await s.inbox('b', { states: ['acked', 'dead', 'expired'], limit: 100 })).length, 23, 'the closed history is all there');
 
       // New deliveries after the closed ones, and the oldest delivery of all open again.
       await send(s, msg('a', ['b'], { priority: 'low', body: 'low-new' }));
-      await send(s, msg('a', ['b'], { priority: 'urgent', body: 'urgent-new' }));
-      assert.deepEqual(await s.retryDead('b', [dead.id], T + 40), [['b', dead.id]]);
-      assert.deepEqual(bodies(await s.inbox('b', open)), ['urgent-new', 'dead', 'low-new'], 'urgent first, then oldest');
-      assert.deepEqual(bodies(await leaseOne(s, 'b', 'o3', 10, opts(T + 50))), ['urgent-new', 'dead', 'low-new']);
-      await s.ack('b', [dead.id], T + 60);
+      await send(s, msg('a', ['b', 'c'], { priority: 'urgent', body: 'urgent-new' }));
+      assert.deepEqual(await s.retryDead('b', [dead.id, deadToo.id], T + 40), [['b', dead.id], ['b', deadToo.id]]);
+      assert.deepEqual(bodies(await s.inbox('b', open)), ['urgent-new', 'dead', 'dead too', 'low-new'], 'urgent first, then oldest');
+      assert.deepEqual(bodies(await leaseOne(s, 'b', 'o3', 10, opts(T + 50))), ['urgent-new', 'dead', 'dead too', 'low-new']);
+      await s.ack('b', [dead.id, deadToo.id], T + 60);
       assert.deepEqual(bodies(await s.inbox('b', open)), ['urgent-new', 'low-new']);
     });
 

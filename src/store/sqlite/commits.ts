@@ -16,14 +16,36 @@ export interface ErrorData {
 
 export type Outcome<T> = T | ErrorData;
 
+/** A send as the SQLite store commits it: whether it is a fan-out message (migration 0009). */
+export interface AppendItem extends AppendRequest {
+  fanout: boolean;
+}
+
 export type AppendDone = { status: 'created'; seq: number } | { status: 'duplicate'; row: MessageRow; recipients: string[]; requestHash: string };
 
-/** One ack call: its ids, with what the caller already knows of them (leased here: open, row known). */
+/**
+ * One ack call: its ids, with what the caller already knows of them. A delivery leased in the
+ * hub's memory is open and its row is known: `known` holds [seq, rank, delivered, attempts] for
+ * the id at the same place, four numbers each (seq -1: not known, look it up; delivered NaN:
+ * null). Numbers in one typed array cross to the writer thread as one copy, not one object per id.
+ */
 export interface AckRequest {
   agentId: string;
   at: number;
   strict: boolean;
-  ids: { id: string; known: { seq: number; rank: number; state: string; delivered: number | null; attempts: number } | null }[];
+  ids: string[];
+  known: Float64Array;
+}
+
+/** `AckRequest.known` for `ids`, from what `knownOf` answers for each (null: not known). */
+export function knownRows(ids: string[], knownOf: (id: string) => { seq: number; rank: number; deliveredAt: number | null; attempts: number } | undefined): Float64Array {
+  const known = new Float64Array(ids.length * 4).fill(-1);
+  ids.forEach((id, i) => {
+    const e = knownOf(id);
+    if (e === undefined) return;
+    known.set([e.seq, e.rank, e.deliveredAt ?? Number.NaN, e.attempts], i * 4);
+  });
+  return known;
 }
 
 export interface AckDone {
@@ -74,7 +96,7 @@ export class Commits {
   ) {}
 
   /** One group commit of sends: every item of the batch in one IMMEDIATE transaction, fsynced. */
-  appends(items: AppendRequest[]): Outcome<AppendDone>[] {
+  appends(items: AppendItem[]): Outcome<AppendDone>[] {
     const findIdem = this.stmt('findIdempotent');
     const insertMessage = this.stmt('insertMessage');
     const insertDelivery = this.stmt('insertDelivery');
@@ -93,9 +115,10 @@ export class Commits {
               return { status: 'duplicate', row, recipients, requestHash: prior.request_hash };
             }
           }
-          const seq = Number(insertMessage.run(messageParams(m, req.requestHash)).lastInsertRowid);
+          const fanout = req.fanout ? 1 : 0;
+          const seq = Number(insertMessage.run({ ...messageParams(m, req.requestHash), fanout }).lastInsertRowid);
           const rank = priorityRank(m.priority);
-          for (const r of req.recipients) insertDelivery.run(r, seq, rank);
+          for (const r of req.recipients) insertDelivery.run(r, seq, rank, fanout);
           for (const c of req.channels ?? []) insertChannel.run(c, seq);
           return { status: 'created', seq };
         }),
@@ -110,32 +133,37 @@ export class Commits {
    * at-least-once allows. (Sends, which must never be lost, keep the fsync.)
    */
   acks(items: AckRequest[]): Outcome<AckDone>[] {
-    const target = this.stmt('ackTarget');
+    return relaxed(this.db, this.full, () => items.map((it) => this.ack(it)));
+  }
+
+  /** One ack call, all or nothing: every id is checked before any is marked. */
+  private ack(it: AckRequest): Outcome<AckDone> {
+    const { ids, known, agentId, at } = it;
+    // Ids not leased here are looked up: [seq, rank] each, with whether it is acknowledged already.
+    const looked = new Map<number, { seq: number; rank: number; state: string }>();
+    for (let i = 0; i < ids.length; i++) {
+      if ((known[i * 4] as number) >= 0) continue;
+      const id = ids[i] as string;
+      const row = this.stmt('ackTarget').get({ recipient: agentId, id }) as { seq: number; state: string; rank: number } | undefined;
+      if (row === undefined) return toErrorData(new HubError('message_not_found', `no message ${id} in the inbox of ${agentId}`, { details: { message: id } }));
+      looked.set(i, row);
+    }
+    if (it.strict) {
+      const acked = [...looked].filter(([, r]) => r.state === 'acked').map(([i]) => ids[i] as string);
+      if (acked.length > 0) return toErrorData(new HubError('already_acked', `already acknowledged: ${acked.join(', ')}`, { details: { messages: acked } }));
+    }
     const mark = this.stmt('markAcked');
-    return relaxed(this.db, this.full, () =>
-      items.map((it): Outcome<AckDone> => {
-        const rows: { seq: number; id: string; state: string; rank: number; delivered: number | null; attempts: number }[] = [];
-        for (const { id, known } of it.ids) {
-          if (known !== null) {
-            rows.push({ id, ...known });
-            continue;
-          }
-          const row = target.get({ recipient: it.agentId, id }) as { seq: number; id: string; state: string; rank: number } | undefined;
-          if (row === undefined) return toErrorData(new HubError('message_not_found', `no message ${id} in the inbox of ${it.agentId}`, { details: { message: id } }));
-          rows.push({ ...row, delivered: null, attempts: 0 });
-        }
-        if (it.strict) {
-          const acked = rows.filter((r) => r.state === 'acked').map((r) => r.id);
-          if (acked.length > 0) return toErrorData(new HubError('already_acked', `already acknowledged: ${acked.join(', ')}`, { details: { messages: acked } }));
-        }
-        const done: AckDone = { acked: [], already: [] };
-        for (const row of rows) {
-          const changed = mark.run({ recipient: it.agentId, seq: row.seq, at: it.at, delivered: row.delivered, attempts: row.attempts }).changes > 0;
-          if (changed) done.acked.push([row.id, row.rank, row.seq]);
-          else if (!done.already.includes(row.id) && !done.acked.some(([id]) => id === row.id)) done.already.push(row.id);
-        }
-        return done;
-      }),
-    );
+    const done: AckDone = { acked: [], already: [] };
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
+      const row = looked.get(i);
+      const seq = row?.seq ?? (known[i * 4] as number);
+      const rank = row?.rank ?? (known[i * 4 + 1] as number);
+      const delivered = row === undefined ? (known[i * 4 + 2] as number) : Number.NaN;
+      const attempts = row === undefined ? (known[i * 4 + 3] as number) : 0;
+      if (mark.run(at, Number.isNaN(delivered) ? null : delivered, at, attempts, seq, agentId).changes > 0) done.acked.push([id, rank, seq]);
+      else if (!done.already.includes(id) && !done.acked.some(([a]) => a === id)) done.already.push(id);
+    }
+    return done;
   }
 }

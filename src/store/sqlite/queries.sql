@@ -58,12 +58,12 @@ WHERE t.agent_id = ? AND t.revoked_at IS NULL AND a.removed_at IS NULL LIMIT 1;
 
 -- name: insertMessage
 INSERT INTO messages (id, sender, recipients, kind, type, priority, subject, body, tags, thread_id, reply_to, metadata,
-                      created_at, expires_at, idempotency_key, request_hash)
+                      created_at, expires_at, idempotency_key, request_hash, fanout)
 VALUES (@id, @sender, @recipients, @kind, @type, @priority, @subject, @body, @tags, @thread_id, @reply_to, @metadata,
-        @created_at, @expires_at, @idempotency_key, @request_hash);
+        @created_at, @expires_at, @idempotency_key, @request_hash, @fanout);
 
 -- name: insertDelivery
-INSERT INTO deliveries (recipient, message_seq, priority) VALUES (?, ?, ?);
+INSERT INTO deliveries (recipient, message_seq, priority, fanout) VALUES (?, ?, ?, ?);
 
 -- name: findIdempotent
 SELECT seq, request_hash FROM messages WHERE sender = ? AND idempotency_key = ?;
@@ -78,20 +78,40 @@ SELECT * FROM messages WHERE seq = ?;
 SELECT d.recipient FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE m.id = ? ORDER BY d.recipient;
 
 -- name: inboxOpen
--- One priority of an agent's open inbox, from a floor below which all are closed (sqlite-store.ts).
-SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
-FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = @recipient AND d.priority = @rank AND d.message_seq >= @floor
-  AND d.state IN ('pending', 'delivered', 'read') AND d.state IN (SELECT value FROM json_each(@states))
-  AND (m.expires_at IS NULL OR m.expires_at > @now)
-ORDER BY d.message_seq
+-- One priority of an agent's open inbox, from floors below which all are closed (sqlite-store.ts).
+-- Like every walk of an inbox, two ranges merged: the agent's rows in deliveries_inbox, and the
+-- fan-out messages, each looked up by key (migration 0009). Each is limited on its own first.
+SELECT * FROM (
+  SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+  FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+  WHERE d.recipient = @recipient AND d.fanout = 0 AND d.priority = @rank AND d.message_seq >= @floor_indexed
+    AND d.state IN ('pending', 'delivered', 'read') AND d.state IN (SELECT value FROM json_each(@states))
+    AND (m.expires_at IS NULL OR m.expires_at > @now)
+  ORDER BY d.message_seq LIMIT @limit)
+UNION ALL
+SELECT * FROM (
+  SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+  FROM messages m JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
+  WHERE m.fanout = 1 AND m.priority = @rank AND m.seq >= @floor_fanout
+    AND d.state IN ('pending', 'delivered', 'read') AND d.state IN (SELECT value FROM json_each(@states))
+    AND (m.expires_at IS NULL OR m.expires_at > @now)
+  ORDER BY m.seq LIMIT @limit)
+ORDER BY seq
 LIMIT @limit;
 
 -- name: inboxAll
-SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
-FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = @recipient AND d.state IN (SELECT value FROM json_each(@states))
-ORDER BY d.priority DESC, d.message_seq
+SELECT * FROM (
+  SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+  FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+  WHERE d.recipient = @recipient AND d.fanout = 0 AND d.state IN (SELECT value FROM json_each(@states))
+  ORDER BY d.priority DESC, d.message_seq LIMIT @limit)
+UNION ALL
+SELECT * FROM (
+  SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
+  FROM messages m JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
+  WHERE m.fanout = 1 AND d.state IN (SELECT value FROM json_each(@states))
+  ORDER BY m.priority DESC, m.seq LIMIT @limit)
+ORDER BY priority DESC, seq
 LIMIT @limit;
 
 -- name: markDelivered
@@ -107,9 +127,10 @@ UPDATE deliveries SET state = 'read', read_at = @at, delivered_at = COALESCE(del
 WHERE recipient = @recipient AND message_seq = @seq AND state IN ('pending', 'delivered');
 
 -- name: markAcked
-UPDATE deliveries SET state = 'acked', acked_at = @at, delivered_at = COALESCE(delivered_at, @delivered, @at), attempts = max(attempts, @attempts),
+-- Positional, as it runs once per delivery acknowledged: at, delivered (null: at), at, attempts, seq, recipient.
+UPDATE deliveries SET state = 'acked', acked_at = ?, delivered_at = COALESCE(delivered_at, ?, ?), attempts = max(attempts, ?),
   lease_until = NULL, lease_owner = NULL
-WHERE recipient = @recipient AND message_seq = @seq AND state <> 'acked';
+WHERE message_seq = ? AND recipient = ? AND state <> 'acked';
 
 -- name: thread
 SELECT m.* FROM messages m
@@ -128,19 +149,36 @@ ORDER BY m.seq DESC
 LIMIT @limit;
 
 -- name: openPage
--- A page of an agent's open deliveries of one priority after a seq, for the in-memory hand-out
--- (lease-book.ts): one range of deliveries_inbox.
-SELECT d.message_seq AS seq, d.priority AS rank, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
-FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = @recipient AND d.priority = @rank AND d.message_seq > @seq AND d.message_seq <= @max AND d.state IN ('pending', 'delivered', 'read')
-ORDER BY d.message_seq
+-- A page of an agent's open deliveries of one priority, for the in-memory hand-out (lease-book.ts):
+-- the agent's range of deliveries_inbox and the fan-out messages, each after its own seq, merged.
+SELECT * FROM (
+  SELECT d.message_seq AS seq, d.priority AS rank, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
+  FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+  WHERE d.recipient = @recipient AND d.fanout = 0 AND d.priority = @rank AND d.message_seq > @after_indexed AND d.message_seq <= @max
+    AND d.state IN ('pending', 'delivered', 'read')
+  ORDER BY d.message_seq LIMIT @limit)
+UNION ALL
+SELECT * FROM (
+  SELECT d.message_seq AS seq, d.priority AS rank, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
+  FROM messages m JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
+  WHERE m.fanout = 1 AND m.priority = @rank AND m.seq > @after_fanout AND m.seq <= @max AND d.state IN ('pending', 'delivered', 'read')
+  ORDER BY m.seq LIMIT @limit)
+ORDER BY seq
 LIMIT @limit;
 
--- name: firstOpen
--- The first open delivery of an agent's priority at or after a floor: the floor moves up to it.
+-- name: firstOpenIndexed
+-- The first open delivery of an agent's priority at or after a floor, among its rows in
+-- deliveries_inbox: that floor moves up to it.
 SELECT message_seq AS seq FROM deliveries
-WHERE recipient = @recipient AND priority = @rank AND message_seq >= @floor AND state IN ('pending', 'delivered', 'read')
+WHERE recipient = @recipient AND fanout = 0 AND priority = @rank AND message_seq >= @floor AND state IN ('pending', 'delivered', 'read')
 ORDER BY message_seq
+LIMIT 1;
+
+-- name: firstOpenFanout
+-- The same among fan-out messages.
+SELECT m.seq FROM messages m JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
+WHERE m.fanout = 1 AND m.priority = @rank AND m.seq >= @floor AND d.state IN ('pending', 'delivered', 'read')
+ORDER BY m.seq
 LIMIT 1;
 
 -- name: recordHandOuts

@@ -63,7 +63,7 @@ import {
 import { loadQueries } from './sql-files.js';
 import { type AuditRow, toAuditRecord } from './audit-rows.js';
 import { AgentQueue, type Entry, type OpenState, RANKS } from './lease-book.js';
-import { type AckDone, type AckRequest, type AppendDone, Commits, fromErrorData, indexSearch, isErrorData, type Outcome, relaxed } from './commits.js';
+import { type AckDone, type AckRequest, type AppendDone, type AppendItem, Commits, fromErrorData, indexSearch, isErrorData, knownRows, type Outcome, relaxed } from './commits.js';
 import { WriterThread } from './writer-thread.js';
 
 export interface SqliteStoreOptions {
@@ -75,6 +75,11 @@ export interface SqliteStoreOptions {
   onCommit?: (kind: 'send' | 'ack', size: number, seconds: number) => void;
   /** Told of what an operator should know and nobody asked about (the writer thread dying). */
   onWarning?: (message: string) => void;
+  /**
+   * Fewest recipients that make a message a fan-out message (`isFanOut`; default 16). The
+   * conformance suite also runs with 1, so that most of its messages take that path.
+   */
+  fanOutMin?: number;
 }
 
 export const DB_FILE = 'swarm.db';
@@ -87,6 +92,8 @@ const CHECKPOINT_MS = 1000;
 
 /** Entries per read cache before it is cleared. */
 const CACHE_MAX = 10_000;
+/** Fewest recipients of a fan-out message (`isFanOut`): below it, the inbox index costs little. */
+const FANOUT_MIN = 16;
 /** Open deliveries read into an agent's hand-out queue at a time. */
 const PAGE = 256;
 /** Ready deliveries an agent's queue may hold before it is cut back to a page (lease-book.ts `trim`). */
@@ -171,8 +178,9 @@ export class SqliteStore implements Store {
   private closed = false;
   /** Per agent that has had a hand-out: its open deliveries and leases (lease-book.ts). */
   private readonly queues = new Map<string, AgentQueue>();
-  /** Per agent and priority rank: below this seq, all its deliveries are closed (`floor`). */
-  private readonly floors = new Map<string, number[]>();
+  private readonly fanOutMin: number;
+  /** Per agent, two per priority rank (indexed, fan-out): below them all is closed (`floors`). */
+  private readonly floorsByAgent = new Map<string, number[]>();
   /** Every message up to this seq has joined the hand-out queues (loadPage reads no further). */
   private appliedSeq = 0;
   private readonly commits: Commits;
@@ -206,6 +214,7 @@ export class SqliteStore implements Store {
     const sql = loadQueries();
     this.q = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, this.db.prepare(text)]));
     this.full = opts.synchronous === 'full';
+    this.fanOutMin = opts.fanOutMin ?? FANOUT_MIN;
     this.commits = new Commits(this.db, (name) => this.stmt(name), this.full);
     type Outcomes<O> = (O | Error)[] | Promise<(O | Error)[]>;
     const timed = <I, O>(kind: 'send' | 'ack', fn: (items: I[]) => Outcomes<O>) => (items: I[]): Outcomes<O> => {
@@ -350,9 +359,7 @@ export class SqliteStore implements Store {
 
   async listAgents(): Promise<Agent[]> {
     this.live();
-    // Every broadcast to `all` reads the roster: kept until an agent changes.
-    this.roster ??= (this.stmt('listAgents').all() as AgentRow[]).map(toAgent);
-    return this.roster.map((a) => ({ ...a, capabilities: [...a.capabilities] }));
+    return this.cachedRoster().map((a) => ({ ...a, capabilities: [...a.capabilities] }));
   }
 
   /** An agent was written: the caches must not answer for it. */
@@ -456,10 +463,20 @@ export class SqliteStore implements Store {
   }
 
   /** One group commit of sends (commits.ts), on the writer thread when there is one. */
-  private commitAppends(items: AppendRequest[]): (AppendResult | Error)[] | Promise<(AppendResult | Error)[]> {
+  private commitAppends(reqs: AppendRequest[]): (AppendResult | Error)[] | Promise<(AppendResult | Error)[]> {
+    const items: AppendItem[] = reqs.map((r) => ({ ...r, fanout: this.isFanOut(r.recipients.length) }));
     const w = this.writer;
     if (w === null) return this.applyAppends(items, this.commits.appends(items));
     return w.call('appends', items).then((o) => this.applyAppends(items, o as Outcome<AppendDone>[]));
+  }
+
+  /**
+   * A message to this many recipients is a fan-out message (migration 0009): its deliveries stay
+   * out of the per-agent inbox index, and every agent's inbox walk looks at it. Worth it when it
+   * reaches at least half the roster, so that the walks mostly find a delivery of their agent.
+   */
+  private isFanOut(recipients: number): boolean {
+    return recipients >= this.fanOutMin && recipients * 2 >= this.cachedRoster().length;
   }
 
   /** Committed: the new deliveries join the hand-out queues that cover them. */
@@ -480,6 +497,12 @@ export class SqliteStore implements Store {
       }
       return { status: 'created', message: m, recipients: req.recipients };
     });
+  }
+
+  /** Every broadcast to `all` reads the roster: kept until an agent changes. */
+  private cachedRoster(): Agent[] {
+    this.roster ??= (this.stmt('listAgents').all() as AgentRow[]).map(toAgent);
+    return this.roster;
   }
 
   /** Keeps a just-written or just-read message for the hand-outs that follow (a broadcast: one per agent). */
@@ -528,7 +551,8 @@ export class SqliteStore implements Store {
         rows = [];
         const open = this.stmt('inboxOpen');
         for (let rank = RANKS - 1; rank >= 0 && rows.length < q.limit; rank--) {
-          rows.push(...(open.all({ recipient: agentId, rank, floor: this.floor(agentId, rank), states, now: at, limit: q.limit - rows.length }) as InboxRow[]));
+          const [indexed, fanout] = this.floors(agentId, rank);
+          rows.push(...(open.all({ recipient: agentId, rank, floor_indexed: indexed, floor_fanout: fanout, states, now: at, limit: q.limit - rows.length }) as InboxRow[]));
         }
       }
       const mark = this.stmt('markDelivered');
@@ -595,15 +619,7 @@ export class SqliteStore implements Store {
   private commitAcks(items: AckItem[]): (AckResult | Error)[] | Promise<(AckResult | Error)[]> {
     const reqs: AckRequest[] = items.map((it) => {
       const q = this.queues.get(it.agentId);
-      return {
-        agentId: it.agentId,
-        at: it.at,
-        strict: it.strict,
-        ids: it.messageIds.map((id) => {
-          const e = q?.leases.get(id);
-          return { id, known: e === undefined ? null : { seq: e.seq, rank: e.rank, state: e.state, delivered: e.deliveredAt, attempts: e.attempts } };
-        }),
-      };
+      return { agentId: it.agentId, at: it.at, strict: it.strict, ids: it.messageIds, known: knownRows(it.messageIds, (id) => q?.leases.get(id)) };
     });
     const w = this.writer;
     if (w === null) return this.applyAcks(reqs, this.commits.acks(reqs));
@@ -637,10 +653,13 @@ export class SqliteStore implements Store {
     if (b === null) return false;
     const page = this.stmt('openPage');
     const rows: OpenRow[] = [];
-    // The rest of the bound's priority, then the lower ones, each from its floor.
+    // The rest of the bound's priority, then the lower ones, each from its floors.
     for (let rank = Math.min(b.rank, RANKS - 1); rank >= 0 && rows.length < PAGE; rank--) {
-      const after = rank === b.rank ? b.seq : this.floor(agentId, rank) - 1;
-      rows.push(...(page.all({ recipient: agentId, rank, seq: after, max: this.appliedSeq, limit: PAGE - rows.length }) as OpenRow[]));
+      const after = rank === b.rank ? b.seq : 0;
+      const [indexed, fanout] = this.floors(agentId, rank);
+      rows.push(
+        ...(page.all({ recipient: agentId, rank, after_indexed: Math.max(after, indexed - 1), after_fanout: Math.max(after, fanout - 1), max: this.appliedSeq, limit: PAGE - rows.length }) as OpenRow[]),
+      );
     }
     for (const r of rows) {
       const e = newEntry(r.seq, r.rank, r.id, r.expires_at);
@@ -657,27 +676,31 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The lowest seq at which the agent may have an open delivery of this priority: every row below
-   * it is closed (acked, expired, dead). Walking an inbox starts here rather than at the agent's
-   * first delivery ever, so it does not step through all the acked history each time. Rows close
-   * for good, but for a dead letter retried (retryDead lowers the floor), and new rows come after
-   * every seq already applied, so the floor only has to move up; it does so at each use, over
-   * the rows that closed since.
+   * The lowest seqs at which the agent may have an open delivery of this priority, among its rows
+   * in the inbox index and among fan-out messages (migration 0009): every row below is closed
+   * (acked, expired, dead). Walking an inbox starts there rather than at the agent's first delivery
+   * ever, so it does not step through all the acked history each time; with two floors, an old
+   * open delivery of one kind does not hold back the walk of the other. Rows close for good, but
+   * for a dead letter retried (retryDead lowers the floors), and new rows come after every seq
+   * already applied, so a floor only moves up; it does so at each use, over the rows that closed
+   * since.
    */
-  private floor(agentId: string, rank: number): number {
-    let floors = this.floors.get(agentId);
-    if (floors === undefined) this.floors.set(agentId, (floors = new Array<number>(RANKS).fill(0)));
-    const from = floors[rank] as number;
-    const row = this.stmt('firstOpen').get({ recipient: agentId, rank, floor: from }) as { seq: number } | undefined;
-    const next = Math.max(from, Math.min(row?.seq ?? Infinity, this.appliedSeq + 1));
-    floors[rank] = next;
-    return next;
+  private floors(agentId: string, rank: number): [indexed: number, fanout: number] {
+    let floors = this.floorsByAgent.get(agentId);
+    if (floors === undefined) this.floorsByAgent.set(agentId, (floors = new Array<number>(2 * RANKS).fill(0)));
+    const raise = (i: number, query: string): number => {
+      const from = floors[i] as number;
+      const row = this.stmt(query).get({ recipient: agentId, rank, floor: from }) as { seq: number } | undefined;
+      return (floors[i] = Math.max(from, Math.min(row?.seq ?? Infinity, this.appliedSeq + 1)));
+    };
+    return [raise(2 * rank, 'firstOpenIndexed'), raise(2 * rank + 1, 'firstOpenFanout')];
   }
 
-  /** A closed delivery is open again (a dead letter retried): the floor goes back to it. */
-  private lowerFloor(agentId: string, rank: number, seq: number): void {
-    const floors = this.floors.get(agentId);
-    if (floors !== undefined && (floors[rank] as number) > seq) floors[rank] = seq;
+  /** A closed delivery is open again (a dead letter retried): the floors go back to it. */
+  private lowerFloors(agentId: string, rank: number, seq: number): void {
+    const floors = this.floorsByAgent.get(agentId);
+    if (floors === undefined) return;
+    for (const i of [2 * rank, 2 * rank + 1]) if ((floors[i] as number) > seq) floors[i] = seq;
   }
 
   private leasedItem(agentId: string, e: Entry): LeasedItem {
@@ -893,7 +916,7 @@ export class SqliteStore implements Store {
     }).immediate();
     // Open again: back into the hand-out queues that cover them.
     for (const d of chosen) {
-      this.lowerFloor(d.recipient, d.rank, d.seq);
+      this.lowerFloors(d.recipient, d.rank, d.seq);
       const q = this.queues.get(d.recipient);
       if (q === undefined || !q.covers(d.rank, d.seq)) continue;
       const e = newEntry(d.seq, d.rank, d.id, d.expires_at);
