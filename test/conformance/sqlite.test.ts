@@ -102,6 +102,11 @@ describe('SQLite adapter', () => {
     const store = new SqliteStore({ dir, synchronous: 'normal' });
     t.after(() => store.close());
     assert.equal((await store.schema()).current, loadMigrations().length);
+    assert.deepEqual(
+      await store.queueStats(1_900_000_000_000),
+      [{ agent: 'b', depth: 2, inFlight: 0, delayed: 0, redeliveries: 5, dead: 1, acked: 1, expired: 0 }],
+      'the totals of closed deliveries are computed from the rows already there',
+    );
     // Listing delivers: the pending one is delivered now.
     const listed = await store.inbox('b', { states: ['pending', 'delivered', 'read', 'acked', 'dead'], limit: 10 });
     assert.deepEqual(listed.map((i) => [i.message.body, i.delivery.state]), [['urgent', 'delivered'], ['acked', 'acked'], ['open', 'delivered'], ['dead', 'dead']]);

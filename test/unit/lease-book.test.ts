@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AgentQueue, type Entry } from '../../src/store/sqlite/lease-book.js';
 
-function entry(seq: number, rank = 1): Entry {
-  return { seq, rank, messageId: `m${seq}`, expiresAt: null, state: 'pending', deliveredAt: null, readAt: null, attempts: 0, storedAttempts: 0, visibleAt: null, until: 0, owner: '', handout: 0 };
+function entry(seq: number, rank = 1, fanout = false): Entry {
+  return { seq, rank, fanout, messageId: `m${seq}`, expiresAt: null, state: 'pending', deliveredAt: null, readAt: null, attempts: 0, storedAttempts: 0, visibleAt: null, until: 0, owner: '', handout: 0 };
 }
 
 const order = (q: AgentQueue): number[][] => q.ready.map((list) => list.map((e) => e.seq));
@@ -34,6 +34,22 @@ describe('lease book', () => {
     assert.equal(q.covers(0, 1), false, 'a lower rank: not read');
     q.bound = null;
     assert.equal(q.covers(0, 1), true);
+  });
+
+  it('knows where the open deliveries of a rank begin, per kind, only for ranks read to their end', () => {
+    const q = new AgentQueue();
+    assert.equal(q.lowest(1, 1000), undefined, 'nothing read yet');
+    q.bound = { rank: 1, seq: 50 };
+    for (const e of [entry(20), entry(30, 1, true), entry(40), entry(7, 2, true)]) q.insert(e);
+    assert.equal(q.lowest(1, 1000), undefined, 'the bound\'s rank may go on in the table');
+    assert.deepEqual(q.lowest(2, 1000), [1000, 7], 'a rank above the bound: all in memory');
+    q.bound = null;
+    assert.deepEqual(q.lowest(1, 1000), [20, 30]);
+    const leased = q.removeReady(1, 20) as Entry;
+    q.lease(leased, 5, 'o', 1, 0);
+    q.insert(entry(10, 1, true));
+    assert.deepEqual(q.lowest(1, 1000), [20, 10], 'leased ones count');
+    assert.deepEqual(q.lowest(0, 1000), [1000, 1000], 'none: the given seq');
   });
 
   it('returns ended leases to their place with their attempts, and keeps the others', () => {

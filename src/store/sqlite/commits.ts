@@ -88,6 +88,19 @@ export function indexSearch(db: Database.Database, stmt: (name: string) => Datab
   });
 }
 
+/** Deliveries that expired (rows as `expireOne` and `sweepExpired` return them) go to their agents' totals. */
+export function addExpired(stmt: (name: string) => Database.Statement, rows: { recipient: string; attempts: number }[]): number {
+  const by = new Map<string, [number, number]>();
+  for (const r of rows) {
+    const t = by.get(r.recipient) ?? [0, 0];
+    t[0] += 1;
+    t[1] += Math.max(r.attempts - 1, 0);
+    by.set(r.recipient, t);
+  }
+  for (const [agent, [n, redelivered]] of by) stmt('addTotals').run(agent, 0, n, redelivered);
+  return rows.length;
+}
+
 export class Commits {
   constructor(
     private readonly db: Database.Database,
@@ -154,6 +167,7 @@ export class Commits {
     }
     const mark = this.stmt('markAcked');
     const done: AckDone = { acked: [], already: [] };
+    let redelivered = 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
       const row = looked.get(i);
@@ -161,9 +175,13 @@ export class Commits {
       const rank = row?.rank ?? (known[i * 4 + 1] as number);
       const delivered = row === undefined ? (known[i * 4 + 2] as number) : Number.NaN;
       const attempts = row === undefined ? (known[i * 4 + 3] as number) : 0;
-      if (mark.run(at, Number.isNaN(delivered) ? null : delivered, at, attempts, seq, agentId).changes > 0) done.acked.push([id, rank, seq]);
-      else if (!done.already.includes(id) && !done.acked.some(([a]) => a === id)) done.already.push(id);
+      const marked = mark.get(at, Number.isNaN(delivered) ? null : delivered, at, attempts, seq, agentId) as { attempts: number } | undefined;
+      if (marked !== undefined) {
+        done.acked.push([id, rank, seq]);
+        redelivered += Math.max(marked.attempts - 1, 0);
+      } else if (!done.already.includes(id) && !done.acked.some(([a]) => a === id)) done.already.push(id);
     }
+    if (done.acked.length > 0) this.stmt('addTotals').run(agentId, done.acked.length, 0, redelivered);
     return done;
   }
 }

@@ -17,6 +17,8 @@ export interface Entry {
   seq: number;
   /** Priority rank: higher first. */
   rank: number;
+  /** A fan-out message's (migration 0009): its row is found through the message, not the inbox index. */
+  fanout: boolean;
   messageId: string;
   expiresAt: number | null;
   state: OpenState;
@@ -61,6 +63,28 @@ export class AgentQueue {
   bound: { rank: number; seq: number } | null = { rank: RANKS, seq: 0 };
   /** No lease ends before this (a lower bound: leases may have ended by ack since). */
   minUntil = Infinity;
+
+  /**
+   * Where the agent's open deliveries of this rank begin, if all of them are in memory (the rank
+   * was read to its end): the lowest seq among ready and leased ones, for the rows in the inbox
+   * index and for fan-out ones; `none` where there is none. Undefined when the table may hold
+   * more than memory does.
+   */
+  lowest(rank: number, none: number): [indexed: number, fanout: number] | undefined {
+    const b = this.bound;
+    if (b !== null && b.rank >= rank) return undefined;
+    const low: [number, number] = [none, none];
+    const see = (e: Entry): void => {
+      const i = e.fanout ? 1 : 0;
+      if (e.seq < low[i]) low[i] = e.seq;
+    };
+    for (const e of this.ready[rank] ?? []) {
+      see(e);
+      if (low[0] < none && low[1] < none) break; // ascending seq: the first of each kind is the lowest
+    }
+    for (const e of this.leases.values()) if (e.rank === rank) see(e);
+    return low;
+  }
 
   /** Whether a delivery with this key belongs in memory (inside what was read). */
   covers(rank: number, seq: number): boolean {

@@ -130,7 +130,14 @@ WHERE recipient = @recipient AND message_seq = @seq AND state IN ('pending', 'de
 -- Positional, as it runs once per delivery acknowledged: at, delivered (null: at), at, attempts, seq, recipient.
 UPDATE deliveries SET state = 'acked', acked_at = ?, delivered_at = COALESCE(delivered_at, ?, ?), attempts = max(attempts, ?),
   lease_until = NULL, lease_owner = NULL
-WHERE message_seq = ? AND recipient = ? AND state <> 'acked';
+WHERE message_seq = ? AND recipient = ? AND state <> 'acked'
+RETURNING attempts;
+
+-- name: addTotals
+-- Deliveries that closed for good, added to their agent's totals: recipient, acked, expired, redelivered.
+INSERT INTO delivery_totals (recipient, acked, expired, redelivered) VALUES (?, ?, ?, ?)
+ON CONFLICT (recipient) DO UPDATE SET acked = acked + excluded.acked, expired = expired + excluded.expired,
+  redelivered = redelivered + excluded.redelivered;
 
 -- name: thread
 SELECT m.* FROM messages m
@@ -152,14 +159,14 @@ LIMIT @limit;
 -- A page of an agent's open deliveries of one priority, for the in-memory hand-out (lease-book.ts):
 -- the agent's range of deliveries_inbox and the fan-out messages, each after its own seq, merged.
 SELECT * FROM (
-  SELECT d.message_seq AS seq, d.priority AS rank, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
+  SELECT d.message_seq AS seq, d.priority AS rank, d.fanout, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
   FROM deliveries d JOIN messages m ON m.seq = d.message_seq
   WHERE d.recipient = @recipient AND d.fanout = 0 AND d.priority = @rank AND d.message_seq > @after_indexed AND d.message_seq <= @max
     AND d.state IN ('pending', 'delivered', 'read')
   ORDER BY d.message_seq LIMIT @limit)
 UNION ALL
 SELECT * FROM (
-  SELECT d.message_seq AS seq, d.priority AS rank, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
+  SELECT d.message_seq AS seq, d.priority AS rank, d.fanout, d.state, d.delivered_at, d.read_at, d.attempts, d.visible_at, m.id, m.expires_at
   FROM messages m JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
   WHERE m.fanout = 1 AND m.priority = @rank AND m.seq > @after_fanout AND m.seq <= @max AND d.state IN ('pending', 'delivered', 'read')
   ORDER BY m.seq LIMIT @limit)
@@ -192,7 +199,9 @@ UPDATE deliveries SET state = 'dead', dead_at = @now, dead_reason = @reason, att
 WHERE recipient = @recipient AND message_seq = @seq;
 
 -- name: expireOne
-UPDATE deliveries SET state = 'expired', lease_until = NULL, lease_owner = NULL WHERE recipient = @recipient AND message_seq = @seq;
+UPDATE deliveries SET state = 'expired', lease_until = NULL, lease_owner = NULL
+WHERE recipient = @recipient AND message_seq = @seq AND state IN ('pending', 'delivered', 'read')
+RETURNING recipient, attempts;
 
 -- name: nackOne
 UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, visible_at = @visible_at, attempts = max(attempts, @attempts)
@@ -204,7 +213,8 @@ UPDATE deliveries SET lease_until = NULL, lease_owner = NULL WHERE lease_until I
 -- name: sweepExpired
 UPDATE deliveries SET state = 'expired', lease_until = NULL, lease_owner = NULL
 WHERE state IN ('pending', 'delivered', 'read')
-  AND message_seq IN (SELECT seq FROM messages WHERE expires_at IS NOT NULL AND expires_at <= @now);
+  AND message_seq IN (SELECT seq FROM messages WHERE expires_at IS NOT NULL AND expires_at <= @now)
+RETURNING recipient, attempts;
 
 -- name: sweepDead
 UPDATE deliveries SET state = 'dead', dead_at = @now, dead_reason = 'not acknowledged after ' || attempts || ' deliveries',
@@ -218,16 +228,39 @@ SELECT min(t) AS t FROM (
   SELECT min(visible_at) AS t FROM deliveries WHERE recipient = @recipient AND visible_at > @now AND state IN ('pending', 'delivered', 'read')
 );
 
--- name: queueStats
-SELECT recipient AS agent,
-  sum(state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= @now)) AS depth,
-  sum(state IN ('pending', 'delivered', 'read') AND coalesce(lease_until > @now, 0)) AS in_flight,
-  sum(state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= @now) AND coalesce(visible_at > @now, 0)) AS delayed,
-  sum(max(attempts - 1, 0)) AS redeliveries,
-  sum(state = 'dead') AS dead,
-  sum(state = 'acked') AS acked,
-  sum(state = 'expired') AS expired
-FROM deliveries GROUP BY recipient ORDER BY recipient;
+-- name: queueTotals
+SELECT recipient AS agent, acked, expired, redelivered FROM delivery_totals;
+
+-- name: queueDead
+SELECT recipient AS agent, count(*) AS dead, sum(max(attempts - 1, 0)) AS redelivered FROM deliveries WHERE state = 'dead' GROUP BY recipient;
+
+-- name: queueOpen
+-- An agent's open deliveries of one priority, counted from its floors (both ranges, as in openPage).
+SELECT count(*) AS n,
+  coalesce(sum(lease_until IS NULL OR lease_until <= @now), 0) AS depth,
+  coalesce(sum(coalesce(lease_until > @now, 0)), 0) AS in_flight,
+  coalesce(sum((lease_until IS NULL OR lease_until <= @now) AND coalesce(visible_at > @now, 0)), 0) AS delayed,
+  coalesce(sum(max(attempts - 1, 0)), 0) AS redelivered
+FROM (
+  SELECT lease_until, visible_at, attempts FROM deliveries
+  WHERE recipient = @recipient AND fanout = 0 AND priority = @rank AND message_seq >= @floor_indexed AND state IN ('pending', 'delivered', 'read')
+  UNION ALL
+  SELECT d.lease_until, d.visible_at, d.attempts FROM messages m JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
+  WHERE m.fanout = 1 AND m.priority = @rank AND m.seq >= @floor_fanout AND d.state IN ('pending', 'delivered', 'read')
+);
+
+-- name: loadFloors
+SELECT recipient, slot, seq FROM inbox_floors;
+
+-- name: saveFloor
+INSERT INTO inbox_floors (recipient, slot, seq) VALUES (?, ?, ?) ON CONFLICT (recipient, slot) DO UPDATE SET seq = excluded.seq;
+
+-- name: lowerFloors
+-- A delivery of this priority rank open again: both of the agent's floors for the rank go back to it.
+UPDATE inbox_floors SET seq = min(seq, @seq) WHERE recipient = @recipient AND slot IN (2 * @rank, 2 * @rank + 1);
+
+-- name: agentIds
+SELECT id FROM agents;
 
 -- name: deadLetters
 SELECT m.*, d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at, d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until, d.dead_reason AS d_dead_reason, d.dead_at AS d_dead_at
@@ -237,7 +270,7 @@ ORDER BY d.dead_at, d.message_seq
 LIMIT @limit;
 
 -- name: deadOf
-SELECT d.recipient AS recipient, m.id AS id, d.message_seq AS seq, d.priority AS rank, d.delivered_at, d.read_at, m.expires_at
+SELECT d.recipient AS recipient, m.id AS id, d.message_seq AS seq, d.priority AS rank, d.fanout, d.delivered_at, d.read_at, m.expires_at
 FROM deliveries d JOIN messages m ON m.seq = d.message_seq
 WHERE d.state = 'dead' AND (@recipient IS NULL OR d.recipient = @recipient);
 

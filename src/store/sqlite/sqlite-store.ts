@@ -63,7 +63,7 @@ import {
 import { loadQueries } from './sql-files.js';
 import { type AuditRow, toAuditRecord } from './audit-rows.js';
 import { AgentQueue, type Entry, type OpenState, RANKS } from './lease-book.js';
-import { type AckDone, type AckRequest, type AppendDone, type AppendItem, Commits, fromErrorData, indexSearch, isErrorData, knownRows, type Outcome, relaxed } from './commits.js';
+import { type AckDone, type AckRequest, addExpired, type AppendDone, type AppendItem, Commits, fromErrorData, indexSearch, isErrorData, knownRows, type Outcome, relaxed } from './commits.js';
 import { WriterThread } from './writer-thread.js';
 
 export interface SqliteStoreOptions {
@@ -103,10 +103,14 @@ const RECENT_MAX = 4096;
 /** ... and this many characters of subject and body together (one message may be megabytes). */
 const RECENT_MAX_CHARS = 16 * 1024 * 1024;
 
+/** A delivery just expired (queries.sql: expireOne, sweepExpired). */
+type ExpiredRow = { recipient: string; attempts: number };
+
 /** A page row of an agent's open deliveries (queries.sql: openPage). */
 interface OpenRow {
   seq: number;
   rank: number;
+  fanout: number;
   state: OpenState;
   delivered_at: number | null;
   read_at: number | null;
@@ -121,13 +125,14 @@ interface DeadRow {
   id: string;
   seq: number;
   rank: number;
+  fanout: number;
   delivered_at: number | null;
   read_at: number | null;
   expires_at: number | null;
 }
 
-function newEntry(seq: number, rank: number, messageId: string, expiresAt: number | null): Entry {
-  return { seq, rank, messageId, expiresAt, state: 'pending', deliveredAt: null, readAt: null, attempts: 0, storedAttempts: 0, visibleAt: null, until: 0, owner: '', handout: 0 };
+function newEntry(seq: number, rank: number, fanout: boolean, messageId: string, expiresAt: number | null): Entry {
+  return { seq, rank, fanout, messageId, expiresAt, state: 'pending', deliveredAt: null, readAt: null, attempts: 0, storedAttempts: 0, visibleAt: null, until: 0, owner: '', handout: 0 };
 }
 
 interface AckItem {
@@ -181,6 +186,8 @@ export class SqliteStore implements Store {
   private readonly fanOutMin: number;
   /** Per agent, two per priority rank (indexed, fan-out): below them all is closed (`floors`). */
   private readonly floorsByAgent = new Map<string, number[]>();
+  /** Agents whose floors rose since they were last saved. */
+  private readonly floorsMoved = new Set<string>();
   /** Every message up to this seq has joined the hand-out queues (loadPage reads no further). */
   private appliedSeq = 0;
   private readonly commits: Commits;
@@ -229,6 +236,11 @@ export class SqliteStore implements Store {
     this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('ack', (items: AckItem[]) => this.commitAcks(items)) });
     this.handout = (this.stmt('maxHandout').get() as { n: number }).n;
     this.appliedSeq = (this.stmt('maxSeq').get() as { n: number }).n;
+    for (const r of this.stmt('loadFloors').all() as { recipient: string; slot: number; seq: number }[]) {
+      let floors = this.floorsByAgent.get(r.recipient);
+      if (floors === undefined) this.floorsByAgent.set(r.recipient, (floors = new Array<number>(2 * RANKS).fill(0)));
+      floors[r.slot] = r.seq;
+    }
     if (file !== ':memory:') {
       this.startCheckpointer(file);
       this.startWriter(file, opts.synchronous, opts.onWarning);
@@ -319,6 +331,7 @@ export class SqliteStore implements Store {
       worker.postMessage('stop');
       await exited;
     }
+    this.relaxed(() => this.saveFloors());
     this.closed = true;
     this.db.close();
   }
@@ -492,7 +505,7 @@ export class SqliteStore implements Store {
       for (const r of req.recipients) {
         const q = this.queues.get(r);
         if (q === undefined || !q.covers(rank, o.seq)) continue;
-        q.insert(newEntry(o.seq, rank, m.id, m.expiresAt));
+        q.insert(newEntry(o.seq, rank, (items[i] as AppendItem).fanout, m.id, m.expiresAt));
         if (q.readyCount() > READY_MAX) q.trim(PAGE);
       }
       return { status: 'created', message: m, recipients: req.recipients };
@@ -662,7 +675,7 @@ export class SqliteStore implements Store {
       );
     }
     for (const r of rows) {
-      const e = newEntry(r.seq, r.rank, r.id, r.expires_at);
+      const e = newEntry(r.seq, r.rank, r.fanout === 1, r.id, r.expires_at);
       e.state = r.state;
       e.deliveredAt = r.delivered_at;
       e.readAt = r.read_at;
@@ -688,12 +701,24 @@ export class SqliteStore implements Store {
   private floors(agentId: string, rank: number): [indexed: number, fanout: number] {
     let floors = this.floorsByAgent.get(agentId);
     if (floors === undefined) this.floorsByAgent.set(agentId, (floors = new Array<number>(2 * RANKS).fill(0)));
+    // An agent whose open deliveries of this rank are all in memory: no need to read the table.
+    const known = this.queues.get(agentId)?.lowest(rank, this.appliedSeq + 1);
     const raise = (i: number, query: string): number => {
       const from = floors[i] as number;
-      const row = this.stmt(query).get({ recipient: agentId, rank, floor: from }) as { seq: number } | undefined;
-      return (floors[i] = Math.max(from, Math.min(row?.seq ?? Infinity, this.appliedSeq + 1)));
+      const lowest = known?.[i % 2] ?? (this.stmt(query).get({ recipient: agentId, rank, floor: from }) as { seq: number } | undefined)?.seq;
+      const to = Math.max(from, Math.min(lowest ?? Infinity, this.appliedSeq + 1));
+      if (to !== from) this.floorsMoved.add(agentId);
+      return (floors[i] = to);
     };
     return [raise(2 * rank, 'firstOpenIndexed'), raise(2 * rank + 1, 'firstOpenFanout')];
+  }
+
+  /** Floors that moved are saved now and then (at each sweep, and at close): migration 0009. */
+  private saveFloors(): void {
+    if (this.floorsMoved.size === 0) return;
+    const save = this.stmt('saveFloor');
+    for (const agentId of this.floorsMoved) (this.floorsByAgent.get(agentId) ?? []).forEach((seq, slot) => save.run(agentId, slot, seq));
+    this.floorsMoved.clear();
   }
 
   /** A closed delivery is open again (a dead letter retried): the floors go back to it. */
@@ -758,7 +783,7 @@ export class SqliteStore implements Store {
         }
         taken += 1;
         if (e.expiresAt !== null && e.expiresAt <= o.now) {
-          writes.push(() => this.stmt('expireOne').run({ recipient: r.agentId, seq: e.seq }));
+          writes.push(() => addExpired((name) => this.stmt(name), this.stmt('expireOne').all({ recipient: r.agentId, seq: e.seq }) as ExpiredRow[]));
           continue;
         }
         if (e.attempts >= o.maxAttempts) {
@@ -839,8 +864,9 @@ export class SqliteStore implements Store {
       const deadOne = this.stmt('deadOne');
       let n = 0;
       for (const [agentId, e] of dead) n += deadOne.run({ recipient: agentId, seq: e.seq, now, reason: `not acknowledged after ${e.attempts} deliveries`, attempts: e.attempts }).changes;
+      this.saveFloors();
       return {
-        expired: this.stmt('sweepExpired').run({ now }).changes,
+        expired: addExpired((name) => this.stmt(name), this.stmt('sweepExpired').all({ now }) as ExpiredRow[]),
         dead: n + this.stmt('sweepDead').run({ now, max: maxAttempts }).changes,
       };
     });
@@ -866,31 +892,52 @@ export class SqliteStore implements Store {
     return next === Infinity ? null : next;
   }
 
+  /**
+   * Per agent with deliveries: closed ones from delivery_totals, dead letters from their index, and
+   * open ones counted from the agent's floors, so that neither a scrape of /metrics nor `swarm
+   * queue stats` reads the whole history (migration 0009).
+   */
   async queueStats(now: number): Promise<QueueStat[]> {
     this.live();
-    const rows = this.stmt('queueStats').all({ now }) as {
-      agent: string;
-      depth: number;
-      in_flight: number;
-      delayed: number;
-      redeliveries: number;
-      dead: number;
-      acked: number;
-      expired: number;
-    }[];
+    const stats = new Map<string, QueueStat>();
+    const statOf = (agent: string): QueueStat => {
+      let s = stats.get(agent);
+      if (s === undefined) stats.set(agent, (s = { agent, depth: 0, inFlight: 0, delayed: 0, redeliveries: 0, dead: 0, acked: 0, expired: 0 }));
+      return s;
+    };
+    for (const r of this.stmt('queueTotals').all() as { agent: string; acked: number; expired: number; redelivered: number }[]) {
+      Object.assign(statOf(r.agent), { acked: r.acked, expired: r.expired, redeliveries: r.redelivered });
+    }
+    for (const r of this.stmt('queueDead').all() as { agent: string; dead: number; redelivered: number }[]) {
+      const s = statOf(r.agent);
+      s.dead = r.dead;
+      s.redeliveries += r.redelivered;
+    }
+    const open = this.stmt('queueOpen');
+    for (const { id } of this.stmt('agentIds').all() as { id: string }[]) {
+      for (let rank = 0; rank < RANKS; rank++) {
+        const [indexed, fanout] = this.floors(id, rank);
+        const r = open.get({ recipient: id, rank, floor_indexed: indexed, floor_fanout: fanout, now }) as { n: number; depth: number; in_flight: number; delayed: number; redelivered: number };
+        if (r.n === 0) continue;
+        const s = statOf(id);
+        s.depth += r.depth;
+        s.inFlight += r.in_flight;
+        s.delayed += r.delayed;
+        s.redeliveries += r.redelivered;
+      }
+    }
     const extra = (n: number): number => Math.max(n - 1, 0);
-    return rows.map((r) => {
-      const stat: QueueStat = { agent: r.agent, depth: r.depth, inFlight: r.in_flight, delayed: r.delayed, redeliveries: r.redeliveries, dead: r.dead, acked: r.acked, expired: r.expired };
+    for (const stat of stats.values()) {
       // The rows do not know the leases held here, nor the hand-outs not stored yet.
-      for (const e of this.queues.get(r.agent)?.leases.values() ?? []) {
+      for (const e of this.queues.get(stat.agent)?.leases.values() ?? []) {
         if (e.until > now) {
           stat.depth -= 1;
           stat.inFlight += 1;
         }
         stat.redeliveries += extra(e.attempts) - extra(e.storedAttempts);
       }
-      return stat;
-    });
+    }
+    return [...stats.values()].sort((a, b) => (a.agent < b.agent ? -1 : a.agent > b.agent ? 1 : 0));
   }
 
   async deadLetters(agentId: string | null, limit: number): Promise<DeadLetter[]> {
@@ -911,7 +958,11 @@ export class SqliteStore implements Store {
       }
       const picked = messageIds === null ? dead : dead.filter((d) => messageIds.includes(d.id));
       const retry = this.stmt('retryDeadOne');
-      for (const d of picked) retry.run({ recipient: d.recipient, seq: d.seq });
+      const lower = this.stmt('lowerFloors');
+      for (const d of picked) {
+        retry.run({ recipient: d.recipient, seq: d.seq });
+        lower.run({ recipient: d.recipient, rank: d.rank, seq: d.seq });
+      }
       return picked;
     }).immediate();
     // Open again: back into the hand-out queues that cover them.
@@ -919,7 +970,7 @@ export class SqliteStore implements Store {
       this.lowerFloors(d.recipient, d.rank, d.seq);
       const q = this.queues.get(d.recipient);
       if (q === undefined || !q.covers(d.rank, d.seq)) continue;
-      const e = newEntry(d.seq, d.rank, d.id, d.expires_at);
+      const e = newEntry(d.seq, d.rank, d.fanout === 1, d.id, d.expires_at);
       e.deliveredAt = d.delivered_at;
       e.readAt = d.read_at;
       q.insert(e);

@@ -7,8 +7,9 @@
 --  * a fan-out message (one that reaches at least half the roster, sqlite-store.ts `isFanOut`):
 --    its rows are left out of that index, which would cost one index page per recipient at every
 --    commit; an agent walks the fan-out messages (messages_fanout) and looks its row up by key.
--- Open deliveries are walked per priority from a floor below which all are closed (sqlite-store.ts
--- `floor`); delayed ones are found through deliveries_delayed.
+-- Open deliveries are walked per priority from floors below which all are closed (sqlite-store.ts
+-- `floors`); delayed ones are found through deliveries_delayed. What the closed ones add up to per
+-- agent is kept in delivery_totals, so that queue stats need not read the whole history.
 ALTER TABLE messages ADD COLUMN fanout INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_fanout ON messages(priority DESC, seq) WHERE fanout = 1;
 
@@ -42,3 +43,28 @@ CREATE INDEX deliveries_inbox ON deliveries(recipient, priority DESC, message_se
 CREATE INDEX deliveries_leased ON deliveries(lease_until) WHERE lease_until IS NOT NULL;
 CREATE INDEX deliveries_dead ON deliveries(recipient, dead_at) WHERE state = 'dead';
 CREATE INDEX deliveries_delayed ON deliveries(recipient, visible_at) WHERE visible_at IS NOT NULL;
+
+-- Per agent, its deliveries that closed for good (acknowledged, expired; a dead letter may be
+-- retried, so those are counted from deliveries_dead): updated in the transaction that closes them.
+CREATE TABLE delivery_totals (
+  recipient    TEXT PRIMARY KEY,
+  acked        INTEGER NOT NULL DEFAULT 0,
+  expired      INTEGER NOT NULL DEFAULT 0,
+  -- Hand-outs after the first, of those deliveries.
+  redelivered  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+INSERT INTO delivery_totals (recipient, acked, expired, redelivered)
+SELECT recipient, sum(state = 'acked'), sum(state = 'expired'), sum(max(attempts - 1, 0))
+FROM deliveries WHERE state IN ('acked', 'expired') GROUP BY recipient;
+
+-- The floors of sqlite-store.ts `floors`, kept across restarts so that the first walk of an inbox
+-- does not read the agent's whole history. slot: 2 * priority rank, + 1 for fan-out messages. A
+-- floor saved may be lower than the one in memory (it is saved now and then), never higher: a dead
+-- letter retried lowers it in the same transaction.
+CREATE TABLE inbox_floors (
+  recipient  TEXT NOT NULL,
+  slot       INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,
+  PRIMARY KEY (recipient, slot)
+) WITHOUT ROWID;
