@@ -68,3 +68,16 @@ CREATE TABLE inbox_floors (
   seq        INTEGER NOT NULL,
   PRIMARY KEY (recipient, slot)
 ) WITHOUT ROWID;
+
+-- Floors of the deliveries already there (all in deliveries_inbox: none is a fan-out one yet), so
+-- that the first walks after the upgrade do not read the whole history: per agent and priority
+-- rank (0-3), the first open delivery, or past the last message when there is none.
+INSERT INTO inbox_floors (recipient, slot, seq)
+SELECT a.id, 2 * r.rank + k.fanout, CASE WHEN k.fanout = 1 THEN n.next ELSE coalesce(o.first, n.next) END
+FROM agents a
+CROSS JOIN (SELECT 0 AS rank UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) r
+CROSS JOIN (SELECT 0 AS fanout UNION ALL SELECT 1) k
+CROSS JOIN (SELECT coalesce(max(seq), 0) + 1 AS next FROM messages) n
+LEFT JOIN (SELECT recipient, priority, min(message_seq) AS first FROM deliveries
+           WHERE state IN ('pending', 'delivered', 'read') GROUP BY recipient, priority) o
+  ON o.recipient = a.id AND o.priority = r.rank;
