@@ -153,11 +153,11 @@ export class Commits {
   private ack(it: AckRequest): Outcome<AckDone> {
     const { ids, known, agentId, at } = it;
     // Ids not leased here are looked up: [seq, rank] each, with whether it is acknowledged already.
-    const looked = new Map<number, { seq: number; rank: number; state: string }>();
+    const looked = new Map<number, { seq: number; rank: number; state: string; attempts: number }>();
     for (let i = 0; i < ids.length; i++) {
       if ((known[i * 4] as number) >= 0) continue;
       const id = ids[i] as string;
-      const row = this.stmt('ackTarget').get({ recipient: agentId, id }) as { seq: number; state: string; rank: number } | undefined;
+      const row = this.stmt('ackTarget').get({ recipient: agentId, id }) as { seq: number; state: string; rank: number; attempts: number } | undefined;
       if (row === undefined) return toErrorData(new HubError('message_not_found', `no message ${id} in the inbox of ${agentId}`, { details: { message: id } }));
       looked.set(i, row);
     }
@@ -174,11 +174,11 @@ export class Commits {
       const seq = row?.seq ?? (known[i * 4] as number);
       const rank = row?.rank ?? (known[i * 4 + 1] as number);
       const delivered = row === undefined ? (known[i * 4 + 2] as number) : Number.NaN;
+      // A lease here counts the row's attempts and its own: never fewer than the row's.
       const attempts = row === undefined ? (known[i * 4 + 3] as number) : 0;
-      const marked = mark.get(at, Number.isNaN(delivered) ? null : delivered, at, attempts, seq, agentId) as { attempts: number } | undefined;
-      if (marked !== undefined) {
+      if (mark.run(at, Number.isNaN(delivered) ? null : delivered, at, attempts, seq, agentId).changes > 0) {
         done.acked.push([id, rank, seq]);
-        redelivered += Math.max(marked.attempts - 1, 0);
+        redelivered += Math.max((row?.attempts ?? attempts) - 1, 0);
       } else if (!done.already.includes(id) && !done.acked.some(([a]) => a === id)) done.already.push(id);
     }
     if (done.acked.length > 0) this.stmt('addTotals').run(agentId, done.acked.length, 0, redelivered);

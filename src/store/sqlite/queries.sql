@@ -130,8 +130,7 @@ WHERE recipient = @recipient AND message_seq = @seq AND state IN ('pending', 'de
 -- Positional, as it runs once per delivery acknowledged: at, delivered (null: at), at, attempts, seq, recipient.
 UPDATE deliveries SET state = 'acked', acked_at = ?, delivered_at = COALESCE(delivered_at, ?, ?), attempts = max(attempts, ?),
   lease_until = NULL, lease_owner = NULL
-WHERE message_seq = ? AND recipient = ? AND state <> 'acked'
-RETURNING attempts;
+WHERE message_seq = ? AND recipient = ? AND state <> 'acked';
 
 -- name: addTotals
 -- Deliveries that closed for good, added to their agent's totals: recipient, acked, expired, redelivered.
@@ -405,7 +404,7 @@ SELECT * FROM settings ORDER BY version DESC LIMIT @limit;
 SELECT coalesce(max(version), 0) AS n FROM settings;
 
 -- name: ackTarget
-SELECT m.seq AS seq, m.id AS id, d.state AS state, d.priority AS rank FROM messages m
+SELECT m.seq AS seq, m.id AS id, d.state AS state, d.priority AS rank, d.attempts AS attempts FROM messages m
 JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = @recipient
 WHERE m.id = @id;
 
