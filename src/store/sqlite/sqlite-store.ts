@@ -331,7 +331,11 @@ export class SqliteStore implements Store {
       worker.postMessage('stop');
       await exited;
     }
-    this.relaxed(() => this.saveFloors());
+    try {
+      this.relaxed(() => this.saveFloors());
+    } catch {
+      // Floors are a shortcut: one not saved is only found again by reading further next time.
+    }
     this.closed = true;
     this.db.close();
   }
