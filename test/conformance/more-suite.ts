@@ -278,6 +278,22 @@ export function moreConformance(name: string, make: StoreFactory): void {
       assert.deepEqual(bodies(await s.inbox('b', open)), ['urgent-new', 'low-new']);
     });
 
+    it('an agent registered after many messages gets what is sent to it next; one removed and registered again keeps its open deliveries', async (t) => {
+      const s = await make(t);
+      await seed(s, 'a', 'b');
+      for (let i = 0; i < 20; i++) await send(s, msg('a', ['a', 'b'], { body: `before-${i}` }));
+      const kept = await send(s, msg('a', ['b'], { body: 'kept' }));
+      await seed(s, 'c');
+      assert.deepEqual(await s.inbox('c', { states: ['pending', 'delivered', 'read'], limit: 10 }), []);
+      await send(s, msg('a', ['b', 'c'], { body: 'after' }));
+      assert.deepEqual((await s.inbox('c', { states: ['pending', 'delivered', 'read'], limit: 10 })).map((i) => i.message.body), ['after']);
+      await s.removeAgent('b', tick());
+      await seed(s, 'b');
+      const open = await s.inbox('b', { states: ['pending', 'delivered', 'read'], limit: 100 });
+      assert.equal(open.length, 22, 'everything sent to b before its removal is still open');
+      assert.ok(open.some((i) => i.message.id === kept.id));
+    });
+
     it('ack with strict refuses already acknowledged ids with already_acked and changes nothing', async (t) => {
       const s = await make(t);
       await seed(s, 'a', 'b');

@@ -15,6 +15,10 @@ SELECT * FROM agents WHERE id = ? AND removed_at IS NULL;
 -- name: listAgents
 SELECT * FROM agents WHERE removed_at IS NULL ORDER BY id;
 
+-- name: agentKnown
+-- Registered now or ever (removed agents keep their row).
+SELECT 1 AS known FROM agents WHERE id = ?;
+
 -- name: removeAgent
 UPDATE agents SET removed_at = @at WHERE id = @id AND removed_at IS NULL;
 

@@ -344,6 +344,7 @@ export class SqliteStore implements Store {
 
   async createAgent(a: NewAgent): Promise<Agent> {
     this.live();
+    const isNew = this.stmt('agentKnown').get(a.id) === undefined;
     const r = this.stmt('insertAgent').run({
       id: a.id,
       role: a.role,
@@ -352,6 +353,12 @@ export class SqliteStore implements Store {
       created_at: a.createdAt,
     });
     if (r.changes === 0) throw new HubError('agent_exists', `agent ${a.id} already exists`, { details: { agent: a.id } });
+    if (isNew) {
+      // No delivery can be addressed to an agent before it exists: its inbox walks start here,
+      // not at the first fan-out message ever (an agent removed and registered again keeps its own).
+      this.floorsByAgent.set(a.id, new Array<number>(2 * RANKS).fill(this.appliedSeq + 1));
+      this.floorsMoved.add(a.id);
+    }
     this.forgetAgent(a.id);
     this.tokens.clear(); // unknown-token answers may now be stale
     return this.mustGetAgent(a.id);
