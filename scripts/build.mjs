@@ -1,6 +1,7 @@
-// Compiles TypeScript to dist/ and copies the SQL files beside the compiled adapters.
+// Compiles TypeScript to dist/ and copies the SQL files beside the compiled adapters. SQL files in
+// dist/ whose source is gone are removed: a stale migration there would be applied.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -13,4 +14,13 @@ function copySql(dir) {
     else if (name.endsWith('.sql')) cpSync(join(root, rel), join(root, 'dist', rel));
   }
 }
+function removeStaleSql(dir) {
+  if (!existsSync(join(root, 'dist', dir))) return;
+  for (const name of readdirSync(join(root, 'dist', dir))) {
+    const rel = join(dir, name);
+    if (statSync(join(root, 'dist', rel)).isDirectory()) removeStaleSql(rel);
+    else if (name.endsWith('.sql') && !existsSync(join(root, rel))) rmSync(join(root, 'dist', rel));
+  }
+}
+removeStaleSql('src');
 copySql('src');

@@ -294,9 +294,6 @@ SELECT seq, subject, body FROM messages WHERE seq > (SELECT indexed_seq FROM sea
 -- name: markIndexed
 UPDATE search_progress SET indexed_seq = (SELECT coalesce(max(rowid), 0) FROM messages_fts) WHERE id = 1;
 
--- name: searchBacklog
-SELECT (SELECT coalesce(max(seq), 0) FROM messages) - (SELECT indexed_seq FROM search_progress WHERE id = 1) AS n;
-
 -- name: insertMessageChannel
 INSERT OR IGNORE INTO message_channels (channel, message_seq) VALUES (?, ?);
 
