@@ -115,6 +115,11 @@ export function moreConformance(name: string, make: StoreFactory): void {
       assert.equal(dead?.attempts, 2);
       assert.equal(dead?.deadAt, T + 20);
       assert.match(dead?.reason ?? '', /2/);
+      assert.deepEqual(
+        await s.queueStats(T + 30),
+        [{ agent: 'b', depth: 0, inFlight: 0, delayed: 0, redeliveries: 1, dead: 1, acked: 0, expired: 1 }],
+        'expired at hand-out and dead are counted: one redelivery, of the dead one',
+      );
     });
 
     it('adoptLeases moves live leases after a hand-out number to a new owner and returns them', async (t) => {
