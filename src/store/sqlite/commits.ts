@@ -39,12 +39,16 @@ export interface AckRequest {
 
 /** `AckRequest.known` for `ids`, from what `knownOf` answers for each (null: not known). */
 export function knownRows(ids: string[], knownOf: (id: string) => { seq: number; rank: number; deliveredAt: number | null; attempts: number } | undefined): Float64Array {
+  // Once per id acknowledged: written in place, no array per id.
   const known = new Float64Array(ids.length * 4).fill(-1);
-  ids.forEach((id, i) => {
-    const e = knownOf(id);
-    if (e === undefined) return;
-    known.set([e.seq, e.rank, e.deliveredAt ?? Number.NaN, e.attempts], i * 4);
-  });
+  for (let i = 0; i < ids.length; i++) {
+    const e = knownOf(ids[i] as string);
+    if (e === undefined) continue;
+    known[i * 4] = e.seq;
+    known[i * 4 + 1] = e.rank;
+    known[i * 4 + 2] = e.deliveredAt ?? Number.NaN;
+    known[i * 4 + 3] = e.attempts;
+  }
   return known;
 }
 
@@ -140,7 +144,8 @@ export class Commits {
   }
 
   /**
-   * One group commit of acks: each item all or nothing, all items in one transaction. Committed
+   * One group commit of acks: each item all or nothing, all items in one transaction; what each
+   * item acknowledged is added to its agent's totals there too (delivery_totals). Committed
    * without fsync even under synchronous=FULL: in WAL mode the commit survives a crash of the
    * process; a power loss may lose the last acks, and those deliveries then come again, which
    * at-least-once allows. (Sends, which must never be lost, keep the fsync.)
@@ -152,7 +157,7 @@ export class Commits {
   /** One ack call, all or nothing: every id is checked before any is marked. */
   private ack(it: AckRequest): Outcome<AckDone> {
     const { ids, known, agentId, at } = it;
-    // Ids not leased here are looked up: [seq, rank] each, with whether it is acknowledged already.
+    // Ids not leased here are looked up: seq, rank, state (acknowledged already?) and attempts.
     const looked = new Map<number, { seq: number; rank: number; state: string; attempts: number }>();
     for (let i = 0; i < ids.length; i++) {
       if ((known[i * 4] as number) >= 0) continue;

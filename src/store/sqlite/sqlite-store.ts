@@ -236,11 +236,7 @@ export class SqliteStore implements Store {
     this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('ack', (items: AckItem[]) => this.commitAcks(items)) });
     this.handout = (this.stmt('maxHandout').get() as { n: number }).n;
     this.appliedSeq = (this.stmt('maxSeq').get() as { n: number }).n;
-    for (const r of this.stmt('loadFloors').all() as { recipient: string; slot: number; seq: number }[]) {
-      let floors = this.floorsByAgent.get(r.recipient);
-      if (floors === undefined) this.floorsByAgent.set(r.recipient, (floors = new Array<number>(2 * RANKS).fill(0)));
-      floors[r.slot] = r.seq;
-    }
+    for (const r of this.stmt('loadFloors').all() as { recipient: string; slot: number; seq: number }[]) this.floorsOf(r.recipient)[r.slot] = r.seq;
     if (file !== ':memory:') {
       this.startCheckpointer(file);
       this.startWriter(file, opts.synchronous, opts.onWarning);
@@ -356,7 +352,7 @@ export class SqliteStore implements Store {
     if (isNew) {
       // No delivery can be addressed to an agent before it exists: its inbox walks start here,
       // not at the first fan-out message ever (an agent removed and registered again keeps its own).
-      this.floorsByAgent.set(a.id, new Array<number>(2 * RANKS).fill(this.appliedSeq + 1));
+      this.floorsOf(a.id).fill(this.appliedSeq + 1);
       this.floorsMoved.add(a.id);
     }
     this.forgetAgent(a.id);
@@ -504,9 +500,9 @@ export class SqliteStore implements Store {
   }
 
   /** Committed: the new deliveries join the hand-out queues that cover them. */
-  private applyAppends(items: AppendRequest[], outcomes: Outcome<AppendDone>[]): (AppendResult | Error)[] {
+  private applyAppends(items: AppendItem[], outcomes: Outcome<AppendDone>[]): (AppendResult | Error)[] {
     return outcomes.map((o, i): AppendResult | Error => {
-      const req = items[i] as AppendRequest;
+      const req = items[i] as AppendItem;
       if (isErrorData(o)) return fromErrorData(o);
       if (o.status === 'duplicate') return { status: 'duplicate', message: toMessage(o.row), recipients: o.recipients, requestHash: o.requestHash };
       const m = req.message;
@@ -516,7 +512,7 @@ export class SqliteStore implements Store {
       for (const r of req.recipients) {
         const q = this.queues.get(r);
         if (q === undefined || !q.covers(rank, o.seq)) continue;
-        q.insert(newEntry(o.seq, rank, (items[i] as AppendItem).fanout, m.id, m.expiresAt));
+        q.insert(newEntry(o.seq, rank, req.fanout, m.id, m.expiresAt));
         if (q.readyCount() > READY_MAX) q.trim(PAGE);
       }
       return { status: 'created', message: m, recipients: req.recipients };
@@ -710,8 +706,7 @@ export class SqliteStore implements Store {
    * since.
    */
   private floors(agentId: string, rank: number): [indexed: number, fanout: number] {
-    let floors = this.floorsByAgent.get(agentId);
-    if (floors === undefined) this.floorsByAgent.set(agentId, (floors = new Array<number>(2 * RANKS).fill(0)));
+    const floors = this.floorsOf(agentId);
     // An agent whose open deliveries of this rank are all in memory: no need to read the table.
     const known = this.queues.get(agentId)?.lowest(rank, this.appliedSeq + 1);
     const raise = (i: number, query: string): number => {
@@ -722,6 +717,13 @@ export class SqliteStore implements Store {
       return (floors[i] = to);
     };
     return [raise(2 * rank, 'firstOpenIndexed'), raise(2 * rank + 1, 'firstOpenFanout')];
+  }
+
+  /** The agent's floors, two per rank (`floors`); 0, nothing known yet, for an agent not seen. */
+  private floorsOf(agentId: string): number[] {
+    let floors = this.floorsByAgent.get(agentId);
+    if (floors === undefined) this.floorsByAgent.set(agentId, (floors = new Array<number>(2 * RANKS).fill(0)));
+    return floors;
   }
 
   /** Floors that moved are saved now and then (at each sweep, and at close): migration 0009. */

@@ -4,9 +4,10 @@
 -- (docs/benchmarks.md). An agent's inbox is found two ways:
 --  * most messages: the index deliveries_inbox, in inbox order, over every state (an ack changes
 --    no index);
---  * a fan-out message (one that reaches at least half the roster, sqlite-store.ts `isFanOut`):
---    its rows are left out of that index, which would cost one index page per recipient at every
---    commit; an agent walks the fan-out messages (messages_fanout) and looks its row up by key.
+--  * a fan-out message (16 recipients or more, and half the roster or more; sqlite-store.ts
+--    `isFanOut`): its rows are left out of that index, which would cost one index page per
+--    recipient at every commit; an agent walks the fan-out messages (messages_fanout) and looks
+--    its row up by key.
 -- Open deliveries are walked per priority from floors below which all are closed (sqlite-store.ts
 -- `floors`); delayed ones are found through deliveries_delayed. What the closed ones add up to per
 -- agent is kept in delivery_totals, so that queue stats need not read the whole history.
