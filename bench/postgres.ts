@@ -409,13 +409,13 @@ async function openDatabase(log: (l: string) => void): Promise<Pg & { version: s
   let where: string;
   if (url === '') {
     // scripts/ is plain JavaScript outside the compiled tree: loaded by URL, typed here.
-    const mod = (await import(pathToFileURL(join(ROOT, 'scripts', 'postgres.mjs')).href)) as { startThrowawayPostgres(): Promise<Throwaway> };
-    const t = await mod.startThrowawayPostgres();
+    const mod = (await import(pathToFileURL(join(ROOT, 'scripts', 'postgres.mjs')).href)) as { startThrowawayPostgres(o: { durable: boolean }): Promise<Throwaway> };
+    const t = await mod.startThrowawayPostgres({ durable: true });
     stop = t.stop;
     process.once('exit', stop);
     url = t.url;
     postmaster = Number(readFileSync(join(t.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    where = `throwaway cluster on 127.0.0.1:${t.port} (${t.dir}; fsync=off, synchronous_commit=off, full_page_writes=off), ready in ${(t.ms / 1000).toFixed(1)} s`;
+    where = `throwaway cluster on 127.0.0.1:${t.port} (${t.dir}; PostgreSQL's default durability), ready in ${(t.ms / 1000).toFixed(1)} s`;
   } else {
     const u = new URL(url);
     where = `${u.hostname}:${u.port || 5432}${u.pathname} from SWARM_BENCH_DATABASE_URL`;
@@ -432,7 +432,7 @@ async function openDatabase(log: (l: string) => void): Promise<Pg & { version: s
       log('PostgreSQL server processes not found on this machine: their CPU is not measured');
     }
   }
-  const settingsRow = (await admin.query(`SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) AS s FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'max_connections', 'shared_buffers')`)).rows[0] as { s: string };
+  const settingsRow = (await admin.query(`SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) AS s FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'max_connections', 'shared_buffers')`)).rows[0] as { s: string };
   return { url, postmaster, admin, version, where: `${where}; ${settingsRow.s}`, stop };
 }
 

@@ -124,9 +124,11 @@ function stopCluster(bin, dir) {
 
 /**
  * Starts a throwaway cluster. Returns { url, version, port, dir, stop }. stop() is synchronous and
- * idempotent, so it can run from an 'exit' handler.
+ * idempotent, so it can run from an 'exit' handler. `durable: true` keeps PostgreSQL's production
+ * defaults (fsync, synchronous_commit and full_page_writes on), as benchmarks and crash tests need;
+ * otherwise nothing is synced (throwaway data for functional tests).
  */
-export async function startThrowawayPostgres() {
+export async function startThrowawayPostgres({ durable = false, maxConnections = 300 } = {}) {
   const started = Date.now();
   const bin = findBinaries() ?? install();
   const owner = postgresUser();
@@ -147,8 +149,7 @@ export async function startThrowawayPostgres() {
   };
 
   try {
-    // Throwaway data: no fsync anywhere (durability is tested against SQLite's files, not here).
-    run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], { asPostgres: true });
+    run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', ...(durable ? [] : ['--no-sync'])], { asPostgres: true });
     let port = 0;
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
@@ -156,10 +157,8 @@ export async function startThrowawayPostgres() {
         `-p ${port}`,
         `-k ${sock}`,
         '-c listen_addresses=127.0.0.1',
-        '-c fsync=off',
-        '-c synchronous_commit=off',
-        '-c full_page_writes=off',
-        '-c max_connections=300',
+        ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
+        `-c max_connections=${maxConnections}`,
       ].join(' ');
       try {
         run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', String(START_S), '-o', opts, 'start'], { asPostgres: true, timeout: (START_S + 10) * 1000 });
