@@ -234,6 +234,8 @@ export class Hub {
       case 'revoked':
         this.streams.revoke(e.tokenIds, e.agents ?? []);
         return;
+      case 'directory':
+        return;
       case 'resync':
         void this.recheckTokens();
         this.signals.notifyAll();

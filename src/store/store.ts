@@ -206,7 +206,9 @@ export type StoreEvent =
   /** These tokens were revoked (or their agents removed): streams authenticated with them end. */
   | { type: 'revoked'; tokenIds: string[]; agents?: string[] }
   /** The event connection was lost and is back: anything may have been missed. */
-  | { type: 'resync' };
+  | { type: 'resync' }
+  /** Agents or tokens changed (a store's own caches listen; the hub has nothing to do). */
+  | { type: 'directory' };
 
 export interface Store {
   /** 'sqlite' | 'postgres': for logs and /readyz only; callers never branch on it. */

@@ -2,7 +2,9 @@
 // store's channel (one channel per schema, so tests sharing a database stay apart); publishing is
 // a pg_notify through the pool. Every payload carries the publishing process's id, and a process
 // ignores its own. When the listening connection breaks it reconnects with backoff and reports
-// `resync`, so the hub re-reads what it may have missed from the store.
+// `resync`, so the hub re-reads what it may have missed from the store. Events published in one
+// turn of the event loop are merged (the agents of every `deliveries`, the ids of every `acked` per
+// agent) and leave in one statement: under load, one round trip per turn instead of one per send.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { StoreEvent } from '../store.js';
@@ -21,8 +23,11 @@ export class PgEvents {
   constructor(
     private readonly url: string,
     readonly channel: string,
-    private readonly notify: (channel: string, payload: string) => Promise<void>,
+    private readonly notify: (channel: string, payloads: string[]) => Promise<void>,
   ) {}
+
+  private pending: StoreEvent[] = [];
+  private flushing: Promise<void> | null = null;
 
   onEvent(handler: (e: StoreEvent) => void): () => void {
     this.handlers.add(handler);
@@ -32,7 +37,7 @@ export class PgEvents {
 
   private async listen(reconnect: boolean): Promise<void> {
     while (!this.closed) {
-      const client = new pg.Client({ connectionString: this.url });
+      const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000, keepAlive: true });
       client.on('error', () => undefined);
       try {
         await client.connect();
@@ -43,6 +48,11 @@ export class PgEvents {
         this.backoff = Math.min(this.backoff * 2, 5000);
         reconnect = true;
         continue;
+      }
+      if (this.closed) {
+        // Closed while connecting: this connection would keep the process alive.
+        await client.end().catch(() => undefined);
+        return;
       }
       this.backoff = 100;
       this.client = client;
@@ -79,8 +89,19 @@ export class PgEvents {
     }
   }
 
-  async publish(e: StoreEvent): Promise<void> {
-    for (const part of split(e)) await this.notify(this.channel, JSON.stringify({ o: this.origin, e: part }));
+  /** Resolves once the event (merged with the others of this turn) was handed to PostgreSQL. */
+  publish(e: StoreEvent): Promise<void> {
+    this.pending.push(e);
+    this.flushing ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        const events = merge(this.pending);
+        this.pending = [];
+        this.flushing = null;
+        const payloads = events.flatMap(split).map((part) => JSON.stringify({ o: this.origin, e: part }));
+        this.notify(this.channel, payloads).then(resolve, reject);
+      });
+    });
+    return this.flushing;
   }
 
   async close(): Promise<void> {
@@ -89,6 +110,30 @@ export class PgEvents {
     this.client = null;
     await c?.end().catch(() => undefined);
   }
+}
+
+/** One `deliveries` event for all agents named in a turn, one `acked` per agent; the rest as they came. */
+function merge(events: StoreEvent[]): StoreEvent[] {
+  let agents: Set<string> | '*' | null = null;
+  const acked = new Map<string, string[]>();
+  const rest: StoreEvent[] = [];
+  for (const e of events) {
+    if (e.type === 'deliveries') {
+      if (e.agents === '*' || agents === '*') agents = '*';
+      else {
+        agents ??= new Set();
+        for (const a of e.agents) agents.add(a);
+      }
+    } else if (e.type === 'acked') {
+      const ids = acked.get(e.agent);
+      if (ids === undefined) acked.set(e.agent, [...e.ids]);
+      else ids.push(...e.ids);
+    } else if (!rest.some((r) => r.type === e.type && (e.type === 'presence' || e.type === 'settings'))) rest.push(e);
+  }
+  const out: StoreEvent[] = [];
+  if (agents !== null) out.push({ type: 'deliveries', agents: agents === '*' ? '*' : [...agents] });
+  for (const [agent, ids] of acked) out.push({ type: 'acked', agent, ids });
+  return [...out, ...rest];
 }
 
 /** Splits an event whose payload would be too large: agent lists become '*', id lists chunks. */

@@ -11,9 +11,10 @@ import { type AuditRecord, canonicalJson, chainNext, type NewAuditRecord } from 
 import type { Channel } from '../../domain/channel.js';
 import type { InboxItem, Message } from '../../domain/message.js';
 import { OPEN_STATES, priorityRank } from '../../domain/message.js';
-import { fits, type LeaderboardRow, type Review, type Task, type TaskStatus } from '../../domain/task.js';
+import { type LeaderboardRow, type Review, type Task, type TaskStatus } from '../../domain/task.js';
 import { HubError } from '../../errors.js';
 import { PgEvents } from './events.js';
+import { DirectoryCache } from './directory.js';
 import { GroupCommit } from '../group-commit.js';
 import {
   type AgentRow,
@@ -81,7 +82,7 @@ export interface PostgresStoreOptions {
 const QUERIES = loadQueries(new URL('queries.sql', import.meta.url));
 const LATEST = loadMigrations(MIGRATIONS_DIR).reduce((m, x) => Math.max(m, x.version), 0);
 
-/** Columns of insertMessages, in the order of its unnest() arrays. */
+/** Columns of appendMessages, in the order of its first unnest() arrays. */
 const MESSAGE_COLUMNS = [
   'id',
   'sender',
@@ -152,6 +153,8 @@ export class PostgresStore implements Store {
   private readonly appends: GroupCommit<AppendRequest, AppendResult>;
   private readonly acks: GroupCommit<AckItem, AckResult>;
   private readonly events: PgEvents;
+  private readonly directory: DirectoryCache;
+  private unlisten: (() => void) | null = null;
   private closed = false;
 
   private constructor(
@@ -160,10 +163,11 @@ export class PostgresStore implements Store {
     url: string,
     schema: string | null,
   ) {
-    this.events = new PgEvents(url, `swarm_events${schema === null ? '' : `_${schema}`}`.slice(0, 63), async (channel, payload) => {
-      await this.pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    this.events = new PgEvents(url, `swarm_events${schema === null ? '' : `_${schema}`}`.slice(0, 63), async (channel, payloads) => {
+      await this.pool.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
     });
-    this.appends = new GroupCommit({ maxBatch: batchMax, commit: (items) => this.tx((c) => this.commitAppends(c, items)) });
+    this.directory = new DirectoryCache(async () => (await this.rows<{ version: number }>('directoryVersion', []))[0]?.version ?? 0);
+    this.appends = new GroupCommit({ maxBatch: batchMax, commit: (items) => this.commitAppends(items) });
     this.acks = new GroupCommit({ maxBatch: batchMax, commit: (items) => this.tx((c) => this.commitAcks(c, items)) });
   }
 
@@ -187,7 +191,23 @@ export class PostgresStore implements Store {
       if (e instanceof HubError) throw e;
       throw new HubError('store_unavailable', `cannot prepare the schema${schema === null ? '' : ` ${schema}`}: ${(e as Error).message}`, { cause: e });
     }
-    return new PostgresStore(pool, opts.batchMax ?? 512, opts.url, schema);
+    const store = new PostgresStore(pool, opts.batchMax ?? 512, opts.url, schema);
+    await store.startDirectory();
+    return store;
+  }
+
+  /** Tells the directory triggers where to notify, listens, and starts the cache's version polls. */
+  private async startDirectory(): Promise<void> {
+    try {
+      await this.q('setEventChannel', [this.events.channel]);
+    } catch (e) {
+      await this.pool.end().catch(() => undefined);
+      throw new HubError('store_unavailable', `cannot prepare the directory: ${(e as Error).message}`, { cause: e });
+    }
+    this.unlisten = this.events.onEvent((e) => {
+      if (e.type === 'directory' || e.type === 'resync') this.directory.clear();
+    });
+    await this.directory.start();
   }
 
   async publish(e: StoreEvent): Promise<void> {
@@ -270,6 +290,8 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     await Promise.all([this.appends.drain(), this.acks.drain()]);
     this.closed = true;
+    this.unlisten?.();
+    this.directory.stop();
     await this.events.close();
     await this.pool.end();
   }
@@ -281,24 +303,36 @@ export class PostgresStore implements Store {
     const bad = refuseNul('the agent', a.specialty, ...a.capabilities);
     if (bad !== null) throw bad;
     const [row] = await this.rows<AgentRow>('insertAgent', [a.id, a.role, a.specialty, JSON.stringify(a.capabilities), a.createdAt]);
+    this.directory.clear();
     if (row === undefined) throw new HubError('agent_exists', `agent ${a.id} already exists`, { details: { agent: a.id } });
     return toAgent(row);
   }
 
   async getAgent(id: string): Promise<Agent | null> {
     this.live();
+    const cached = this.directory.agent(id);
+    if (cached !== undefined) return cached;
+    const mark = this.directory.mark();
     const [row] = await this.rows<AgentRow>('getAgent', [id]);
-    return row === undefined ? null : toAgent(row);
+    const agent = row === undefined ? null : toAgent(row);
+    this.directory.keepAgent(agent, mark.epoch, mark.at);
+    return agent;
   }
 
   async listAgents(): Promise<Agent[]> {
     this.live();
-    return (await this.rows<AgentRow>('listAgents', [])).map(toAgent);
+    const cached = this.directory.listAgents();
+    if (cached !== undefined) return cached;
+    const mark = this.directory.mark();
+    const agents = (await this.rows<AgentRow>('listAgents', [])).map(toAgent);
+    this.directory.keepRoster(agents, mark.epoch, mark.at);
+    return agents;
   }
 
   async removeAgent(id: string, at: number): Promise<boolean> {
     this.live();
     const [row] = await this.rows<{ n: number }>('removeAgent', [id, at]);
+    this.directory.clear();
     return (row?.n ?? 0) > 0;
   }
 
@@ -307,6 +341,7 @@ export class PostgresStore implements Store {
     const bad = refuseNul('the mission', mission);
     if (bad !== null) throw bad;
     const [row] = await this.rows<AgentRow>('setStatus', [id, status, mission, at]);
+    this.directory.clear();
     return row === undefined ? null : toAgent(row);
   }
 
@@ -322,12 +357,18 @@ export class PostgresStore implements Store {
     this.live();
     const scopes = t.scopes === null || t.scopes === undefined ? null : JSON.stringify(t.scopes);
     await this.q('insertToken', [t.id, t.agentId, t.hash, t.label, t.createdAt, t.expiresAt ?? null, scopes]);
+    this.directory.clear();
   }
 
   async findToken(hash: Buffer): Promise<TokenMatch | null> {
     this.live();
+    const cached = this.directory.token(hash);
+    if (cached !== undefined) return cached;
+    const mark = this.directory.mark();
     const [row] = await this.rows<TokenMatchRow & pg.QueryResultRow>('findToken', [hash]);
-    return row === undefined ? null : toTokenMatch(row);
+    const match = row === undefined ? null : toTokenMatch(row);
+    this.directory.keepToken(hash, match, mark.epoch);
+    return match;
   }
 
   async getToken(id: string): Promise<TokenInfo | null> {
@@ -344,6 +385,7 @@ export class PostgresStore implements Store {
   async revokeToken(id: string, at: number): Promise<{ agentId: string } | null> {
     this.live();
     const [row] = await this.rows<{ agent_id: string }>('revokeToken', [id, at]);
+    this.directory.clear();
     return row === undefined ? null : { agentId: row.agent_id };
   }
 
@@ -365,11 +407,11 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * One group commit of sends, in a constant number of statements whatever the batch size: look
-   * up earlier uses of the idempotency keys, insert the new messages (in submission order, so seq
-   * order is send order), then their deliveries.
+   * One group commit of sends in one statement (appendMessages): no transaction of its own, so one
+   * round trip and one fsync for the whole batch. A key that inserts nothing was taken before (or
+   * concurrently, by another process): those sends read the message holding the key afterwards.
    */
-  private async commitAppends(c: pg.PoolClient, items: AppendRequest[]): Promise<(AppendResult | Error)[]> {
+  private async commitAppends(items: AppendRequest[]): Promise<(AppendResult | Error)[]> {
     const out: (AppendResult | Error | undefined)[] = items.map((req) => nulInMessage(req.message) ?? refuseNul('the channels', ...(req.channels ?? [])) ?? undefined);
     // A key used twice in one batch: the first use stores, the later ones are its duplicates.
     const firstOfKey = new Map<string, number>();
@@ -382,57 +424,35 @@ export class PostgresStore implements Store {
       if (first === undefined) firstOfKey.set(k, i);
       else laterUses.set(i, first);
     });
-    const takePrior = async (indexes: number[]): Promise<void> => {
-      if (indexes.length === 0) return;
-      const pick = indexes.map((i) => items[i]?.message as Message);
-      const prior = await this.rows<PriorRow>('findIdempotent', [pick.map((m) => m.sender), pick.map((m) => m.idempotencyKey)], c);
-      const byKey = new Map(prior.map((r) => [key(r.sender, r.idempotency_key ?? ''), r]));
-      for (const i of indexes) {
-        const m = items[i]?.message as Message;
-        const row = byKey.get(key(m.sender, m.idempotencyKey ?? ''));
-        if (row !== undefined) out[i] = { status: 'duplicate', message: toMessage(row), recipients: row.d_recipients, requestHash: row.request_hash ?? '' };
-      }
-    };
-    await takePrior([...firstOfKey.values()]);
 
     const fresh = items.map((_, i) => i).filter((i) => out[i] === undefined && !laterUses.has(i));
     if (fresh.length > 0) {
       const columns: unknown[][] = MESSAGE_COLUMNS.map(() => []);
+      const deliveries: [string[], string[], number[]] = [[], [], []];
+      const posts: [string[], string[]] = [[], []];
       for (const i of fresh) {
         const req = items[i] as AppendRequest;
         const p = messageParams(req.message, req.requestHash);
         MESSAGE_COLUMNS.forEach((col, n) => columns[n]?.push(p[col]));
-      }
-      const inserted = await this.rows<{ seq: number; id: string }>('insertMessages', columns, c);
-      const seqOf = new Map(inserted.map((r) => [r.id, r.seq]));
-      const recipients: string[] = [];
-      const seqs: number[] = [];
-      const ranks: number[] = [];
-      const raced: number[] = [];
-      const posted: { channel: string[]; seq: number[] } = { channel: [], seq: [] };
-      for (const i of fresh) {
-        const req = items[i] as AppendRequest;
-        const seq = seqOf.get(req.message.id);
-        // Not inserted: another process stored the same (sender, key) since the lookup above.
-        if (seq === undefined) {
-          raced.push(i);
-          continue;
-        }
         const rank = priorityRank(req.message.priority);
         for (const r of req.recipients) {
-          recipients.push(r);
-          seqs.push(seq);
-          ranks.push(rank);
+          deliveries[0].push(req.message.id);
+          deliveries[1].push(r);
+          deliveries[2].push(rank);
         }
-        for (const ch of req.channels ?? []) {
-          posted.channel.push(ch);
-          posted.seq.push(seq);
+        for (const ch of new Set(req.channels ?? [])) {
+          posts[0].push(req.message.id);
+          posts[1].push(ch);
         }
-        out[i] = { status: 'created', message: req.message, recipients: req.recipients };
       }
-      if (recipients.length > 0) await this.q('insertDeliveries', [recipients, seqs, ranks], c);
-      if (posted.seq.length > 0) await this.q('insertMessageChannels', [posted.channel, posted.seq], c);
-      await takePrior(raced);
+      const inserted = new Set((await this.rows<{ seq: number; id: string }>('appendMessages', [...columns, ...deliveries, ...posts])).map((r) => r.id));
+      const taken: number[] = [];
+      for (const i of fresh) {
+        const req = items[i] as AppendRequest;
+        if (inserted.has(req.message.id)) out[i] = { status: 'created', message: req.message, recipients: req.recipients };
+        else taken.push(i);
+      }
+      await this.takePrior(items, taken, out);
     }
 
     for (const [i, first] of laterUses) {
@@ -443,6 +463,19 @@ export class PostgresStore implements Store {
       else out[i] = o;
     }
     return out.map((o) => o ?? new HubError('internal', 'a send of this batch was neither stored nor found'));
+  }
+
+  /** The sends at `indexes` found their key taken: each gets the message holding it, as a duplicate. */
+  private async takePrior(items: AppendRequest[], indexes: number[], out: (AppendResult | Error | undefined)[]): Promise<void> {
+    if (indexes.length === 0) return;
+    const pick = indexes.map((i) => items[i]?.message as Message);
+    const prior = await this.rows<PriorRow>('findIdempotent', [pick.map((m) => m.sender), pick.map((m) => m.idempotencyKey)]);
+    const byKey = new Map(prior.map((r) => [key(r.sender, r.idempotency_key ?? ''), r]));
+    for (const i of indexes) {
+      const m = items[i]?.message as Message;
+      const row = byKey.get(key(m.sender, m.idempotencyKey ?? ''));
+      if (row !== undefined) out[i] = { status: 'duplicate', message: toMessage(row), recipients: row.d_recipients, requestHash: row.request_hash ?? '' };
+    }
   }
 
   async getMessage(id: string): Promise<Message | null> {
@@ -758,20 +791,11 @@ export class PostgresStore implements Store {
     return (await this.rows<TaskRow>('listTasks', [q.status ?? null, q.assignee ?? null, q.limit])).map(toTask);
   }
 
-  /**
-   * Candidates are read without locks and filtered by the domain's own `fits`; each one that fits
-   * is then claimed with a conditional update (still open?), best first. A row claimed by another
-   * process in between updates nothing and the next candidate is tried, so two callers never get
-   * the same task, and a busy board does not make a caller give up while other tasks fit.
-   */
+  /** One statement: the best open task that fits, found by index and claimed (claimNext in queries.sql). */
   async claimNext(agent: Pick<Agent, 'id' | 'role' | 'capabilities'>, at: number): Promise<Task | null> {
     this.live();
-    for (const row of await this.rows<TaskRow>('openTasks', [])) {
-      if (!fits(agent, toTask(row))) continue;
-      const [claimed] = await this.rows<TaskRow>('claimTask', [row.seq, agent.id, at]);
-      if (claimed !== undefined) return toTask(claimed);
-    }
-    return null;
+    const [row] = await this.rows<TaskRow>('claimNext', [agent.id, agent.role, JSON.stringify(agent.capabilities), at]);
+    return row === undefined ? null : toTask(row);
   }
 
   async updateTask(id: string, expected: TaskStatus, expectedAssignee: string | null | undefined, patch: TaskPatch): Promise<Task | null> {

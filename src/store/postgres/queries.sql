@@ -71,24 +71,34 @@ SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subjec
        ARRAY(SELECT d.recipient FROM deliveries d WHERE d.message_seq = m.seq ORDER BY d.recipient) AS d_recipients
 FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, key) ON m.sender = k.sender AND m.idempotency_key = k.key;
 
--- name: insertMessages
--- One row per message, in array order (the seq order is the send order). A key already taken by a
--- concurrent sender (another process) inserts nothing: the caller reads that message instead.
-INSERT INTO messages (id, sender, recipients, kind, type, priority, subject, body, tags, thread_id, reply_to, metadata,
-                      created_at, expires_at, idempotency_key, request_hash)
-SELECT id, sender, recipients::jsonb, kind, type, priority, subject, body, tags::jsonb, thread_id, reply_to, metadata::json,
-       created_at, expires_at, idempotency_key, request_hash
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::text[], $8::text[], $9::text[],
-            $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::text[], $16::text[])
-     WITH ORDINALITY AS u(id, sender, recipients, kind, type, priority, subject, body, tags, thread_id, reply_to, metadata,
-                          created_at, expires_at, idempotency_key, request_hash, ord)
-ORDER BY ord
-ON CONFLICT (sender, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING seq, id;
-
--- name: insertDeliveries
-INSERT INTO deliveries (recipient, message_seq, priority)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::smallint[]);
+-- name: appendMessages
+-- One group commit of sends in one statement (and so one transaction, one fsync, one round trip):
+-- the messages in array order (the seq order is the send order), then their deliveries and
+-- channel posts, each naming its message by id. A (sender, key) already taken, by an earlier send
+-- or by a concurrent one in another process, inserts nothing for that message: the caller reads
+-- the message that holds the key instead.
+WITH ins AS (
+  INSERT INTO messages (id, sender, recipients, kind, type, priority, subject, body, tags, thread_id, reply_to, metadata,
+                        created_at, expires_at, idempotency_key, request_hash)
+  SELECT id, sender, recipients::jsonb, kind, type, priority, subject, body, tags::jsonb, thread_id, reply_to, metadata::json,
+         created_at, expires_at, idempotency_key, request_hash
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::text[], $8::text[], $9::text[],
+              $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::text[], $16::text[])
+       WITH ORDINALITY AS u(id, sender, recipients, kind, type, priority, subject, body, tags, thread_id, reply_to, metadata,
+                            created_at, expires_at, idempotency_key, request_hash, ord)
+  ORDER BY ord
+  ON CONFLICT (sender, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING seq, id
+), delivered AS (
+  INSERT INTO deliveries (recipient, message_seq, priority)
+  SELECT k.recipient, ins.seq, k.priority
+  FROM unnest($17::text[], $18::text[], $19::smallint[]) AS k(id, recipient, priority) JOIN ins ON ins.id = k.id
+), posted AS (
+  INSERT INTO message_channels (channel, message_seq)
+  SELECT k.channel, ins.seq FROM unnest($20::text[], $21::text[]) AS k(id, channel) JOIN ins ON ins.id = k.id
+  ON CONFLICT DO NOTHING
+)
+SELECT seq, id FROM ins;
 
 -- name: getMessage
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
@@ -307,12 +317,6 @@ UPDATE deliveries d SET state = 'pending', attempts = 0, dead_at = NULL, dead_re
 FROM unnest($1::text[], $2::bigint[]) AS k(recipient, seq)
 WHERE d.recipient = k.recipient AND d.message_seq = k.seq AND d.state = 'dead';
 
--- name: insertMessageChannels
--- $1 channels, $2 seqs (pairwise). A channel named twice in one send is recorded once.
-INSERT INTO message_channels (channel, message_seq)
-SELECT * FROM unnest($1::text[], $2::bigint[])
-ON CONFLICT DO NOTHING;
-
 -- name: historyChannel
 -- Like history, plus $6: only messages posted to this channel, read through message_channels.
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
@@ -401,17 +405,19 @@ ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, CASE WHEN status = 'open' 
   CASE WHEN status = 'open' THEN seq ELSE -seq END
 LIMIT $3;
 
--- name: openTasks
--- Candidates of a claim, best first; read without locks (claimTask decides).
-SELECT seq, id, title, description, points, role, capabilities, priority, status, assignee, claimed_at, done_at, note,
-       verified_at, verified_by, created_by, created_at, thread_id
-FROM tasks WHERE status = 'open' ORDER BY priority DESC, seq;
-
--- name: claimTask
--- $1 seq, $2 agent, $3 time. Claims the task only if it is still open: a concurrent claim of the
--- same row makes this wait for it to commit, then re-check the status and update nothing.
-UPDATE tasks SET status = 'claimed', assignee = $2, claimed_at = $3
-WHERE seq = $1 AND status = 'open'
+-- name: claimNext
+-- $1 agent, $2 its role, $3 its capabilities (JSON array), $4 time. The best open task that fits
+-- (domain/task.ts `fits`: no role or the agent's; every capability among the agent's), walked by
+-- the tasks_open index and claimed in the same statement. A task another caller is claiming right
+-- now is skipped rather than waited for, so concurrent callers get different tasks.
+UPDATE tasks SET status = 'claimed', assignee = $1, claimed_at = $4
+WHERE seq = (
+  SELECT seq FROM tasks
+  WHERE status = 'open' AND (role IS NULL OR role = $2) AND capabilities <@ $3::jsonb
+  ORDER BY priority DESC, seq
+  LIMIT 1
+  FOR UPDATE SKIP LOCKED
+)
 RETURNING seq, id, title, description, points, role, capabilities, priority, status, assignee, claimed_at, done_at, note,
           verified_at, verified_by, created_by, created_at, thread_id;
 
@@ -515,3 +521,9 @@ ORDER BY seq DESC LIMIT $4;
 
 -- name: auditChain
 SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2;
+
+-- name: directoryVersion
+SELECT version FROM directory_version WHERE id = 1;
+
+-- name: setEventChannel
+UPDATE directory_version SET channel = $1 WHERE id = 1 AND channel <> $1;
