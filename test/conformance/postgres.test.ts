@@ -15,7 +15,7 @@ import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { auditConformance } from './audit-suite.js';
 import { msg } from './fixtures.js';
-import { loadMigrations } from '../../src/store/sqlite/sql-files.js';
+import { loadMigrations } from '../../src/store/sql-files.js';
 import { moreConformance } from './more-suite.js';
 import { storeConformance } from './suite.js';
 

@@ -6,8 +6,8 @@ import { describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { HubError } from '../../src/errors.js';
 import { DB_FILE, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { migrate } from '../../src/store/sqlite/migrate.js';
-import { loadMigrations } from '../../src/store/sqlite/sql-files.js';
+import { migrate, MIGRATIONS_DIR } from '../../src/store/sqlite/migrate.js';
+import { loadMigrations } from '../../src/store/sql-files.js';
 import { tempDir } from '../support/temp.js';
 import type { Priority } from '../../src/domain/message.js';
 import { auditConformance } from './audit-suite.js';
@@ -65,7 +65,7 @@ describe('SQLite adapter', () => {
     const db = new Database(join(dir, DB_FILE), { readonly: true });
     t.after(() => db.close());
     const rows = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
-    assert.deepEqual(rows.map((r) => r.version), loadMigrations().map((m) => m.version), 'every migration file, once');
+    assert.deepEqual(rows.map((r) => r.version), loadMigrations(MIGRATIONS_DIR).map((m) => m.version), 'every migration file, once');
   });
 
   it('refuses a database whose schema is newer than the code, and leaves it alone', async (t) => {
@@ -86,7 +86,7 @@ describe('SQLite adapter', () => {
   it('upgrades a database from before deliveries were keyed by message (migration 9), keeping every delivery and its state', async (t) => {
     const dir = tempDir();
     const old = new Database(join(dir, DB_FILE));
-    migrate(old, loadMigrations().filter((m) => m.version < 9));
+    migrate(old, loadMigrations(MIGRATIONS_DIR).filter((m) => m.version < 9));
     old.prepare("INSERT INTO agents (id, role, created_at) VALUES ('a', 'agent', 1), ('b', 'agent', 1)").run();
     const message = old.prepare(`INSERT INTO messages (id, sender, recipients, kind, type, priority, body, thread_id, created_at)
       VALUES (?, 'a', '["b"]', 'A2A', 'text', ?, ?, ?, 2)`);
@@ -101,7 +101,7 @@ describe('SQLite adapter', () => {
 
     const store = new SqliteStore({ dir, synchronous: 'normal' });
     t.after(() => store.close());
-    assert.equal((await store.schema()).current, loadMigrations().length);
+    assert.equal((await store.schema()).current, loadMigrations(MIGRATIONS_DIR).length);
     assert.deepEqual(
       await store.queueStats(1_900_000_000_000),
       [{ agent: 'b', depth: 2, inFlight: 0, delayed: 0, redeliveries: 5, dead: 1, acked: 1, expired: 0 }],

@@ -7,7 +7,7 @@ import type { Message } from '../../domain/message.js';
 import { priorityRank } from '../../domain/message.js';
 import { type ErrorCode, HubError } from '../../errors.js';
 import type { AppendRequest } from '../store.js';
-import { type MessageRow, messageParams } from './rows.js';
+import { type MessageRow, messageParams } from '../rows.js';
 
 /** An error as data: rebuilt as a HubError on the other side. */
 export interface ErrorData {

@@ -59,9 +59,9 @@ import {
   type TokenRow,
   toTokenInfo,
   toTokenMatch,
-} from './rows.js';
-import { loadQueries } from './sql-files.js';
-import { type AuditRow, toAuditRecord } from './audit-rows.js';
+} from '../rows.js';
+import { loadQueries } from '../sql-files.js';
+import { type AuditRow, toAuditRecord } from '../audit-rows.js';
 import { AgentQueue, type Entry, type OpenState, RANKS } from './lease-book.js';
 import { type AckDone, type AckRequest, addExpired, type AppendDone, type AppendItem, Commits, fromErrorData, indexSearch, isErrorData, knownRows, type Outcome, relaxed } from './commits.js';
 import { WriterThread } from './writer-thread.js';
@@ -218,7 +218,7 @@ export class SqliteStore implements Store {
       if (e instanceof HubError) throw e;
       throw new HubError('store_unavailable', `cannot prepare ${file}: ${(e as Error).message}`, { cause: e });
     }
-    const sql = loadQueries();
+    const sql = loadQueries(new URL('queries.sql', import.meta.url));
     this.q = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, this.db.prepare(text)]));
     this.full = opts.synchronous === 'full';
     this.fanOutMin = opts.fanOutMin ?? FANOUT_MIN;
