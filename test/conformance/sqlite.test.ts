@@ -156,7 +156,7 @@ describe('SQLite adapter', () => {
     t.after(() => store.close());
     await seed(store, 'a', 'b');
     const before = await send(store, msg('a', ['b']));
-    const writer = (store as unknown as { writer: { worker: { terminate(): Promise<number> }; done: Promise<void> } | null }).writer;
+    const writer = (store as unknown as { conn: { writer: { worker: { terminate(): Promise<number> }; done: Promise<void> } | null } }).conn.writer;
     assert.ok(writer !== null, 'a file store has a writer thread');
     await writer.worker.terminate();
     await writer.done;
@@ -189,7 +189,7 @@ describe('SQLite adapter', () => {
     assert.deepEqual(await lease('o1', 1), [first.id], 'the queue is read, and complete');
     const sent: string[] = [];
     for (let i = 0; i < 1500; i++) sent.push((await send(store, msg('a', ['b']))).id);
-    const queue = (store as unknown as { queues: Map<string, { readyCount(): number; leases: Map<string, unknown> }> }).queues.get('b');
+    const queue = (store as unknown as { conn: { queues: Map<string, { readyCount(): number; leases: Map<string, unknown> }> } }).conn.queues.get('b');
     assert.ok(queue !== undefined && queue.readyCount() <= 1024, `ready entries in memory: ${queue?.readyCount()}`);
     const got: string[] = [];
     for (;;) {

@@ -105,6 +105,20 @@ export function addExpired(stmt: (name: string) => Database.Statement, rows: { r
   return rows.length;
 }
 
+type Outcomes<O> = (O | Error)[] | Promise<(O | Error)[]>;
+
+/** A group commit's commit step that tells `onCommit` what it committed, how many items, how long (metrics). */
+export function timed<I, O>(kind: 'send' | 'ack', onCommit: ((kind: 'send' | 'ack', size: number, seconds: number) => void) | undefined, fn: (items: I[]) => Outcomes<O>) {
+  return (items: I[]): Outcomes<O> => {
+    const t0 = performance.now();
+    const report = (): void => onCommit?.(kind, items.length, (performance.now() - t0) / 1000);
+    const out = fn(items);
+    if (out instanceof Promise) return out.finally(report);
+    report();
+    return out;
+  };
+}
+
 export class Commits {
   constructor(
     private readonly db: Database.Database,
