@@ -17,7 +17,7 @@ import { STALE_BOUND_MS } from '../../src/store/postgres/directory.js';
 import { within } from '../support/within.js';
 import { auditConformance } from './audit-suite.js';
 import { msg } from './fixtures.js';
-import { loadMigrations } from '../../src/store/sqlite/sql-files.js';
+import { loadMigrations } from '../../src/store/sql-files.js';
 import { moreConformance } from './more-suite.js';
 import { storeConformance } from './suite.js';
 

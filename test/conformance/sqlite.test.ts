@@ -6,8 +6,8 @@ import { describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { HubError } from '../../src/errors.js';
 import { DB_FILE, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { migrate } from '../../src/store/sqlite/migrate.js';
-import { loadMigrations } from '../../src/store/sqlite/sql-files.js';
+import { migrate, MIGRATIONS_DIR } from '../../src/store/sqlite/migrate.js';
+import { loadMigrations } from '../../src/store/sql-files.js';
 import { tempDir } from '../support/temp.js';
 import type { Priority } from '../../src/domain/message.js';
 import { auditConformance } from './audit-suite.js';
@@ -65,7 +65,7 @@ describe('SQLite adapter', () => {
     const db = new Database(join(dir, DB_FILE), { readonly: true });
     t.after(() => db.close());
     const rows = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
-    assert.deepEqual(rows.map((r) => r.version), loadMigrations().map((m) => m.version), 'every migration file, once');
+    assert.deepEqual(rows.map((r) => r.version), loadMigrations(MIGRATIONS_DIR).map((m) => m.version), 'every migration file, once');
   });
 
   it('refuses a database whose schema is newer than the code, and leaves it alone', async (t) => {
@@ -86,7 +86,7 @@ describe('SQLite adapter', () => {
   it('upgrades a database from before deliveries were keyed by message (migration 9), keeping every delivery and its state', async (t) => {
     const dir = tempDir();
     const old = new Database(join(dir, DB_FILE));
-    migrate(old, loadMigrations().filter((m) => m.version < 9));
+    migrate(old, loadMigrations(MIGRATIONS_DIR).filter((m) => m.version < 9));
     old.prepare("INSERT INTO agents (id, role, created_at) VALUES ('a', 'agent', 1), ('b', 'agent', 1)").run();
     const message = old.prepare(`INSERT INTO messages (id, sender, recipients, kind, type, priority, body, thread_id, created_at)
       VALUES (?, 'a', '["b"]', 'A2A', 'text', ?, ?, ?, 2)`);
@@ -101,7 +101,7 @@ describe('SQLite adapter', () => {
 
     const store = new SqliteStore({ dir, synchronous: 'normal' });
     t.after(() => store.close());
-    assert.equal((await store.schema()).current, loadMigrations().length);
+    assert.equal((await store.schema()).current, loadMigrations(MIGRATIONS_DIR).length);
     assert.deepEqual(
       await store.queueStats(1_900_000_000_000),
       [{ agent: 'b', depth: 2, inFlight: 0, delayed: 0, redeliveries: 5, dead: 1, acked: 1, expired: 0 }],
@@ -156,7 +156,7 @@ describe('SQLite adapter', () => {
     t.after(() => store.close());
     await seed(store, 'a', 'b');
     const before = await send(store, msg('a', ['b']));
-    const writer = (store as unknown as { writer: { worker: { terminate(): Promise<number> }; done: Promise<void> } | null }).writer;
+    const writer = (store as unknown as { conn: { writer: { worker: { terminate(): Promise<number> }; done: Promise<void> } | null } }).conn.writer;
     assert.ok(writer !== null, 'a file store has a writer thread');
     await writer.worker.terminate();
     await writer.done;
@@ -189,7 +189,7 @@ describe('SQLite adapter', () => {
     assert.deepEqual(await lease('o1', 1), [first.id], 'the queue is read, and complete');
     const sent: string[] = [];
     for (let i = 0; i < 1500; i++) sent.push((await send(store, msg('a', ['b']))).id);
-    const queue = (store as unknown as { queues: Map<string, { readyCount(): number; leases: Map<string, unknown> }> }).queues.get('b');
+    const queue = (store as unknown as { conn: { queues: Map<string, { readyCount(): number; leases: Map<string, unknown> }> } }).conn.queues.get('b');
     assert.ok(queue !== undefined && queue.readyCount() <= 1024, `ready entries in memory: ${queue?.readyCount()}`);
     const got: string[] = [];
     for (;;) {

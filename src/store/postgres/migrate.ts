@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import { HubError } from '../../errors.js';
 import type { SchemaInfo } from '../store.js';
-import { loadMigrations, type Migration } from '../sqlite/sql-files.js';
+import { loadMigrations, type Migration } from '../sql-files.js';
 
 /** pg_advisory_xact_lock key: the first 8 bytes of sha256('swarm.migrate'), as a signed bigint. */
 const MIGRATE_LOCK = '-1461389326454257186';

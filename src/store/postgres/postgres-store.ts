@@ -36,9 +36,9 @@ import {
   type TokenRow,
   toTokenInfo,
   toTokenMatch,
-} from '../sqlite/rows.js';
-import { loadMigrations, loadQueries } from '../sqlite/sql-files.js';
-import { type AuditRow, toAuditRecord } from '../sqlite/audit-rows.js';
+} from '../rows.js';
+import { loadMigrations, loadQueries } from '../sql-files.js';
+import { type AuditRow, toAuditRecord } from '../audit-rows.js';
 import type {
   AckOptions,
   AckResult,

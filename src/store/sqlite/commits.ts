@@ -7,7 +7,7 @@ import type { Message } from '../../domain/message.js';
 import { priorityRank } from '../../domain/message.js';
 import { type ErrorCode, HubError } from '../../errors.js';
 import type { AppendRequest } from '../store.js';
-import { type MessageRow, messageParams } from './rows.js';
+import { type MessageRow, messageParams } from '../rows.js';
 
 /** An error as data: rebuilt as a HubError on the other side. */
 export interface ErrorData {
@@ -103,6 +103,20 @@ export function addExpired(stmt: (name: string) => Database.Statement, rows: { r
   }
   for (const [agent, [n, redelivered]] of by) stmt('addTotals').run(agent, 0, n, redelivered);
   return rows.length;
+}
+
+type Outcomes<O> = (O | Error)[] | Promise<(O | Error)[]>;
+
+/** A group commit's commit step that tells `onCommit` what it committed, how many items, how long (metrics). */
+export function timed<I, O>(kind: 'send' | 'ack', onCommit: ((kind: 'send' | 'ack', size: number, seconds: number) => void) | undefined, fn: (items: I[]) => Outcomes<O>) {
+  return (items: I[]): Outcomes<O> => {
+    const t0 = performance.now();
+    const report = (): void => onCommit?.(kind, items.length, (performance.now() - t0) / 1000);
+    const out = fn(items);
+    if (out instanceof Promise) return out.finally(report);
+    report();
+    return out;
+  };
 }
 
 export class Commits {

@@ -3,9 +3,11 @@
 // refused: running old code on a newer schema corrupts data quietly.
 import type Database from 'better-sqlite3';
 import { HubError } from '../../errors.js';
-import { loadMigrations, type Migration } from './sql-files.js';
+import { loadMigrations, type Migration } from '../sql-files.js';
 
-export function migrate(db: Database.Database, migrations: Migration[] = loadMigrations()): { current: number; latest: number } {
+export const MIGRATIONS_DIR = new URL('migrations/', import.meta.url);
+
+export function migrate(db: Database.Database, migrations: Migration[] = loadMigrations(MIGRATIONS_DIR)): { current: number; latest: number } {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);

@@ -82,7 +82,7 @@ SELECT * FROM messages WHERE seq = ?;
 SELECT d.recipient FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE m.id = ? ORDER BY d.recipient;
 
 -- name: inboxOpen
--- One priority of an agent's open inbox, from floors below which all are closed (sqlite-store.ts).
+-- One priority of an agent's open inbox, from floors below which all are closed (floors.ts).
 -- Like every walk of an inbox, two ranges merged: the agent's rows in deliveries_inbox, and the
 -- fan-out messages, each looked up by key (migration 0009). Each is limited on its own first.
 SELECT * FROM (

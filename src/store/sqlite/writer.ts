@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { HubError } from '../../errors.js';
 import { Commits, indexSearch, toErrorData } from './commits.js';
-import { loadQueries } from './sql-files.js';
+import { loadQueries } from '../sql-files.js';
 
 export interface WriterRequest {
   id: number;
@@ -24,7 +24,7 @@ db.pragma('busy_timeout = 5000');
 // The hub's checkpointer thread moves the WAL; a commit here must not pay for it.
 db.pragma('wal_autocheckpoint = 0');
 
-const sql = loadQueries();
+const sql = loadQueries(new URL('queries.sql', import.meta.url));
 const prepared = new Map<string, Database.Statement>();
 function stmt(name: string): Database.Statement {
   let s = prepared.get(name);

@@ -1,7 +1,7 @@
 // Audit rows as both adapters read them (the PostgreSQL adapter decodes BIGINT as a number).
 // A stored detail that is not a JSON object any more (edited by hand) still maps to a record, so
 // that verification can report it instead of failing on it.
-import { AUDIT_OUTCOMES, type AuditOutcome, type AuditRecord } from '../../domain/audit.js';
+import { AUDIT_OUTCOMES, type AuditOutcome, type AuditRecord } from '../domain/audit.js';
 
 export interface AuditRow {
   seq: number;

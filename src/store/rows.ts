@@ -1,10 +1,11 @@
-// Row <-> domain mapping for the SQLite adapter.
-import type { Agent, Presence, Role } from '../../domain/agent.js';
-import type { Channel } from '../../domain/channel.js';
-import type { Review, Task, TaskStatus } from '../../domain/task.js';
-import type { DeliveryState, InboxItem, Kind, Message, MessageType } from '../../domain/message.js';
-import { priorityFromRank, priorityRank } from '../../domain/message.js';
-import type { LeasedItem, TokenInfo, TokenMatch } from '../store.js';
+// Row <-> domain mapping for both adapters: the PostgreSQL adapter decodes its rows into the same
+// shapes as SQLite's (BIGINT as a number, JSON as its text; postgres/connection.ts).
+import type { Agent, Presence, Role } from '../domain/agent.js';
+import type { Channel } from '../domain/channel.js';
+import type { Review, Task, TaskStatus } from '../domain/task.js';
+import type { DeliveryState, InboxItem, Kind, Message, MessageType } from '../domain/message.js';
+import { priorityFromRank, priorityRank } from '../domain/message.js';
+import type { LeasedItem, TokenInfo, TokenMatch } from './store.js';
 
 export interface AgentRow {
   id: string;

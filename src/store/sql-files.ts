@@ -1,9 +1,7 @@
 // Reads an adapter's .sql files: numbered migrations, and named runtime queries. The build copies
 // them beside the compiled JavaScript (scripts/build.mjs), so both layouts resolve the same way.
-// The defaults are SQLite's files; the PostgreSQL adapter passes the URLs of its own.
+// Each adapter passes the URLs of its own files (built from its import.meta.url).
 import { readFileSync, readdirSync } from 'node:fs';
-
-const here = new URL('.', import.meta.url);
 
 export interface Migration {
   version: number;
@@ -12,7 +10,7 @@ export interface Migration {
 }
 
 /** The `NNNN_name.sql` files of a directory (a URL ending in `/`), in order. */
-export function loadMigrations(dir: URL = new URL('migrations/', here)): Migration[] {
+export function loadMigrations(dir: URL): Migration[] {
   return readdirSync(dir)
     .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
@@ -20,7 +18,7 @@ export function loadMigrations(dir: URL = new URL('migrations/', here)): Migrati
 }
 
 /** Splits a file of `-- name: x` sections into a map of name to SQL. */
-export function loadQueries(file: URL = new URL('queries.sql', here)): Record<string, string> {
+export function loadQueries(file: URL): Record<string, string> {
   const out: Record<string, string> = {};
   let name: string | null = null;
   let lines: string[] = [];

@@ -1,0 +1,46 @@
+// The audit chain of the SQLite store: append-only records, each hashed onto the one before it
+// (src/domain/audit.ts), appended under the file's write lock so that the chain never forks.
+import { type AuditRecord, canonicalJson, chainNext, type NewAuditRecord } from '../../domain/audit.js';
+import { type AuditRow, toAuditRecord } from '../audit-rows.js';
+import type { AuditQuery, Store } from '../store.js';
+import type { Connection } from './connection.js';
+
+export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'auditChain'> {
+  constructor(private readonly conn: Connection) {}
+
+  async appendAudit(r: NewAuditRecord): Promise<AuditRecord> {
+    this.conn.live();
+    // IMMEDIATE: the write lock is taken before the last record is read, so two appenders cannot
+    // both chain onto the same record.
+    return this.conn.db
+      .transaction((): AuditRecord => {
+        const last = (this.conn.stmt('auditLast').get() as { seq: number; at: number; hash: string } | undefined) ?? null;
+        const rec = chainNext(last, r);
+        this.conn.stmt('insertAudit').run({
+          seq: rec.seq,
+          at: rec.at,
+          actor: rec.actor,
+          action: rec.action,
+          target: rec.target,
+          request_id: rec.requestId,
+          outcome: rec.outcome,
+          detail: canonicalJson(rec.detail),
+          prev_hash: rec.prevHash,
+          hash: rec.hash,
+        });
+        return rec;
+      })
+      .immediate();
+  }
+
+  async auditRecords(q: AuditQuery): Promise<AuditRecord[]> {
+    this.conn.live();
+    const rows = this.conn.stmt('auditRecords').all({ since: q.since ?? null, actor: q.actor ?? null, action: q.action ?? null, limit: q.limit }) as AuditRow[];
+    return rows.map(toAuditRecord);
+  }
+
+  async auditChain(afterSeq: number, limit: number): Promise<AuditRecord[]> {
+    this.conn.live();
+    return (this.conn.stmt('auditChain').all({ after: afterSeq, limit }) as AuditRow[]).map(toAuditRecord);
+  }
+}
