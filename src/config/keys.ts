@@ -73,11 +73,24 @@ export const CONFIG_KEYS = {
     env: 'SWARM_POOL_SIZE',
     doc: 'PostgreSQL: most connections this process opens (a pooler in front is advised for many processes).',
   },
+  'store.sessionDatabase': {
+    schema: z.string().regex(/^(postgres(ql)?:\/\/.*)?$/, 'a postgres:// URL'),
+    default: '',
+    env: 'SWARM_SESSION_DATABASE',
+    doc: 'PostgreSQL: where the LISTEN connection (and the worker’s sweep lock) go when store.database is a transaction-mode pooler such as PgBouncer, which cannot keep them: straight to the server. Empty: store.database.',
+    secret: true,
+  },
+  'store.prepare': {
+    schema: bool,
+    default: true,
+    env: 'SWARM_DB_PREPARE',
+    doc: 'PostgreSQL: named prepared statements, parsed once per connection. Set false behind PgBouncer in transaction mode (1.18 keeps none across transactions).',
+  },
   'store.schema': {
     schema: z.string().regex(/^([a-z_][a-z0-9_]{0,62})?$/, 'a lower-case schema name'),
     default: '',
     env: 'SWARM_DB_SCHEMA',
-    doc: 'PostgreSQL: the schema the hub’s tables live in (created when missing). Empty: the connection’s search_path.',
+    doc: 'PostgreSQL: the schema the hub’s tables live in (created when missing). Empty: the connection’s current schema at start.',
   },
   'store.synchronous': {
     schema: z.enum(['full', 'normal']),

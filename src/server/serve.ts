@@ -34,7 +34,14 @@ function isPostgres(url: string): boolean {
 export async function openStore(config: Config, metrics?: Metrics, logger?: Logger): Promise<Store> {
   const db = config['store.database'];
   if (isPostgres(db)) {
-    return PostgresStore.open({ url: db, schema: config['store.schema'] || undefined, poolSize: config['store.poolSize'], batchMax: config['store.batchMax'] });
+    return PostgresStore.open({
+      url: db,
+      sessionUrl: config['store.sessionDatabase'] || undefined,
+      prepare: config['store.prepare'],
+      schema: config['store.schema'] || undefined,
+      poolSize: config['store.poolSize'],
+      batchMax: config['store.batchMax'],
+    });
   }
   if (db !== '' && !db.startsWith('sqlite:')) {
     throw new HubError('config_invalid', `store.database must be empty, sqlite:DIR or a postgres:// URL, not ${JSON.stringify(db.replace(/\/\/[^@/]*@/, '//***@').slice(0, 80))}`);

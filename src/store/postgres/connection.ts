@@ -1,10 +1,10 @@
-// The connection pool of the PostgreSQL adapter: one pool per store, every connection pinned to
-// the store's schema, rows decoded the way the shared row mapping (../sqlite/rows.ts) reads
+// The connection pool of the PostgreSQL adapter: one pool per store, no session state on its
+// connections (SQL names its schema, qualify.ts; so PgBouncer in transaction mode can sit between),
+// rows decoded the way the shared row mapping (../rows.ts) reads
 // SQLite's: BIGINT as a JavaScript number (times in ms and sequence numbers stay far below 2^53),
 // JSON and JSONB as their text.
 import pg from 'pg';
 import { HubError } from '../../errors.js';
-import { quoteIdent } from './migrate.js';
 
 const { types } = pg;
 
@@ -18,7 +18,6 @@ const decodeTypes: pg.CustomTypesConfig = {
 
 export interface PoolOptions {
   url: string;
-  schema: string | null;
   size: number;
 }
 
@@ -27,11 +26,6 @@ export function createPool(o: PoolOptions): pg.Pool {
   // An idle connection that breaks (server restart, network) is dropped by the pool; the next
   // query opens a new one. Without a listener the 'error' event would end the process.
   pool.on('error', () => undefined);
-  if (o.schema !== null) {
-    const set = `SET search_path TO ${quoteIdent(o.schema)}, public`;
-    // Queued on the new connection before the query it was opened for.
-    pool.on('connect', (client) => void client.query(set).catch(() => undefined));
-  }
   return pool;
 }
 

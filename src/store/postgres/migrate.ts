@@ -28,15 +28,19 @@ function tooNew(current: number, latest: number): HubError {
 }
 
 /**
- * Migrates on one connection whose search_path already starts with `schema` (when given), which
- * is created if missing.
+ * Migrates `schema` (created if missing; null: the connection's current schema) on one connection.
+ * The search_path is set for this transaction only (SET LOCAL), so the connection can be a pooled
+ * one shared through PgBouncer in transaction mode.
  */
 export async function migrate(client: pg.ClientBase, schema: string | null, migrations: Migration[] = loadMigrations(MIGRATIONS_DIR)): Promise<SchemaInfo> {
   const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATE_LOCK]);
-    if (schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    if (schema !== null) {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}, public`);
+    }
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
     const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
@@ -56,7 +60,7 @@ export async function migrate(client: pg.ClientBase, schema: string | null, migr
 }
 
 /** The ledger as it is now (another process may have migrated since this one started). */
-export async function schemaInfo(client: pg.Pool | pg.ClientBase, latest: number): Promise<SchemaInfo> {
-  const r = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+export async function schemaInfo(client: pg.Pool | pg.ClientBase, schema: string, latest: number): Promise<SchemaInfo> {
+  const r = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${quoteIdent(schema)}.schema_migrations`);
   return { current: r.rows[0]?.v ?? 0, latest };
 }

@@ -68,6 +68,7 @@ import type {
 } from '../store.js';
 import { createPool, redactUrl, storeError } from './connection.js';
 import { migrate, MIGRATIONS_DIR, schemaInfo } from './migrate.js';
+import { qualifyAll } from './qualify.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -77,6 +78,17 @@ export interface PostgresStoreOptions {
   /** Most connections this process opens. */
   poolSize?: number | undefined;
   batchMax?: number | undefined;
+  /**
+   * Named prepared statements, parsed once per connection (default). Off behind PgBouncer in
+   * transaction mode (1.18 keeps no prepared statements across transactions): every statement is
+   * then parsed and planned where it runs.
+   */
+  prepare?: boolean | undefined;
+  /**
+   * Where the session features go (the LISTEN connection): straight to PostgreSQL when `url` is a
+   * transaction-mode pooler, which cannot keep a LISTEN. Default: `url`.
+   */
+  sessionUrl?: string | undefined;
 }
 
 const QUERIES = loadQueries(new URL('queries.sql', import.meta.url));
@@ -162,6 +174,10 @@ export class PostgresStore implements Store {
     batchMax: number,
     url: string,
     schema: string | null,
+    /** The schema the queries name (the one given, or the connection's current schema). */
+    private readonly tables: string,
+    private readonly queries: Record<string, string>,
+    private readonly prepare: boolean,
   ) {
     this.events = new PgEvents(url, `swarm_events${schema === null ? '' : `_${schema}`}`.slice(0, 63), async (channel, payloads) => {
       await this.pool.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
@@ -174,7 +190,7 @@ export class PostgresStore implements Store {
   /** Connects, migrates the schema (refusing a newer one with `schema_too_new`), and returns the store. */
   static async open(opts: PostgresStoreOptions): Promise<PostgresStore> {
     const schema = opts.schema ?? null;
-    const pool = createPool({ url: opts.url, schema, size: opts.poolSize ?? 10 });
+    const pool = createPool({ url: opts.url, size: opts.poolSize ?? 10 });
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
@@ -182,8 +198,11 @@ export class PostgresStore implements Store {
       await pool.end().catch(() => undefined);
       throw new HubError('store_unavailable', `cannot connect to PostgreSQL at ${redactUrl(opts.url)}: ${(e as Error).message}`, { cause: e });
     }
+    let tables: string;
     try {
       await migrate(client, schema);
+      tables = schema ?? (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s ?? '';
+      if (tables === '') throw new HubError('config_invalid', 'the connection has no current schema (empty search_path): set store.schema');
       client.release();
     } catch (e) {
       client.release(true);
@@ -191,7 +210,7 @@ export class PostgresStore implements Store {
       if (e instanceof HubError) throw e;
       throw new HubError('store_unavailable', `cannot prepare the schema${schema === null ? '' : ` ${schema}`}: ${(e as Error).message}`, { cause: e });
     }
-    const store = new PostgresStore(pool, opts.batchMax ?? 512, opts.url, schema);
+    const store = new PostgresStore(pool, opts.batchMax ?? 512, opts.sessionUrl ?? opts.url, schema, tables, qualifyAll(QUERIES, tables), opts.prepare ?? true);
     await store.startDirectory();
     return store;
   }
@@ -225,12 +244,12 @@ export class PostgresStore implements Store {
 
   // ---- plumbing -------------------------------------------------------------------------------
 
-  /** Runs a named query as a prepared statement (prepared once per pooled connection). */
+  /** Runs a named query: a prepared statement (once per pooled connection) unless `prepare` is off. */
   private async q<R extends pg.QueryResultRow>(name: string, values: unknown[], on: Queryable = this.pool): Promise<pg.QueryResult<R>> {
-    const text = QUERIES[name];
+    const text = this.queries[name];
     if (text === undefined) throw new HubError('internal', `no query named ${name}`);
     try {
-      return await on.query<R>({ name, text, values });
+      return await on.query<R>(this.prepare ? { name, text, values } : { text, values });
     } catch (e) {
       throw storeError(e);
     }
@@ -280,7 +299,7 @@ export class PostgresStore implements Store {
   async schema(): Promise<SchemaInfo> {
     this.live();
     try {
-      return await schemaInfo(this.pool, LATEST);
+      return await schemaInfo(this.pool, this.tables, LATEST);
     } catch (e) {
       throw storeError(e);
     }
