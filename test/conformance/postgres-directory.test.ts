@@ -31,7 +31,9 @@ describe('PostgreSQL directory cache', () => {
     await a.createAgent({ id: 'x', role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
     const token = newToken();
     await a.createToken({ id: 't1', agentId: 'x', hash: hashToken(token), label: '', createdAt: 1 });
-    // b reads (and caches) the token and the agent.
+    // The notifications of these writes reach b (and clear its cache) a moment later: let them
+    // arrive, then b reads (and caches) the token and the agent.
+    await new Promise((r) => setTimeout(r, 300));
     assert.equal((await b.findToken(hashToken(token)))?.tokenId, 't1');
     assert.equal((await b.getAgent('x'))?.id, 'x');
     return { schema, a, b, token };

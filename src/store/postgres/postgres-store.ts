@@ -150,6 +150,37 @@ function parseJson(text: string | null): unknown {
   return text === null ? null : (JSON.parse(text) as unknown);
 }
 
+/** Expiry sweeps look this far behind the mark, for sends that committed after a sweep began. */
+const EXPIRY_SLACK_MS = 60_000;
+/** Exhausted leases dead-lettered per statement, and statements per sweep. */
+const SWEEP_BATCH = 1000;
+const SWEEP_BATCHES = 20;
+/** Counter rows past which the sweeper folds them into one per agent. */
+const COMPACT_AT = 1000;
+
+type Counted = 'open' | 'acked' | 'expired' | 'dead' | 'redeliveries';
+
+/** Changes to the queue counters made in one transaction, per agent, as addQueueCounts takes them. */
+class QueueCounts {
+  private readonly by = new Map<string, Record<Counted, number>>();
+
+  add(agent: string, d: Partial<Record<Counted, number>>): void {
+    if (Object.values(d).every((v) => v === 0)) return;
+    let c = this.by.get(agent);
+    if (c === undefined) this.by.set(agent, (c = { open: 0, acked: 0, expired: 0, dead: 0, redeliveries: 0 }));
+    for (const [k, v] of Object.entries(d) as [Counted, number][]) c[k] += v;
+  }
+
+  get empty(): boolean {
+    return this.by.size === 0;
+  }
+
+  params(): unknown[] {
+    const rows = [...this.by];
+    return [rows.map((r) => r[0]), ...(['open', 'acked', 'expired', 'dead', 'redeliveries'] as const).map((k) => rows.map((r) => r[1][k]))];
+  }
+}
+
 function key(a: string, b: string): string {
   return `${a}\0${b}`;
 }
@@ -545,7 +576,7 @@ export class PostgresStore implements Store {
     );
     const byKey = new Map(found.map((r) => [key(r.recipient, r.id), r]));
     const ackedNow = new Set<string>();
-    const update: { recipient: string[]; seq: number[]; at: number[] } = { recipient: [], seq: [], at: [] };
+    const update: { recipient: string[]; seq: number[]; at: number[]; was: string[] } = { recipient: [], seq: [], at: [], was: [] };
     const out = items.map((it): AckResult | Error => {
       const rows = [];
       for (const id of it.messageIds) {
@@ -565,12 +596,13 @@ export class PostgresStore implements Store {
           update.recipient.push(row.recipient);
           update.seq.push(row.seq);
           update.at.push(it.at);
+          update.was.push(row.state);
           result.acked.push(row.id);
         } else if (!result.already.includes(row.id) && !result.acked.includes(row.id)) result.already.push(row.id);
       }
       return result;
     });
-    if (update.seq.length > 0) await this.q('markAcked', [update.recipient, update.seq, update.at], c);
+    if (update.seq.length > 0) await this.q('markAcked', [update.recipient, update.seq, update.at, update.was], c);
     return out;
   }
 
@@ -581,6 +613,7 @@ export class PostgresStore implements Store {
     const until = o.now + o.visibilityMs;
     return this.tx(async (c) => {
       const out = new Map<string, LeasedItem[]>();
+      const counts = new QueueCounts();
       for (const r of reqs) {
         const got: InboxRow[] = [];
         out.set(r.owner, []);
@@ -597,6 +630,7 @@ export class PostgresStore implements Store {
         }
         if (expired.length > 0) await this.q('expireMany', [r.agentId, expired], c);
         if (dead.length > 0) await this.q('deadMany', [r.agentId, dead, o.now], c);
+        counts.add(r.agentId, { open: -(expired.length + dead.length), expired: expired.length, dead: dead.length, redeliveries: got.filter((row) => row.d_attempts >= 1).length });
         if (got.length === 0) continue;
         // Hand-out numbers follow the order the consumer receives the deliveries in.
         const handouts = (await this.rows<{ n: number }>('nextHandouts', [got.length], c)).map((h) => h.n).sort((a, b) => a - b);
@@ -616,6 +650,7 @@ export class PostgresStore implements Store {
           }),
         );
       }
+      if (!counts.empty) await this.q('addQueueCounts', counts.params(), c);
       return out;
     });
   }
@@ -647,12 +682,25 @@ export class PostgresStore implements Store {
     return (await this.q('releaseAll', [])).rowCount ?? 0;
   }
 
+  /**
+   * By index, in batches: deliveries of messages that expired since the last sweep (from the
+   * expiry mark, less a minute for sends committed late), then leases that ended. Counters fold
+   * into one row per agent when they have grown.
+   */
   async sweep(now: number, maxAttempts: number): Promise<{ expired: number; dead: number }> {
     this.live();
-    return this.tx(async (c) => ({
-      expired: (await this.q('sweepExpired', [now], c)).rowCount ?? 0,
-      dead: (await this.q('sweepDead', [now, maxAttempts], c)).rowCount ?? 0,
-    }));
+    const mark = (await this.rows<{ at: number }>('expiryMark', []))[0]?.at ?? 0;
+    const [swept] = await this.rows<{ n: number }>('sweepExpired', [now, Math.max(0, mark - EXPIRY_SLACK_MS)]);
+    await this.q('setExpiryMark', [now]);
+    let dead = 0;
+    for (let i = 0; i < SWEEP_BATCHES; i++) {
+      const n = (await this.rows<{ dead: number }>('sweepDead', [now, maxAttempts, SWEEP_BATCH]))[0]?.dead ?? 0;
+      dead += n;
+      if (n < SWEEP_BATCH) break;
+    }
+    const [rows] = await this.rows<{ n: number }>('queueCountRows', []);
+    if ((rows?.n ?? 0) > COMPACT_AT) await this.q('compactQueueCounts', []);
+    return { expired: swept?.n ?? 0, dead };
   }
 
   async nextWake(agentId: string, now: number): Promise<number | null> {
@@ -694,7 +742,7 @@ export class PostgresStore implements Store {
   async retryDead(agentId: string | null, messageIds: string[] | null, _now: number): Promise<[string, string][]> {
     this.live();
     return this.tx(async (c) => {
-      const dead = await this.rows<{ recipient: string; id: string; seq: number }>('deadOf', [agentId], c);
+      const dead = await this.rows<{ recipient: string; id: string; seq: number; attempts: number }>('deadOf', [agentId], c);
       if (messageIds !== null) {
         const missing = messageIds.filter((id) => !dead.some((d) => d.id === id));
         if (missing.length > 0) {
@@ -702,7 +750,13 @@ export class PostgresStore implements Store {
         }
       }
       const chosen = messageIds === null ? dead : dead.filter((d) => messageIds.includes(d.id));
-      if (chosen.length > 0) await this.q('retryDead', [chosen.map((d) => d.recipient), chosen.map((d) => d.seq)], c);
+      if (chosen.length > 0) {
+        await this.q('retryDead', [chosen.map((d) => d.recipient), chosen.map((d) => d.seq)], c);
+        // Back to open with attempts reset: their redeliveries no longer count (as in SQLite).
+        const counts = new QueueCounts();
+        for (const d of chosen) counts.add(d.recipient, { open: 1, dead: -1, redeliveries: -Math.max(d.attempts - 1, 0) });
+        await this.q('addQueueCounts', counts.params(), c);
+      }
       return chosen.map((d): [string, string] => [d.recipient, d.id]);
     });
   }

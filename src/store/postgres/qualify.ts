@@ -22,6 +22,9 @@ export const TABLES = [
   'settings',
   'audit',
   'directory_version',
+  'queue_counts',
+  'sweep_marks',
+  'rate_buckets',
   'schema_migrations',
 ] as const;
 

@@ -76,7 +76,7 @@ FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, key) ON m.sende
 -- the messages in array order (the seq order is the send order), then their deliveries and
 -- channel posts, each naming its message by id. A (sender, key) already taken, by an earlier send
 -- or by a concurrent one in another process, inserts nothing for that message: the caller reads
--- the message that holds the key instead.
+-- the message that holds the key instead. The queue counters take the opened deliveries.
 WITH ins AS (
   INSERT INTO messages (id, sender, recipients, kind, type, priority, subject, body, tags, thread_id, reply_to, metadata,
                         created_at, expires_at, idempotency_key, request_hash)
@@ -93,6 +93,9 @@ WITH ins AS (
   INSERT INTO deliveries (recipient, message_seq, priority)
   SELECT k.recipient, ins.seq, k.priority
   FROM unnest($17::text[], $18::text[], $19::smallint[]) AS k(id, recipient, priority) JOIN ins ON ins.id = k.id
+  RETURNING recipient
+), counted AS (
+  INSERT INTO queue_counts (recipient, open) SELECT recipient, count(*) FROM delivered GROUP BY recipient
 ), posted AS (
   INSERT INTO message_channels (channel, message_seq)
   SELECT k.channel, ins.seq FROM unnest($20::text[], $21::text[]) AS k(id, channel) JOIN ins ON ins.id = k.id
@@ -174,11 +177,20 @@ ORDER BY d.recipient, d.message_seq
 FOR UPDATE OF d;
 
 -- name: markAcked
--- $1 agents, $2 seqs (pairwise), $3 times. Returns the deliveries this call acknowledged.
-UPDATE deliveries d SET state = 'acked', acked_at = k.at, delivered_at = coalesce(d.delivered_at, k.at), lease_until = NULL, lease_owner = NULL
-FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(recipient, seq, at)
-WHERE d.recipient = k.recipient AND d.message_seq = k.seq AND d.state <> 'acked'
-RETURNING d.recipient, d.message_seq AS seq;
+-- $1 agents, $2 seqs, $3 times, $4 states before (pairwise; the rows are locked by lockDeliveries in
+-- this transaction, so the states are current). Counts what closed in queue_counts.
+WITH k AS (
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS k(recipient, seq, at, was)
+), acked AS (
+  UPDATE deliveries d SET state = 'acked', acked_at = k.at, delivered_at = coalesce(d.delivered_at, k.at), lease_until = NULL, lease_owner = NULL
+  FROM k
+  WHERE d.recipient = k.recipient AND d.message_seq = k.seq AND d.state <> 'acked'
+  RETURNING d.recipient, k.was
+)
+INSERT INTO queue_counts (recipient, open, acked, expired, dead)
+SELECT recipient, -count(*) FILTER (WHERE was IN ('pending', 'delivered', 'read')), count(*),
+       -count(*) FILTER (WHERE was = 'expired'), -count(*) FILTER (WHERE was = 'dead')
+FROM acked GROUP BY recipient;
 
 -- name: thread
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
@@ -270,30 +282,59 @@ WHERE recipient = $1 AND message_seq = ANY($2::bigint[]) AND state IN ('pending'
 UPDATE deliveries SET lease_until = NULL, lease_owner = NULL WHERE lease_until IS NOT NULL;
 
 -- name: sweepExpired
-UPDATE deliveries d SET state = 'expired', lease_until = NULL, lease_owner = NULL
-FROM messages m
-WHERE m.seq = d.message_seq AND m.expires_at IS NOT NULL AND m.expires_at <= $1
-  AND d.state IN ('pending', 'delivered', 'read');
+-- $1 now, $2 the expiry mark minus a minute's slack (messages expiring before were swept already).
+-- Deliveries of messages that expired since are closed, and counted.
+WITH closed AS (
+  UPDATE deliveries d SET state = 'expired', lease_until = NULL, lease_owner = NULL
+  FROM messages m
+  WHERE m.expires_at > $2 AND m.expires_at <= $1 AND m.seq = d.message_seq
+    AND d.state IN ('pending', 'delivered', 'read')
+  RETURNING d.recipient
+), counted AS (
+  INSERT INTO queue_counts (recipient, open, expired) SELECT recipient, -count(*), count(*) FROM closed GROUP BY recipient
+)
+SELECT count(*)::int AS n FROM closed;
 
 -- name: sweepDead
-UPDATE deliveries SET state = 'dead', dead_at = $1, dead_reason = 'not acknowledged after ' || attempts || ' deliveries',
-  lease_until = NULL, lease_owner = NULL
-WHERE lease_until IS NOT NULL AND lease_until <= $1 AND attempts >= $2 AND state IN ('pending', 'delivered', 'read');
+-- $1 now, $2 most attempts, $3 batch size. Ended leases that used every attempt are dead-lettered,
+-- and counted. Read through the leases index: it holds the live leases and those that ended
+-- without a new hand-out yet (at most a prefetch per stream that went away), not the history.
+WITH ended AS (
+  SELECT recipient, message_seq FROM deliveries
+  WHERE lease_until <= $1 AND attempts >= $2 AND state IN ('pending', 'delivered', 'read')
+  LIMIT $3
+  FOR UPDATE SKIP LOCKED
+), died AS (
+  UPDATE deliveries d SET state = 'dead', dead_at = $1, dead_reason = 'not acknowledged after ' || d.attempts || ' deliveries',
+    lease_until = NULL, lease_owner = NULL
+  FROM ended e
+  WHERE d.recipient = e.recipient AND d.message_seq = e.message_seq
+  RETURNING d.recipient
+), counted AS (
+  INSERT INTO queue_counts (recipient, open, dead) SELECT recipient, -count(*), count(*) FROM died GROUP BY recipient
+)
+SELECT count(*)::int AS dead FROM died;
 
 -- name: nextWake
 SELECT least(min(lease_until) FILTER (WHERE lease_until > $2), min(visible_at) FILTER (WHERE visible_at > $2)) AS t
 FROM deliveries WHERE recipient = $1 AND state IN ('pending', 'delivered', 'read');
 
 -- name: queueStats
-SELECT recipient AS agent,
-  count(*) FILTER (WHERE state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= $1)) AS depth,
-  count(*) FILTER (WHERE state IN ('pending', 'delivered', 'read') AND lease_until > $1) AS in_flight,
-  count(*) FILTER (WHERE state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= $1) AND visible_at > $1) AS delayed,
-  coalesce(sum(greatest(attempts - 1, 0)), 0) AS redeliveries,
-  count(*) FILTER (WHERE state = 'dead') AS dead,
-  count(*) FILTER (WHERE state = 'acked') AS acked,
-  count(*) FILTER (WHERE state = 'expired') AS expired
-FROM deliveries GROUP BY recipient ORDER BY recipient;
+-- $1 now. Totals from the counters; in flight and delayed from their partial indexes.
+WITH totals AS (
+  SELECT recipient, sum(open) AS open, sum(acked) AS acked, sum(expired) AS expired, sum(dead) AS dead, sum(redeliveries) AS redeliveries
+  FROM queue_counts GROUP BY recipient
+), flight AS (
+  SELECT recipient, count(*) AS n FROM deliveries
+  WHERE lease_until > $1 AND state IN ('pending', 'delivered', 'read') GROUP BY recipient
+), later AS (
+  SELECT recipient, count(*) AS n FROM deliveries
+  WHERE visible_at > $1 AND state IN ('pending', 'delivered', 'read') AND (lease_until IS NULL OR lease_until <= $1) GROUP BY recipient
+)
+SELECT t.recipient AS agent, (t.open - coalesce(f.n, 0))::bigint AS depth, coalesce(f.n, 0)::bigint AS in_flight, coalesce(l.n, 0)::bigint AS delayed,
+  t.redeliveries::bigint AS redeliveries, t.dead::bigint AS dead, t.acked::bigint AS acked, t.expired::bigint AS expired
+FROM totals t LEFT JOIN flight f ON f.recipient = t.recipient LEFT JOIN later l ON l.recipient = t.recipient
+ORDER BY t.recipient;
 
 -- name: deadLetters
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
@@ -306,7 +347,7 @@ ORDER BY d.dead_at, d.message_seq
 LIMIT $2;
 
 -- name: deadOf
-SELECT d.recipient AS recipient, m.id AS id, d.message_seq AS seq
+SELECT d.recipient AS recipient, m.id AS id, d.message_seq AS seq, d.attempts AS attempts
 FROM deliveries d JOIN messages m ON m.seq = d.message_seq
 WHERE d.state = 'dead' AND ($1::text IS NULL OR d.recipient = $1)
 ORDER BY d.recipient, d.dead_at, d.message_seq
@@ -527,3 +568,24 @@ SELECT version FROM directory_version WHERE id = 1;
 
 -- name: setEventChannel
 UPDATE directory_version SET channel = $1 WHERE id = 1 AND channel <> $1;
+
+-- name: addQueueCounts
+-- $1 agents, $2 open, $3 acked, $4 expired, $5 dead, $6 redeliveries (pairwise): changes made by a
+-- lease or a retry in the same transaction.
+INSERT INTO queue_counts (recipient, open, acked, expired, dead, redeliveries)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]);
+
+-- name: compactQueueCounts
+-- One row per agent again. Rows appended meanwhile are not in this statement's snapshot: they stay.
+WITH gone AS (DELETE FROM queue_counts RETURNING *)
+INSERT INTO queue_counts (recipient, open, acked, expired, dead, redeliveries)
+SELECT recipient, sum(open), sum(acked), sum(expired), sum(dead), sum(redeliveries) FROM gone GROUP BY recipient;
+
+-- name: queueCountRows
+SELECT count(*)::int AS n FROM queue_counts;
+
+-- name: expiryMark
+SELECT at FROM sweep_marks WHERE name = 'expiry';
+
+-- name: setExpiryMark
+UPDATE sweep_marks SET at = greatest(at, $1) WHERE name = 'expiry';
