@@ -23,6 +23,9 @@ export interface NewTaskInput {
   priority?: Priority | undefined;
 }
 
+/** Claims ended per sweep at most (the next sweep, a second later, takes the rest). */
+const CLAIM_EXPIRY_BATCH = 500;
+
 export type TaskEvent = 'added' | 'claimed' | 'done' | 'released' | 'verified' | 'changes' | 'expired';
 
 export class Tasks {
@@ -233,7 +236,9 @@ export class Tasks {
   async expireClaims(): Promise<Task[]> {
     const now = this.now();
     const released: Task[] = [];
-    for (const t of await this.store.listTasks({ status: 'claimed', limit: 10_000 })) {
+    // The store's candidates (silent as far as flushed sightings go), checked against this
+    // process's own sightings and streams before a claim ends.
+    for (const t of await this.store.silentClaims(now - this.claimTimeoutMs(), CLAIM_EXPIRY_BATCH)) {
       if (t.assignee === null) continue;
       const agent = await this.store.getAgent(t.assignee);
       const seen = agent === null ? null : this.presence.lastSeen(agent);

@@ -344,6 +344,12 @@ export interface Store {
    */
   claimNext(agent: Pick<Agent, 'id' | 'role' | 'capabilities'>, at: number): Promise<Task | null>;
   /**
+   * Claimed tasks claimed before `silentSince` whose assignee was removed or has not been seen
+   * since then (as recorded by recordSeen), oldest claim first, at most `limit`: the candidates of
+   * claim expiry, found without reading every claimed task.
+   */
+  silentClaims(silentSince: number, limit: number): Promise<Task[]>;
+  /**
    * Compare-and-set: applies `patch` only if the task is still in `expected` status (and, when
    * given, held by `expectedAssignee`). Returns the updated task, or null when it had moved on.
    */

@@ -387,6 +387,29 @@ export function storeConformance(name: string, make: StoreFactory): void {
         assert.deepEqual(await s.listTasks({ status: 'open', limit: 100 }), []);
       });
 
+      it('silentClaims finds claims whose assignee is silent or removed, oldest first, and nothing else', async (t) => {
+        const s = await make(t);
+        for (const id of ['alive', 'quiet', 'gone', 'late']) await s.createAgent({ id, role: 'agent', specialty: '', capabilities: [], createdAt: 1 });
+        await s.recordSeen(new Map([['alive', 900], ['quiet', 100], ['gone', 900], ['late', 100]]));
+        await s.removeAgent('gone', 950);
+        const claim = async (assignee: string, claimedAt: number): Promise<Task> => {
+          const task = await addTask(s, { title: `${assignee}'s` });
+          const c = await s.updateTask(task.id, 'open', undefined, { status: 'claimed', assignee, claimedAt });
+          assert.ok(c !== null);
+          return c;
+        };
+        await claim('alive', 50);
+        const quiet = await claim('quiet', 60);
+        const gone = await claim('gone', 40);
+        await claim('late', 600); // claimed after the silence began: not yet
+        const done = await claim('quiet', 30);
+        await s.updateTask(done.id, 'claimed', 'quiet', { status: 'done', doneAt: 70 });
+        await addTask(s, { title: 'open' });
+        assert.deepEqual((await s.silentClaims(500, 10)).map((x) => x.id), [gone.id, quiet.id]);
+        assert.deepEqual((await s.silentClaims(500, 1)).map((x) => x.id), [gone.id], 'at most limit, oldest claim first');
+        assert.deepEqual(await s.silentClaims(40, 10), [], 'nothing open claimed before then');
+      });
+
       it('updateTask is a compare-and-set on status (and assignee when given)', async (t) => {
         const s = await make(t);
         const task = await addTask(s, { title: 'cas', points: 40 });

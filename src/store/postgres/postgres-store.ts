@@ -864,6 +864,11 @@ export class PostgresStore implements Store {
     return (await this.rows<TaskRow>('listTasks', [q.status ?? null, q.assignee ?? null, q.limit])).map(toTask);
   }
 
+  async silentClaims(silentSince: number, limit: number): Promise<Task[]> {
+    this.live();
+    return (await this.rows<TaskRow>('silentClaims', [silentSince, limit])).map(toTask);
+  }
+
   /** One statement: the best open task that fits, found by index and claimed (claimNext in queries.sql). */
   async claimNext(agent: Pick<Agent, 'id' | 'role' | 'capabilities'>, at: number): Promise<Task | null> {
     this.live();

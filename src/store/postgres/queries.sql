@@ -446,6 +446,16 @@ ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, CASE WHEN status = 'open' 
   CASE WHEN status = 'open' THEN seq ELSE -seq END
 LIMIT $3;
 
+-- name: silentClaims
+-- $1 silent since, $2 limit. From the agents that are removed or silent (a roster, not the board),
+-- then their claims by the tasks_assignee index.
+SELECT t.seq, t.id, t.title, t.description, t.points, t.role, t.capabilities, t.priority, t.status, t.assignee, t.claimed_at, t.done_at,
+       t.note, t.verified_at, t.verified_by, t.created_by, t.created_at, t.thread_id
+FROM agents a JOIN tasks t ON t.assignee = a.id AND t.status = 'claimed'
+WHERE (a.removed_at IS NOT NULL OR coalesce(a.last_seen_at, 0) < $1) AND t.claimed_at < $1
+ORDER BY t.claimed_at
+LIMIT $2;
+
 -- name: claimNext
 -- $1 agent, $2 its role, $3 its capabilities (JSON array), $4 time. The best open task that fits
 -- (domain/task.ts `fits`: no role or the agent's; every capability among the agent's), walked by

@@ -346,6 +346,14 @@ ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, CASE WHEN status = 'open' 
   CASE WHEN status = 'open' THEN seq ELSE -seq END
 LIMIT @limit;
 
+-- name: silentClaims
+-- Claims older than @since whose assignee is removed or silent since then, by the tasks_claimed index.
+SELECT t.* FROM tasks t LEFT JOIN agents a ON a.id = t.assignee
+WHERE t.status = 'claimed' AND t.claimed_at < @since
+  AND (a.id IS NULL OR a.removed_at IS NOT NULL OR coalesce(a.last_seen_at, 0) < @since)
+ORDER BY t.claimed_at
+LIMIT @limit;
+
 -- name: openTasks
 SELECT * FROM tasks WHERE status = 'open' ORDER BY priority DESC, seq;
 

@@ -329,6 +329,10 @@ export class SqliteStore implements Store {
     return this.tasks.claimNext(agent, at);
   }
 
+  silentClaims(silentSince: number, limit: number): Promise<Task[]> {
+    return this.tasks.silentClaims(silentSince, limit);
+  }
+
   updateTask(id: string, expected: TaskStatus, expectedAssignee: string | null | undefined, patch: TaskPatch): Promise<Task | null> {
     return this.tasks.updateTask(id, expected, expectedAssignee, patch);
   }

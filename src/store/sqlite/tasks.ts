@@ -9,7 +9,7 @@ import { type ReviewRow, type TaskRow, taskParams, toReview, toTask } from '../r
 import type { NewTask, Store, TaskPatch, TaskQuery } from '../store.js';
 import type { Connection } from './connection.js';
 
-export class Tasks implements Pick<Store, 'createTask' | 'getTask' | 'listTasks' | 'claimNext' | 'updateTask' | 'requestReview' | 'reviewsOf' | 'decideReview' | 'leaderboard'> {
+export class Tasks implements Pick<Store, 'createTask' | 'getTask' | 'listTasks' | 'silentClaims' | 'claimNext' | 'updateTask' | 'requestReview' | 'reviewsOf' | 'decideReview' | 'leaderboard'> {
   constructor(private readonly conn: Connection) {}
 
   async createTask(t: NewTask): Promise<Task> {
@@ -37,6 +37,11 @@ export class Tasks implements Pick<Store, 'createTask' | 'getTask' | 'listTasks'
   async listTasks(q: TaskQuery): Promise<Task[]> {
     this.conn.live();
     return (this.conn.stmt('listTasks').all({ status: q.status ?? null, assignee: q.assignee ?? null, limit: q.limit }) as TaskRow[]).map(toTask);
+  }
+
+  async silentClaims(silentSince: number, limit: number): Promise<Task[]> {
+    this.conn.live();
+    return (this.conn.stmt('silentClaims').all({ since: silentSince, limit }) as TaskRow[]).map(toTask);
   }
 
   async claimNext(agent: Pick<Agent, 'id' | 'role' | 'capabilities'>, at: number): Promise<Task | null> {
