@@ -199,7 +199,7 @@ export class Hub {
 
   /**
    * Background work. `sweeps`: expiry, dead letters and task claims — the embedded hub and
-   * `--role worker` run them (safe with several workers: each step is a compare-and-set). On a
+   * `--role worker` run them, and with several workers the one that leads (store.lead). On a
    * shared store, every process listens to the others' events and re-checks its streams
    * periodically in case an event was missed.
    */
@@ -263,9 +263,13 @@ export class Hub {
     if (this.store.shared) void this.store.publish(e).catch((err: unknown) => this.onError(err, 'publish'));
   }
 
-  /** Expires messages past their expiry and dead-letters leases that ran out of attempts. */
+  /**
+   * Expires messages past their expiry, dead-letters leases that ran out of attempts, ends silent
+   * claims: in the one process that leads the sweeps (any number of workers may run).
+   */
   async sweep(): Promise<void> {
     try {
+      if (!(await this.store.lead('sweeper'))) return;
       await this.store.sweep(this.now(), this.settings.get('delivery.maxAttempts'));
       await this.tasks.expireClaims();
     } catch (e) {

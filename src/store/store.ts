@@ -225,6 +225,12 @@ export interface Store {
   /** Events published by other processes (and `resync`). Returns the unsubscribe. */
   onEvent(handler: (e: StoreEvent) => void): () => void;
 
+  /**
+   * True while this process leads `work` among every process sharing the store, so that work that
+   * must happen once (the sweeps) runs in one place; another process takes over when the leader
+   * dies. A store one process owns always leads.
+   */
+  lead(work: 'sweeper'): Promise<boolean>;
   /** Cheap round trip to the database, for /readyz. Throws when it is unreachable. */
   ping(): Promise<void>;
   schema(): Promise<SchemaInfo>;

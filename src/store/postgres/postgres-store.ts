@@ -15,6 +15,7 @@ import { type LeaderboardRow, type Review, type Task, type TaskStatus } from '..
 import { HubError } from '../../errors.js';
 import { PgEvents } from './events.js';
 import { DirectoryCache } from './directory.js';
+import { Leadership } from './leader.js';
 import { GroupCommit } from '../group-commit.js';
 import {
   type AgentRow,
@@ -197,6 +198,7 @@ export class PostgresStore implements Store {
   private readonly acks: GroupCommit<AckItem, AckResult>;
   private readonly events: PgEvents;
   private readonly directory: DirectoryCache;
+  private readonly sweeper: Leadership;
   private unlisten: (() => void) | null = null;
   private closed = false;
 
@@ -213,6 +215,7 @@ export class PostgresStore implements Store {
     this.events = new PgEvents(url, `swarm_events${schema === null ? '' : `_${schema}`}`.slice(0, 63), async (channel, payloads) => {
       await this.pool.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
     });
+    this.sweeper = new Leadership(url, `swarm.sweeper:${tables}`);
     this.directory = new DirectoryCache(async () => (await this.rows<{ version: number }>('directoryVersion', []))[0]?.version ?? 0);
     this.appends = new GroupCommit({ maxBatch: batchMax, commit: (items) => this.commitAppends(items) });
     this.acks = new GroupCommit({ maxBatch: batchMax, commit: (items) => this.tx((c) => this.commitAcks(c, items)) });
@@ -318,6 +321,10 @@ export class PostgresStore implements Store {
     if (this.closed) throw new HubError('store_unavailable', 'the store is closed');
   }
 
+  lead(_work: 'sweeper'): Promise<boolean> {
+    return this.closed ? Promise.resolve(false) : this.sweeper.lead();
+  }
+
   async ping(): Promise<void> {
     this.live();
     try {
@@ -342,6 +349,7 @@ export class PostgresStore implements Store {
     this.closed = true;
     this.unlisten?.();
     this.directory.stop();
+    await this.sweeper.close();
     await this.events.close();
     await this.pool.end();
   }

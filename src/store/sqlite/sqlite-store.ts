@@ -119,6 +119,11 @@ export class SqliteStore implements Store {
     conn.start(opts.onWarning);
   }
 
+  /** One process owns the data directory: it leads everything. */
+  lead(): Promise<boolean> {
+    return Promise.resolve(!this.conn.closed);
+  }
+
   ping(): Promise<void> {
     return this.conn.ping();
   }
