@@ -137,7 +137,7 @@ export const CONFIG_KEYS = {
     schema: rate,
     default: 20,
     env: 'SWARM_AGENT_RATE',
-    doc: 'Sends per second one agent may make (POST /v1/messages, POST /v1/reports, WebSocket send frames), refilled continuously, counted per hub process; beyond, 429 rate_limited with Retry-After. 0 turns the limit off.',
+    doc: 'Sends per second one agent may make (POST /v1/messages, POST /v1/reports, WebSocket send frames), refilled continuously, counted for the whole hub (on PostgreSQL, across every api process); beyond, 429 rate_limited with Retry-After. 0 turns the limit off.',
   },
   'limits.agentBurst': { shared: true, schema: positiveInt.max(1_000_000), default: 100, env: 'SWARM_AGENT_BURST', doc: 'Sends one agent may make at once before limits.agentRate applies.' },
   'limits.addressRate': { shared: true,

@@ -6,6 +6,7 @@ import type { Config } from '../config/keys.js';
 import type { Store, StoreEvent } from '../store/store.js';
 import { HubError } from '../errors.js';
 import { RateLimiter } from '../security/rate-limit.js';
+import { SharedRateLimiter } from '../security/shared-rate-limit.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { type Actor, SYSTEM_ACTOR } from './actor.js';
 import { Agents } from './agents.js';
@@ -68,6 +69,8 @@ export class Hub {
   readonly loopGuard: LoopGuard;
   /** Sends per agent (limits.agentRate); charged by the HTTP and WebSocket faces, see `chargeSend`. */
   readonly agentSends: RateLimiter;
+  /** The same limit for the hub as a whole, when processes share the store (null otherwise). */
+  private readonly hubSends: SharedRateLimiter | null;
   /** Requests without a valid token per client address (limits.addressRate); charged by the server. */
   readonly addressRequests: RateLimiter;
   private sweeper: NodeJS.Timeout | null = null;
@@ -97,6 +100,8 @@ export class Hub {
     this.settings.audit = this.audit;
     const set = this.settings;
     this.agentSends = new RateLimiter(() => ({ rate: set.get('limits.agentRate'), burst: set.get('limits.agentBurst') }));
+    const take = o.store.takeTokens?.bind(o.store);
+    this.hubSends = o.store.shared && take !== undefined ? new SharedRateLimiter(() => ({ rate: set.get('limits.agentRate'), burst: set.get('limits.agentBurst') }), take, 'agent-sends') : null;
     this.addressRequests = new RateLimiter(() => ({ rate: set.get('limits.addressRate'), burst: set.get('limits.addressBurst') }));
     this.presence = new PresenceTracker(o.store, () => ({
       idleAfterMs: set.get('presence.idleSeconds') * 1000,
@@ -122,7 +127,11 @@ export class Hub {
       windowMs: set.get('limits.loopWindowSeconds') * 1000,
       cooldownMs: set.get('limits.loopCooldownSeconds') * 1000,
     }));
-    this.loopGuard.onTrip = (trip) => void this.tellCaptains(trip).catch((e: unknown) => this.onError(e, 'loop guard notice'));
+    this.loopGuard.onTrip = (trip) => {
+      this.publish({ type: 'loop', ...trip });
+      void this.tellCaptains(trip).catch((e: unknown) => this.onError(e, 'loop guard notice'));
+    };
+    if (o.store.shared) this.loopGuard.onRecorded = (from, to) => this.publish({ type: 'edges', edges: [[from, to, 1]] });
     this.messages.beforeStore = (actor, recipients) => this.loopGuard.check(actor.self, recipients, this.now());
     this.messages.onSent = (m, recipients) => {
       this.metrics.messagesSent.inc({ sender: m.sender, type: m.type, kind: m.kind });
@@ -170,9 +179,11 @@ export class Hub {
    * (HTTP, WebSocket), not in Messages.send: a captain's onboarding or wrap-up of many agents is one
    * request, and must not be cut off halfway.
    */
-  chargeSend(actor: Actor): void {
+  async chargeSend(actor: Actor): Promise<void> {
     const id = actor.self.id;
-    this.agentSends.charge(id, this.now(), `${id} sends faster than limits.agentRate (${this.settings.get('limits.agentRate')}/s, burst ${this.settings.get('limits.agentBurst')})`);
+    const what = `${id} sends faster than limits.agentRate (${this.settings.get('limits.agentRate')}/s, burst ${this.settings.get('limits.agentBurst')})`;
+    if (this.hubSends !== null) await this.hubSends.charge(id, this.now(), what);
+    else this.agentSends.charge(id, this.now(), what);
   }
 
   /** One urgent system message to the captains (or, with none, the admins) about a tripped loop. */
@@ -236,6 +247,11 @@ export class Hub {
         return;
       case 'directory':
         return;
+      case 'edges':
+        for (const [from, to, n] of e.edges) this.loopGuard.observe(from, to, n, this.now());
+        return;
+      case 'loop':
+        return this.loopGuard.hold({ agents: e.agents, count: e.count, windowSeconds: e.windowSeconds, until: e.until });
       case 'resync':
         void this.recheckTokens();
         this.signals.notifyAll();

@@ -7,7 +7,9 @@
 // loop's agents are refused for limits.loopCooldownSeconds and `onTrip` is told once, which tells
 // the captains. Captains, admins and human: agents are exempt and not counted: a person or a
 // coordinator answering quickly is not the runaway kind, and must stay able to step in.
-// In memory, per hub process (like the rate limits).
+// In memory; with several hub processes on one store, each tells the others what it counted
+// (`onRecorded`, `observe`) and which loops it stopped (`hold`), over the store's events, so the
+// guard holds for the hub as a whole within the time an event takes to arrive.
 import type { Agent, Role } from '../domain/agent.js';
 import { isHuman, SYSTEM_ID } from '../domain/agent.js';
 import { HubError } from '../errors.js';
@@ -48,6 +50,8 @@ export class LoopGuard {
   private checks = 0;
   /** Told once per tripped loop. */
   onTrip: ((trip: LoopTrip) => void) | null = null;
+  /** Told of every edge counted here (for other processes' guards). */
+  onRecorded: ((from: string, to: string) => void) | null = null;
 
   constructor(private readonly settings: () => LoopSettings) {}
 
@@ -66,7 +70,10 @@ export class LoopGuard {
       if (hold !== undefined) throw this.refusal(hold.trip, now, s);
     }
     if (++this.checks % PRUNE_EVERY === 0) this.prune(now - s.windowMs);
-    for (const r of to) this.record(sender.id, r, now, s.windowMs);
+    for (const r of to) {
+      this.record(sender.id, r, now, s.windowMs);
+      this.onRecorded?.(sender.id, r);
+    }
     for (const r of to) {
       const loop = this.heaviestLoop(sender.id, r, now - s.windowMs);
       if (loop === null || loop.count <= s.rate) continue;
@@ -78,6 +85,18 @@ export class LoopGuard {
       this.onTrip?.(trip);
       throw this.refusal(trip, now, s);
     }
+  }
+
+  /** Sends another process counted (checked there): counted here too, not checked again. */
+  observe(from: string, to: string, count: number, now: number): void {
+    const windowMs = this.settings().windowMs;
+    for (let i = 0; i < count; i++) this.record(from, to, now, windowMs);
+  }
+
+  /** A loop another process stopped: held here too (its captains were told there). */
+  hold(trip: LoopTrip): void {
+    this.holds.push({ agents: new Set(trip.agents), trip });
+    for (const x of trip.agents) for (const y of trip.agents) this.edges.get(x)?.delete(y);
   }
 
   /** Loops held right now (for tests and operators). */

@@ -1,5 +1,7 @@
-// Token buckets, one per key (an agent id, a client address), held in this process's memory: each
-// hub process counts on its own, so N API processes behind a balancer allow up to N times the rate.
+// Token buckets, one per key (an agent id, a client address), held in this process's memory. The
+// embedded hub is one process, so its buckets are the hub's; with several processes on PostgreSQL
+// the per-agent send limit uses shared-rate-limit.ts instead, and the per-address limit (a guard
+// against floods of bad tokens) stays per process: N api processes allow N times the rate.
 // A bucket holds `burst` tokens and refills at `rate` per second; a request takes one token.
 // Written here rather than taken from @fastify/rate-limit because the hub limits sends (HTTP and
 // WebSocket frames alike) per agent, below Fastify, and reads its rates live from shared settings.

@@ -208,7 +208,11 @@ export type StoreEvent =
   /** The event connection was lost and is back: anything may have been missed. */
   | { type: 'resync' }
   /** Agents or tokens changed (a store's own caches listen; the hub has nothing to do). */
-  | { type: 'directory' };
+  | { type: 'directory' }
+  /** Agent-to-agent sends another process's loop guard counted: [from, to, how many]. */
+  | { type: 'edges'; edges: [string, string, number][] }
+  /** A loop another process's loop guard stopped: sends between these agents are held until `until`. */
+  | { type: 'loop'; agents: string[]; count: number; windowSeconds: number; until: number };
 
 export interface Store {
   /** 'sqlite' | 'postgres': for logs and /readyz only; callers never branch on it. */
@@ -231,6 +235,13 @@ export interface Store {
    * dies. A store one process owns always leads.
    */
   lead(work: 'sweeper'): Promise<boolean>;
+  /**
+   * Shared stores only: takes up to `want` tokens from the hub-wide bucket `key` (refilled at `rate`
+   * per second up to `burst`), for limits that hold across every process. Returns how many were
+   * granted and what is left in the bucket. A store one process owns has no such method: that
+   * process's own buckets are the hub's.
+   */
+  takeTokens?(key: string, rate: number, burst: number, want: number, now: number): Promise<{ granted: number; remaining: number }>;
   /** Cheap round trip to the database, for /readyz. Throws when it is unreachable. */
   ping(): Promise<void>;
   schema(): Promise<SchemaInfo>;

@@ -20,7 +20,7 @@ describe('PostgreSQL queries name their schema', () => {
     const bare = new RegExp(`\\b(FROM|JOIN|INTO|UPDATE|TABLE)\\s+(${TABLES.join('|')})\\b`);
     for (const [name, sql] of Object.entries(queries)) {
       assert.doesNotMatch(sql, bare, `query ${name}`);
-      assert.doesNotMatch(sql, /(?<!\.)\bswarm_unaccent\(|nextval\('handouts'\)/, `query ${name}`);
+      assert.doesNotMatch(sql, /(?<!\.)\bswarm_(unaccent|take_tokens)\(|nextval\('handouts'\)/, `query ${name}`);
     }
   });
 

@@ -15,7 +15,7 @@ export function messageRoutes(hub: Hub): FastifyPluginAsyncZod {
         response: { 200: SendResponse, 201: SendResponse },
       },
       handler: async (req, reply) => {
-        hub.chargeSend(req.actor);
+        await hub.chargeSend(req.actor);
         const r = await hub.messages.send(req.actor, toSendInput(req.body, req.headers['idempotency-key']));
         return reply.code(r.duplicate ? 200 : 201).send({ message: wireMessage(r.message), recipients: r.recipients, duplicate: r.duplicate });
       },

@@ -31,7 +31,7 @@ export function reportRoutes(hub: Hub): FastifyPluginAsyncZod {
     app.post('/reports', {
       schema: { summary: 'Post a markdown report (a report message, default to #reports)', body: ReportBody, response: { 201: SendResponse } },
       handler: async (req, reply) => {
-        hub.chargeSend(req.actor);
+        await hub.chargeSend(req.actor);
         const r = await hub.reports.post(req.actor, req.body);
         return reply.code(201).send({ message: wireMessage(r.message), recipients: r.recipients, duplicate: r.duplicate });
       },

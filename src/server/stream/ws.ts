@@ -102,7 +102,7 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
           const f = parsed.data;
           if (f.type === 'ping') return void send(JSON.stringify({ type: 'pong', id: f.id }));
           if (f.type === 'send') {
-            hub.chargeSend(actor);
+            await hub.chargeSend(actor);
             const r = await hub.messages.send(actor, toSendInput(f.message));
             return void send(JSON.stringify({ type: 'sent', id: f.id, message: wireMessage(r.message), recipients: r.recipients, duplicate: r.duplicate }));
           }

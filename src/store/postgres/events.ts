@@ -116,6 +116,7 @@ export class PgEvents {
 function merge(events: StoreEvent[]): StoreEvent[] {
   let agents: Set<string> | '*' | null = null;
   const acked = new Map<string, string[]>();
+  const edges = new Map<string, [string, string, number]>();
   const rest: StoreEvent[] = [];
   for (const e of events) {
     if (e.type === 'deliveries') {
@@ -123,6 +124,13 @@ function merge(events: StoreEvent[]): StoreEvent[] {
       else {
         agents ??= new Set();
         for (const a of e.agents) agents.add(a);
+      }
+    } else if (e.type === 'edges') {
+      for (const [from, to, n] of e.edges) {
+        const k = `${from}\0${to}`;
+        const edge = edges.get(k);
+        if (edge === undefined) edges.set(k, [from, to, n]);
+        else edge[2] += n;
       }
     } else if (e.type === 'acked') {
       const ids = acked.get(e.agent);
@@ -133,6 +141,7 @@ function merge(events: StoreEvent[]): StoreEvent[] {
   const out: StoreEvent[] = [];
   if (agents !== null) out.push({ type: 'deliveries', agents: agents === '*' ? '*' : [...agents] });
   for (const [agent, ids] of acked) out.push({ type: 'acked', agent, ids });
+  if (edges.size > 0) out.push({ type: 'edges', edges: [...edges.values()] });
   return [...out, ...rest];
 }
 
@@ -143,6 +152,11 @@ function split(e: StoreEvent): StoreEvent[] {
   if (e.type === 'acked') {
     const out: StoreEvent[] = [];
     for (let i = 0; i < e.ids.length; i += 100) out.push({ type: 'acked', agent: e.agent, ids: e.ids.slice(i, i + 100) });
+    return out;
+  }
+  if (e.type === 'edges') {
+    const out: StoreEvent[] = [];
+    for (let i = 0; i < e.edges.length; i += 100) out.push({ type: 'edges', edges: e.edges.slice(i, i + 100) });
     return out;
   }
   if (e.type === 'revoked') {

@@ -321,6 +321,12 @@ export class PostgresStore implements Store {
     if (this.closed) throw new HubError('store_unavailable', 'the store is closed');
   }
 
+  async takeTokens(key: string, rate: number, burst: number, want: number, now: number): Promise<{ granted: number; remaining: number }> {
+    this.live();
+    const [row] = await this.rows<{ granted: number; remaining: number }>('takeTokens', [key, rate, burst, want, now]);
+    return { granted: row?.granted ?? 0, remaining: row?.remaining ?? 0 };
+  }
+
   lead(_work: 'sweeper'): Promise<boolean> {
     return this.closed ? Promise.resolve(false) : this.sweeper.lead();
   }

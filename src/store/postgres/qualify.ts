@@ -34,7 +34,7 @@ export function qualify(sql: string, schema: string): string {
   const s = quoteIdent(schema);
   return sql
     .replace(TABLE_REF, `$1$2${s}.$3`)
-    .replace(/\bswarm_unaccent\(/g, `${s}.swarm_unaccent(`)
+    .replace(/\bswarm_(unaccent|take_tokens)\(/g, `${s}.swarm_$1(`)
     .replace(/nextval\('handouts'\)/g, `nextval('${s.replaceAll("'", "''")}.handouts')`);
 }
 

@@ -599,3 +599,7 @@ SELECT at FROM sweep_marks WHERE name = 'expiry';
 
 -- name: setExpiryMark
 UPDATE sweep_marks SET at = greatest(at, $1) WHERE name = 'expiry';
+
+-- name: takeTokens
+-- $1 key, $2 rate per second, $3 burst, $4 tokens wanted, $5 now.
+SELECT granted, remaining FROM swarm_take_tokens($1, $2, $3, $4, $5);

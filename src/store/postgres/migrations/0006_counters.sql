@@ -48,3 +48,25 @@ CREATE TABLE rate_buckets (
   tokens  DOUBLE PRECISION NOT NULL,
   at      BIGINT NOT NULL
 );
+
+-- Takes up to `want` tokens from a bucket that refills at `rate` per second up to `burst`: how many
+-- were granted, and what is left (for the Retry-After of a refusal). One row lock per call.
+DO $migration$
+DECLARE
+  here text := current_schema();
+BEGIN
+  EXECUTE format(
+    $f$CREATE FUNCTION %1$I.swarm_take_tokens(k text, rate float8, burst float8, want int, now bigint, OUT granted int, OUT remaining float8)
+       LANGUAGE plpgsql AS $body$
+       DECLARE t float8; a bigint;
+       BEGIN
+         INSERT INTO %1$I.rate_buckets (key, tokens, at) VALUES (k, burst, now) ON CONFLICT (key) DO NOTHING;
+         SELECT b.tokens, b.at INTO t, a FROM %1$I.rate_buckets b WHERE b.key = k FOR UPDATE;
+         t := least(burst, t + greatest(0, now - a) * rate / 1000.0);
+         granted := least(want, floor(t))::int;
+         remaining := t - granted;
+         UPDATE %1$I.rate_buckets SET tokens = remaining, at = greatest(a, now) WHERE key = k;
+       END $body$$f$,
+    here);
+END
+$migration$;
