@@ -2,6 +2,11 @@
 // lints, then runs every test file with node's test runner against real SQLite files, a real
 // PostgreSQL, real HTTP servers and real CLI processes.
 //
+// Two passes. The first runs every file with the hub on SQLite (SWARM_TEST_STORE=sqlite). The
+// second runs the HTTP, stream, security, crash and shutdown files again with the hub on
+// PostgreSQL (SWARM_TEST_STORE=postgres, read by test/support/store.ts); its test names start with
+// [postgres]. SWARM_TEST_STORE set by the caller runs only that store's pass.
+//
 // PostgreSQL: SWARM_TEST_DATABASE_URL when it is set (used as it is: each test makes and drops its
 // own schema there); otherwise a throwaway server started here (scripts/postgres.mjs) and removed
 // when the tests end, also on failure, Ctrl-C or SIGTERM.
@@ -31,8 +36,27 @@ function testFiles(dir) {
 // Optional filter: `npm test -- e2e` runs only files whose path contains "e2e".
 const filters = process.argv.slice(2);
 const files = testFiles(join(ROOT, 'dist', 'test')).filter((f) => filters.length === 0 || filters.some((x) => relative(ROOT, f).includes(x)));
-if (files.length === 0) {
-  process.stderr.write(`swarm: no test files match ${filters.join(' ')}\n`);
+
+// The files whose hub runs on either store. revocation-multiprocess is left out: it is about
+// several processes on one PostgreSQL already, in the first pass.
+const BOTH_STORES = ['test/http/', 'test/streams/', 'test/security/', 'test/chaos/crash.', 'test/hub/shutdown.'];
+const POSTGRES_ALREADY = ['test/security/revocation-multiprocess.'];
+const onBoth = (f) => {
+  const rel = relative(join(ROOT, 'dist'), f);
+  return BOTH_STORES.some((p) => rel.startsWith(p)) && !POSTGRES_ALREADY.some((p) => rel.startsWith(p));
+};
+
+const only = process.env.SWARM_TEST_STORE ?? '';
+if (!['', 'sqlite', 'postgres'].includes(only)) {
+  process.stderr.write(`swarm: SWARM_TEST_STORE must be sqlite or postgres, not ${JSON.stringify(only)}\n`);
+  process.exit(1);
+}
+const passes = [
+  { store: 'sqlite', files, title: 'the hub on SQLite' },
+  { store: 'postgres', files: files.filter(onBoth), title: 'HTTP, stream, security, crash and shutdown files again, the hub on PostgreSQL' },
+].filter((p) => (only === '' || p.store === only) && p.files.length > 0);
+if (passes.length === 0) {
+  process.stderr.write(`swarm: no test files match ${filters.join(' ')}${only === '' ? '' : ` on ${only}`}\n`);
   process.exit(1);
 }
 
@@ -56,21 +80,42 @@ try {
   process.exit(1);
 }
 
-process.stderr.write(`swarm: running ${files.length} test files…\n`);
-const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
-  cwd: ROOT,
-  stdio: 'inherit',
-  env: { ...process.env, NO_COLOR: '1', SWARM_TEST_DATABASE_URL: databaseUrl },
-});
+let child = null;
 // Ctrl-C reaches the test runner through the terminal; a signal sent to this process alone is
-// passed on. Either way this process waits for the runner, then removes the server ('exit').
+// passed on, and no further pass starts. Either way this process waits for the runner, then
+// removes the server ('exit').
+let interrupted = null;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    interrupted = signal;
+    if (child !== null && child.exitCode === null && child.signalCode === null) child.kill(signal);
   });
 }
-child.on('error', (e) => {
-  process.stderr.write(`swarm: cannot run the tests: ${e.message}\n`);
-  process.exit(1);
-});
-child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
+
+/** Runs one pass; resolves with its exit code. */
+function run(pass) {
+  process.stderr.write(`swarm: ${pass.store} pass: running ${pass.files.length} test files (${pass.title})…\n`);
+  const reporter = pass.store === 'sqlite' ? 'spec' : join(ROOT, 'scripts', 'store-reporter.mjs');
+  child = spawn(process.execPath, ['--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...pass.files], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, NO_COLOR: '1', SWARM_TEST_DATABASE_URL: databaseUrl, SWARM_TEST_STORE: pass.store },
+  });
+  return new Promise((resolve) => {
+    child.on('error', (e) => {
+      process.stderr.write(`swarm: cannot run the tests: ${e.message}\n`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (constants.signals[signal] ?? 0)));
+  });
+}
+
+const results = [];
+for (const pass of passes) {
+  if (interrupted !== null) break;
+  const started = Date.now();
+  results.push({ store: pass.store, code: await run(pass), seconds: (Date.now() - started) / 1000 });
+}
+for (const r of results) process.stderr.write(`swarm: ${r.store} pass ${r.code === 0 ? 'passed' : `FAILED (exit ${r.code})`} in ${r.seconds.toFixed(0)} s\n`);
+const failed = results.find((r) => r.code !== 0);
+process.exit(interrupted !== null ? 128 + (constants.signals[interrupted] ?? 0) : failed === undefined ? 0 : failed.code);

@@ -3,13 +3,11 @@
 // send answered 2xx was delivered, every ack the hub confirmed stays acked, every delivery not
 // acked was delivered again, and a message arrives twice only when its ack was lost.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { HubStream } from '../../src/client/stream.js';
 import { type HubProcess, spawnHub } from '../support/process.js';
 import { freePort } from '../support/net.js';
-import { tempDir } from '../support/temp.js';
+import { storeRows, testStore } from '../support/store.js';
 
 const CYCLES = 3;
 const RUN_MS = 1500;
@@ -25,10 +23,10 @@ async function register(url: string, admin: string, id: string): Promise<string>
 
 describe('crash: SIGKILL while sending and consuming', () => {
   it('loses no answered send, keeps every confirmed ack, redelivers every unacked delivery', { timeout: 120_000 }, async (t) => {
-    const dir = tempDir();
+    const store = testStore(t);
     const port = await freePort();
     const env = { SWARM_VISIBILITY_SECONDS: '2', SWARM_MAX_ATTEMPTS: '1000', SWARM_GRACE_SECONDS: '5' };
-    const start = (): Promise<HubProcess> => spawnHub(dir, { env, args: ['--port', String(port)] });
+    const start = (): Promise<HubProcess> => spawnHub(store.dir, { store, env, args: ['--port', String(port)] });
     let hub = await start();
     t.after(() => hub.kill());
     const url = hub.url;
@@ -102,9 +100,7 @@ describe('crash: SIGKILL while sending and consuming', () => {
     assert.deepEqual(lost, [], 'answered sends never delivered');
     assert.deepEqual(violations, []);
 
-    const db = new Database(join(dir, 'swarm.db'), { readonly: true });
-    t.after(() => db.close());
-    const rows = db.prepare("SELECT m.id AS id, d.state AS state FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE d.recipient = 'Agent-2'").all() as { id: string; state: string }[];
+    const rows = await storeRows<{ id: string; state: string }>(store, "SELECT m.id AS id, d.state AS state FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE d.recipient = 'Agent-2'");
     const state = new Map(rows.map((r) => [r.id, r.state]));
     assert.deepEqual([...answered].filter((id) => !state.has(id)), [], 'answered sends missing from the store after the crashes');
     assert.deepEqual([...confirmed].filter((id) => state.get(id) !== 'acked'), [], 'confirmed acks not acked in the store');

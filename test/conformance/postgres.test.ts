@@ -5,6 +5,7 @@
 // starting a throwaway server when needed. Without it this file fails: a skipped adapter would
 // pass unnoticed.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it, type TestContext } from 'node:test';
 import pg from 'pg';
@@ -184,6 +185,19 @@ if (url === undefined || url === '') {
       await s.appendMessage({ message: m, recipients: ['p'], requestHash: 'h' });
       assert.equal((await s.getMessage(m.id))?.body, m.body);
       assert.deepEqual((await s.history({ viewer: null, search: 'needle', limit: 5 })).map((x) => x.id), [m.id]);
+    });
+
+    it('sets a new connection’s search_path before the pool hands it out (no query queued behind it)', async (t) => {
+      const schema = await freshSchema(t);
+      // In a process of its own: node warns about a deprecation once per process. pg 8 warns when a
+      // query is queued on a connection still running another; pg 9 refuses it.
+      const store = new URL('../../src/store/postgres/postgres-store.js', import.meta.url).href;
+      const script = `const { PostgresStore } = await import(${JSON.stringify(store)});
+        const s = await PostgresStore.open({ url: ${JSON.stringify(url)}, schema: ${JSON.stringify(schema)}, poolSize: 4 });
+        await Promise.all([s.ping(), s.getAgent('a'), s.getAgent('b'), s.ping()]);
+        await s.close();`;
+      const r = spawnSync(process.execPath, ['--throw-deprecation', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
     });
   });
 }

@@ -2,7 +2,7 @@
 // endpoints (/healthz, /readyz, /openapi.json).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tableCounts } from '../support/db.js';
+import { storeCounts } from '../support/db.js';
 import { startTestApp } from '../support/app.js';
 import { assertProblem } from './expect.js';
 
@@ -48,11 +48,11 @@ describe('roster', () => {
     await h.addAgent('Agent-2');
     const m = await h.call('POST', '/v1/messages', { token: a1, body: { to: 'Agent-2', body: 'before I go' } });
     assert.equal(m.status, 201);
-    const before = tableCounts(h.dir);
+    const before = await storeCounts(h);
     const del = await h.call('DELETE', '/v1/agents/Agent-1');
     assert.equal(del.status, 204);
     assert.equal(del.body, '');
-    const after = tableCounts(h.dir);
+    const after = await storeCounts(h);
     assert.equal(after.agents, before.agents - 1);
     assert.equal(after.tokens, before.tokens - 1, 'its token is revoked');
     assert.equal(after.messages, before.messages);
@@ -132,13 +132,13 @@ describe('status and presence', () => {
 describe('onboarding', () => {
   it('POST /v1/onboard registers (201), issues a working token and sends the filled-in template', async (t) => {
     const h = await startTestApp(t);
-    const before = tableCounts(h.dir);
+    const before = await storeCounts(h);
     const r = await h.call('POST', '/v1/onboard', { body: { id: 'Agent-7', role: 'agent', specialty: 'Reviews' } });
     assert.equal(r.status, 201, r.body);
     assert.equal(r.json.agent.id, 'Agent-7');
     assert.equal(r.json.agent.specialty, 'Reviews');
     assert.match(r.json.message_id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
-    const after = tableCounts(h.dir);
+    const after = await storeCounts(h);
     assert.deepEqual(after, { ...before, agents: before.agents + 1, tokens: before.tokens + 1, messages: 1, deliveries: 1 });
 
     const inbox = await h.call('GET', '/v1/inbox', { token: r.json.token });
@@ -177,7 +177,7 @@ describe('wrap-up', () => {
     assert.equal(r.status, 200, r.body);
     assert.deepEqual([...r.json.recipients].sort(), ['Agent-1', 'Agent-2', 'captain']);
     assert.equal(r.json.message_ids.length, 3);
-    assert.equal(tableCounts(h.dir).messages, 3);
+    assert.equal((await storeCounts(h)).messages, 3);
     const inbox = await h.call('GET', '/v1/inbox', { token: a1 });
     assert.equal(inbox.json.items.length, 1);
     const m = inbox.json.items[0].message;
@@ -196,7 +196,7 @@ describe('wrap-up', () => {
     assert.equal(r.status, 200, r.body);
     assert.deepEqual(r.json.recipients, ['Agent-2']);
     assert.equal(r.json.message_ids.length, 1);
-    assert.equal(tableCounts(h.dir).deliveries, 1);
+    assert.equal((await storeCounts(h)).deliveries, 1);
   });
 });
 
@@ -213,7 +213,7 @@ describe('operations endpoints', () => {
     const r = await h.call('GET', '/readyz', { token: '' });
     assert.equal(r.status, 200, r.body);
     assert.equal(r.json.status, 'ready');
-    assert.equal(r.json.store, 'sqlite');
+    assert.equal(r.json.store, h.kind);
     assert.equal(typeof r.json.schema, 'number');
   });
 

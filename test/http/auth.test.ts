@@ -2,15 +2,15 @@
 // refusal is a problem document and leaves the store as it was.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tableCounts } from '../support/db.js';
+import { storeCounts } from '../support/db.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { assertProblem, inboxIds, type Res, sendOk } from './expect.js';
 
 /** Runs a request that must be refused, and checks that the store did not change. */
 async function refused(h: TestApp, status: number, code: string, run: () => Promise<Res>): Promise<void> {
-  const before = tableCounts(h.dir);
+  const before = await storeCounts(h);
   assertProblem(await run(), status, code);
-  assert.deepEqual(tableCounts(h.dir), before, 'a refused request changed the store');
+  assert.deepEqual(await storeCounts(h), before, 'a refused request changed the store');
 }
 
 describe('authentication', () => {

@@ -1,9 +1,9 @@
 // Bad input gets a clear error and changes nothing: every case answers a 4xx problem document with
-// a stable code, and the SQLite file holds exactly the rows it held before.
+// a stable code, and the store holds exactly the rows it held before.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConfigKey } from '../../src/config/keys.js';
-import { tableCounts } from '../support/db.js';
+import { storeCounts } from '../support/db.js';
 import { startTestApp } from '../support/app.js';
 import { assertProblem, UNKNOWN_ID } from './expect.js';
 
@@ -163,13 +163,13 @@ describe('bad input gets a problem document and changes nothing', () => {
       const sent = await h.call('POST', '/v1/messages', { token: a1, body: { to: 'Agent-2', body: 'already here' } });
       assert.equal(sent.status, 201, sent.body);
       const w: World = { a1, admin: h.adminToken, sent: sent.json.message.id };
-      const before = tableCounts(h.dir);
+      const before = await storeCounts(h);
 
       const { method, url, body, headers, token } = c.req(w);
       const r = await h.call(method, url, { token: token ?? a1, body, headers });
 
       assertProblem(r, c.status, c.code);
-      assert.deepEqual(tableCounts(h.dir), before, 'a refused request changed the store');
+      assert.deepEqual(await storeCounts(h), before, 'a refused request changed the store');
     });
   }
 });

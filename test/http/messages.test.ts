@@ -1,7 +1,7 @@
 // Sending, inbox, read, ack, threads, history and long-polls over the HTTP API (in-process).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tableCounts } from '../support/db.js';
+import { storeCounts } from '../support/db.js';
 import { startTestApp } from '../support/app.js';
 import { assertProblem, inboxIds, sendOk, UNKNOWN_ID } from './expect.js';
 
@@ -40,7 +40,7 @@ describe('send', () => {
     assert.deepEqual(await inboxIds(h, a2), [m.id]);
     assert.deepEqual(await inboxIds(h, a3), []);
     assert.deepEqual(await inboxIds(h, a1), [], 'the sender gets no copy');
-    const c = tableCounts(h.dir);
+    const c = await storeCounts(h);
     assert.equal(c.messages, 1);
     assert.equal(c.deliveries, 1);
   });
@@ -78,7 +78,7 @@ describe('send', () => {
     assert.deepEqual(await inboxIds(h, a2), [r.message.id]);
     assert.deepEqual(await inboxIds(h, a3), [r.message.id]);
     assert.deepEqual(await inboxIds(h, a4), []);
-    assert.deepEqual(tableCounts(h.dir).deliveries, 2);
+    assert.deepEqual((await storeCounts(h)).deliveries, 2);
   });
 
   it('to an array (duplicates collapse to one delivery each)', async (t) => {
@@ -91,7 +91,7 @@ describe('send', () => {
     assert.deepEqual([...r.recipients].sort(), ['Agent-2', 'Agent-3']);
     assert.deepEqual(await inboxIds(h, a2), [r.message.id]);
     assert.deepEqual(await inboxIds(h, a3), [r.message.id]);
-    assert.equal(tableCounts(h.dir).deliveries, 2);
+    assert.equal((await storeCounts(h)).deliveries, 2);
   });
 
   it('broadcast to all by a captain reaches every agent and captain except the sender, not admins', async (t) => {
@@ -107,7 +107,7 @@ describe('send', () => {
     assert.deepEqual([...r.recipients].sort(), ['Agent-1', 'Agent-2', 'captain-2']);
     for (const tok of [cap2, a1, a2]) assert.deepEqual(await inboxIds(h, tok), [r.message.id]);
     for (const tok of [cap, root, h.adminToken]) assert.deepEqual(await inboxIds(h, tok), []);
-    assert.equal(tableCounts(h.dir).deliveries, 3);
+    assert.equal((await storeCounts(h)).deliveries, 3);
   });
 
   it('broadcast to all by an admin reaches agents and captains, tagged H2A', async (t) => {
@@ -202,11 +202,11 @@ describe('inbox', () => {
     assert.equal(r.json.delivery.state, 'read');
     assert.ok(r.json.delivery.read_at !== null);
     assert.ok(r.json.delivery.delivered_at !== null);
-    assert.equal(tableCounts(h.dir).read, 1);
+    assert.equal((await storeCounts(h)).read, 1);
     const again = await h.call('POST', `/v1/messages/${m.id}/read`, { token: a2 });
     assert.equal(again.status, 200);
     assert.equal(again.json.delivery.read_at, r.json.delivery.read_at);
-    assert.equal(tableCounts(h.dir).read, 1);
+    assert.equal((await storeCounts(h)).read, 1);
   });
 
   it('ack is idempotent: a second ack reports the ids as already acknowledged', async (t) => {
@@ -218,11 +218,11 @@ describe('inbox', () => {
     const first = await h.call('POST', '/v1/ack', { token: a2, body: { ids: [m1, m2] } });
     assert.equal(first.status, 200, first.body);
     assert.deepEqual(first.json, { acked: [m1, m2], already: [] });
-    assert.equal(tableCounts(h.dir).acked, 2);
+    assert.equal((await storeCounts(h)).acked, 2);
     const second = await h.call('POST', '/v1/ack', { token: a2, body: { ids: [m1, m2] } });
     assert.equal(second.status, 200);
     assert.deepEqual(second.json, { acked: [], already: [m1, m2] });
-    assert.equal(tableCounts(h.dir).acked, 2);
+    assert.equal((await storeCounts(h)).acked, 2);
     assert.deepEqual(await inboxIds(h, a2), []);
   });
 
@@ -231,10 +231,10 @@ describe('inbox', () => {
     const a1 = await h.addAgent('Agent-1');
     const a2 = await h.addAgent('Agent-2');
     const m1 = (await sendOk(h, a1, { to: 'Agent-2', body: 'one' })).message.id;
-    const before = tableCounts(h.dir);
+    const before = await storeCounts(h);
     const r = await h.call('POST', '/v1/ack', { token: a2, body: { ids: [m1, UNKNOWN_ID] } });
     assertProblem(r, 404, 'message_not_found');
-    assert.deepEqual(tableCounts(h.dir), before);
+    assert.deepEqual(await storeCounts(h), before);
     assert.equal(before.acked, 0);
     assert.deepEqual(await inboxIds(h, a2), [m1]);
   });
@@ -291,20 +291,20 @@ describe('threads', () => {
     const a2 = await h.addAgent('Agent-2');
     const m1 = (await sendOk(h, a1, { to: 'Agent-2', body: 'one' })).message;
     const m2 = (await sendOk(h, a1, { to: 'Agent-2', body: 'two' })).message;
-    const before = tableCounts(h.dir);
+    const before = await storeCounts(h);
     const r = await h.call('POST', '/v1/messages', { token: a2, body: { to: 'Agent-1', body: 'reply', reply_to: m1.id, thread_id: m2.id } });
     assertProblem(r, 400, 'validation_failed');
-    assert.deepEqual(tableCounts(h.dir), before);
+    assert.deepEqual(await storeCounts(h), before);
   });
 
   it('refuses a reply_to that names no message (404), storing nothing', async (t) => {
     const h = await startTestApp(t);
     const a1 = await h.addAgent('Agent-1');
     await h.addAgent('Agent-2');
-    const before = tableCounts(h.dir);
+    const before = await storeCounts(h);
     assertProblem(await h.call('POST', '/v1/messages', { token: a1, body: { to: 'Agent-2', body: 'x', reply_to: UNKNOWN_ID } }), 404, 'message_not_found');
     assertProblem(await h.call('GET', `/v1/threads/${UNKNOWN_ID}`, { token: a1 }), 404, 'message_not_found');
-    assert.deepEqual(tableCounts(h.dir), before);
+    assert.deepEqual(await storeCounts(h), before);
   });
 });
 

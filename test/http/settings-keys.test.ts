@@ -6,8 +6,7 @@ import { httpStatusOf, HubError } from '../../src/errors.js';
 import { ensureAdminToken, Hub } from '../../src/hub/hub.js';
 import { Keyring, newKey, parseKey } from '../../src/security/crypto.js';
 import { encryptedStore } from '../../src/store/encrypted-store.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { tempDir } from '../support/temp.js';
+import { openTestStore, testStore } from '../support/store.js';
 import { startTestApp } from '../support/app.js';
 import { assertProblem } from './expect.js';
 
@@ -44,10 +43,13 @@ describe('keys: bad input changes nothing', () => {
   });
 
   it('with encryption on, a malformed new key is a 400 and the current key stays', async (t) => {
-    const dir = tempDir();
+    let close = async (): Promise<void> => {};
+    t.after(() => close()); // added before testStore's, so it runs before the schema is dropped
+    const where = testStore(t);
+    const { dir } = where;
     const keyring = new Keyring(parseKey(newKey(), 'test'));
-    const store = encryptedStore(new SqliteStore({ dir, synchronous: 'normal' }), keyring);
-    t.after(() => store.close());
+    const store = encryptedStore(await openTestStore(where), keyring);
+    close = () => store.close();
     const hub = new Hub({ store, config: loadConfig({ env: {}, cwd: dir }).config });
     await ensureAdminToken(hub, dir);
     const admin = (await store.getAgent('admin'))!;

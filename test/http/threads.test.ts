@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startTestApp } from '../support/app.js';
-import { tableCounts } from '../support/db.js';
+import { storeCounts } from '../support/db.js';
 import { assertProblem, sendOk, UNKNOWN_ID } from './expect.js';
 
 describe('thread_id', () => {
@@ -25,19 +25,19 @@ describe('thread_id', () => {
     const root = (await sendOk(h, a1, { to: 'Agent-2', body: 'root' })).message;
     const reply = (await sendOk(h, a2, { to: 'Agent-1', body: 'reply', reply_to: root.id })).message;
     const a3 = await h.addAgent('Agent-4');
-    const before = tableCounts(h.dir);
+    const before = await storeCounts(h);
     assertProblem(await h.call('POST', '/v1/messages', { token: a1, body: { to: 'Agent-2', body: 'x', thread_id: UNKNOWN_ID } }), 404, 'message_not_found');
     assertProblem(await h.call('POST', '/v1/messages', { token: a3, body: { to: 'Agent-2', body: 'x', thread_id: root.id } }), 404, 'message_not_found');
     assertProblem(await h.call('POST', '/v1/messages', { token: a1, body: { to: 'Agent-2', body: 'x', thread_id: reply.id } }), 400, 'validation_failed');
-    assert.deepEqual(tableCounts(h.dir), before);
+    assert.deepEqual(await storeCounts(h), before);
   });
 });
 
 describe('broadcast with nobody to reach', () => {
   it('is refused with unknown_recipient instead of storing a message nobody gets', async (t) => {
     const h = await startTestApp(t);
-    const before = tableCounts(h.dir);
+    const before = await storeCounts(h);
     assertProblem(await h.call('POST', '/v1/messages', { body: { to: 'all', body: 'anyone?' } }), 422, 'unknown_recipient');
-    assert.deepEqual(tableCounts(h.dir), before);
+    assert.deepEqual(await storeCounts(h), before);
   });
 });

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import Database from 'better-sqlite3';
 import { auditHash } from '../../src/domain/audit.js';
 import { exitCodeOf } from '../../src/errors.js';
 import { okJson, okText, refused, swarm } from '../e2e/helpers.js';
 import { type HubProcess, spawnHub } from '../support/process.js';
+import { storeRows, storeTamper, testStore, type TestStore } from '../support/store.js';
 import { tempDir } from '../support/temp.js';
 
 interface Rec {
@@ -29,34 +29,29 @@ interface Problem {
   message: string;
 }
 
-async function hub(t: TestContext, dataDir: string): Promise<HubProcess> {
-  const h = await spawnHub(dataDir);
+async function hub(t: TestContext, store: TestStore): Promise<HubProcess> {
+  const h = await spawnHub(store.dir, { store });
   t.after(() => h.stop());
   return h;
 }
 
 /** A hub with a few records in its chain (admin: 1-2; Agent-1, Agent-2, Agent-3: 3-8; a setting: 9), stopped. */
-async function recordedHub(t: TestContext): Promise<string> {
-  const dataDir = join(tempDir(), '.swarm');
-  const h = await hub(t, dataDir);
+async function recordedHub(t: TestContext): Promise<TestStore> {
+  const store = testStore(t, join(tempDir(), '.swarm'));
+  const h = await hub(t, store);
   for (const id of ['Agent-1', 'Agent-2', 'Agent-3']) okJson(await swarm(h.url, ['agents', 'add', id, '--json'], { token: h.adminToken }));
   okJson(await swarm(h.url, ['config', 'set', 'presence.idleSeconds', '120', '--json'], { token: h.adminToken }));
   assert.equal(await h.stop(), 0);
-  return dataDir;
+  return store;
 }
 
-/** Changes the stopped hub's database directly, as an intruder with file access would. */
-function tamper(dataDir: string, sql: string[]): void {
-  const db = new Database(join(dataDir, 'swarm.db'));
-  try {
-    for (const s of sql) assert.equal(db.prepare(s).run().changes, 1, s);
-  } finally {
-    db.close();
-  }
+/** Changes the stopped hub's database directly, as an intruder with access to it would. */
+function tamper(store: TestStore, sql: string[]): Promise<void> {
+  return storeTamper(store, sql.map((s) => ({ sql: s })));
 }
 
-async function verifyBroken(t: TestContext, dataDir: string, args: string[] = []): Promise<{ problems: Problem[]; stderr: string; human: string }> {
-  const h = await hub(t, dataDir);
+async function verifyBroken(t: TestContext, store: TestStore, args: string[] = []): Promise<{ problems: Problem[]; stderr: string; human: string }> {
+  const h = await hub(t, store);
   const json = await swarm(h.url, ['audit', 'verify', '--json', ...args], { token: h.adminToken });
   // The report on stdout, then the failure: exit 12 and one stderr line.
   assert.equal(json.code, exitCodeOf('audit_broken'), `exit ${json.code}\n${json.stdout}\n${json.stderr}`);
@@ -73,7 +68,7 @@ async function verifyBroken(t: TestContext, dataDir: string, args: string[] = []
 
 describe('audit trail', () => {
   it('records failed authentications, --as, registrations, removals, tokens and settings; admins list and verify it', async (t) => {
-    const h = await hub(t, join(tempDir(), '.swarm'));
+    const h = await hub(t, testStore(t, join(tempDir(), '.swarm')));
     const admin = { token: h.adminToken };
     const agent = okJson(await swarm(h.url, ['agents', 'add', 'Agent-1', '--json'], admin)) as { token: string };
     okJson(await swarm(h.url, ['agents', 'add', 'Agent-2', '--json'], admin));
@@ -131,7 +126,7 @@ describe('audit trail', () => {
   });
 
   it('is for admins only: agents and captains get 403', async (t) => {
-    const h = await hub(t, join(tempDir(), '.swarm'));
+    const h = await hub(t, testStore(t, join(tempDir(), '.swarm')));
     const agent = okJson(await swarm(h.url, ['agents', 'add', 'Agent-1', '--json'], { token: h.adminToken })) as { token: string };
     const cap = okJson(await swarm(h.url, ['agents', 'add', 'cap', '-r', 'captain', '--json'], { token: h.adminToken })) as { token: string };
     for (const token of [agent.token, cap.token]) {
@@ -145,9 +140,9 @@ describe('audit trail', () => {
 
   describe('tampering', () => {
     it('an edited record: verify names it and exits 12', async (t) => {
-      const dataDir = await recordedHub(t);
-      tamper(dataDir, [`UPDATE audit SET detail = '{"role":"admin"}' WHERE seq = 5`]);
-      const { problems, stderr, human } = await verifyBroken(t, dataDir);
+      const store = await recordedHub(t);
+      await tamper(store, [`UPDATE audit SET detail = '{"role":"admin"}' WHERE seq = 5`]);
+      const { problems, stderr, human } = await verifyBroken(t, store);
       assert.deepEqual(problems.map((p) => [p.kind, p.seq]), [['edited', 5]]);
       assert.match(problems[0]?.message ?? '', /record 5 was edited/);
       assert.match(stderr, /record 5 was edited/);
@@ -155,17 +150,17 @@ describe('audit trail', () => {
     });
 
     it('a deleted record: verify names the missing seq and exits 12', async (t) => {
-      const dataDir = await recordedHub(t);
-      tamper(dataDir, ['DELETE FROM audit WHERE seq = 4']);
-      const { problems } = await verifyBroken(t, dataDir);
+      const store = await recordedHub(t);
+      await tamper(store, ['DELETE FROM audit WHERE seq = 4']);
+      const { problems } = await verifyBroken(t, store);
       assert.deepEqual(problems.map((p) => [p.kind, p.seq, p.seqs]), [['missing', 5, [4]]]);
       assert.match(problems[0]?.message ?? '', /record 4 is missing \(deleted\) between 3 and 5/);
     });
 
     it('two records swapped: verify names both and exits 12', async (t) => {
-      const dataDir = await recordedHub(t);
-      tamper(dataDir, ['UPDATE audit SET seq = -1 WHERE seq = 3', 'UPDATE audit SET seq = 3 WHERE seq = 6', 'UPDATE audit SET seq = 6 WHERE seq = -1']);
-      const { problems } = await verifyBroken(t, dataDir);
+      const store = await recordedHub(t);
+      await tamper(store, ['UPDATE audit SET seq = -1 WHERE seq = 3', 'UPDATE audit SET seq = 3 WHERE seq = 6', 'UPDATE audit SET seq = 6 WHERE seq = -1']);
+      const { problems } = await verifyBroken(t, store);
       assert.deepEqual(problems.map((p) => [p.kind, p.seq, p.seqs]), [
         ['reordered', 3, [6]],
         ['reordered', 6, [3]],
@@ -174,30 +169,30 @@ describe('audit trail', () => {
     });
 
     it('a rewritten and re-hashed record breaks the link to the next one', async (t) => {
-      const dataDir = await recordedHub(t);
+      const store = await recordedHub(t);
       // An intruder who knows the encoding rewrites record 8 with a valid hash: record 8 checks
       // out, but record 9 still points to the old hash.
-      const db = new Database(join(dataDir, 'swarm.db'));
-      const row = db.prepare('SELECT * FROM audit WHERE seq = 8').get() as { seq: number; at: number; actor: string; action: string; target: string; request_id: string | null; outcome: 'ok'; prev_hash: string };
+      type Row = { seq: number; at: number; actor: string; action: string; target: string; request_id: string | null; outcome: 'ok'; prev_hash: string };
+      const [row] = await storeRows<Row>(store, 'SELECT * FROM audit WHERE seq = 8');
+      assert.ok(row);
       const detail = { label: 'forged' };
       const hash = auditHash({ seq: 8, at: row.at, actor: row.actor, action: row.action, target: row.target, requestId: row.request_id, outcome: row.outcome, detail, prevHash: row.prev_hash });
-      db.prepare('UPDATE audit SET detail = ?, hash = ? WHERE seq = 8').run(JSON.stringify(detail), hash);
-      db.close();
-      const { problems } = await verifyBroken(t, dataDir);
+      await storeTamper(store, [{ sql: 'UPDATE audit SET detail = ?, hash = ? WHERE seq = 8', params: [JSON.stringify(detail), hash] }]);
+      const { problems } = await verifyBroken(t, store);
       assert.deepEqual(problems.map((p) => [p.kind, p.seq]), [['broken_link', 9]]);
       assert.match(problems[0]?.message ?? '', /record 9 does not follow record 8/);
     });
 
     it('the newest records deleted: only an anchor kept elsewhere tells', async (t) => {
-      const dataDir = await recordedHub(t);
-      const h = await hub(t, dataDir);
+      const store = await recordedHub(t);
+      const h = await hub(t, store);
       const head = (okJson(await swarm(h.url, ['audit', 'verify', '--json'], { token: h.adminToken })) as { head: { seq: number; hash: string } }).head;
       assert.equal(await h.stop(), 0);
-      tamper(dataDir, [`DELETE FROM audit WHERE seq = ${head.seq}`]);
-      const h2 = await hub(t, dataDir);
+      await tamper(store, [`DELETE FROM audit WHERE seq = ${head.seq}`]);
+      const h2 = await hub(t, store);
       okJson(await swarm(h2.url, ['audit', 'verify', '--json'], { token: h2.adminToken }));
       assert.equal(await h2.stop(), 0);
-      const { problems } = await verifyBroken(t, dataDir, ['--anchor', `${head.seq}:${head.hash}`]);
+      const { problems } = await verifyBroken(t, store, ['--anchor', `${head.seq}:${head.hash}`]);
       assert.deepEqual(problems.map((p) => [p.kind, p.seq]), [['anchor', head.seq]]);
       assert.match(problems[0]?.message ?? '', /deleted from the end/);
     });

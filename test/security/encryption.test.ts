@@ -1,12 +1,14 @@
 // Encryption at rest, for real: with a key configured, none of the sent subjects, bodies or
-// metadata can be found in the database file or its WAL; the API still reads and searches them;
-// without the key the hub refuses to start; `swarm keys rotate` re-encrypts while serving.
+// metadata can be found in the store (SQLite: the database file and its WAL; PostgreSQL: any row
+// of any table in the hub's schema); the API still reads and searches them; without the key the
+// hub refuses to start; `swarm keys rotate` re-encrypts while serving.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { newKey } from '../../src/security/crypto.js';
 import { runCli, spawnHub } from '../support/process.js';
+import { serveOn, storeRows, testStore, type TestStore } from '../support/store.js';
 import { tempDir } from '../support/temp.js';
 
 const SECRETS = ['the launch code is swordfish-4471', 'Ünïcødé payroll figures 🚀 for Q3', 'rotate the prod database password tonight'];
@@ -22,12 +24,30 @@ function fileHolds(path: string, text: string): boolean {
   return existsSync(path) && readFileSync(path).includes(Buffer.from(text, 'utf8'));
 }
 
+/**
+ * Is the text anywhere in the store? SQLite: in the database file or its WAL (recent commits sit
+ * there while the hub runs). PostgreSQL: in any row of any table of the hub's schema, its search
+ * vectors included (the server's own files are not the hub's to read).
+ */
+async function storeHolds(store: TestStore, text: string): Promise<string[]> {
+  if (store.kind === 'sqlite') return ['swarm.db', 'swarm.db-wal'].filter((file) => fileHolds(join(store.dir, file), text));
+  const tables = await storeRows<{ name: string }>(store, "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'");
+  assert.ok(tables.some((x) => x.name === 'messages'), `no hub tables in schema ${store.schema ?? ''}`);
+  const holding: string[] = [];
+  for (const { name } of tables) {
+    const [row] = await storeRows<{ n: number }>(store, `SELECT count(*) AS n FROM "${name}" AS r WHERE strpos(r::text, ?) > 0`, [text]);
+    if ((row?.n ?? 0) > 0) holding.push(name);
+  }
+  return holding;
+}
+
 describe('encryption at rest', () => {
-  it('keeps plaintext out of the database and its WAL, refuses to start without the key, and rotates while serving', { timeout: 90_000 }, async (t) => {
+  it('keeps plaintext out of the store, refuses to start without the key, and rotates while serving', { timeout: 90_000 }, async (t) => {
     const dir = tempDir();
     const data = join(dir, '.swarm');
+    const store = testStore(t, data);
     const key1 = newKey();
-    const hub = await spawnHub(data, { cwd: dir, env: { SWARM_ENCRYPTION_KEY: key1 } });
+    const hub = await spawnHub(data, { store, cwd: dir, env: { SWARM_ENCRYPTION_KEY: key1 } });
     t.after(() => hub.kill());
     const a1 = (await api(hub.url, hub.adminToken, 'POST', '/v1/agents', { id: 'Agent-1' })).token as string;
     await api(hub.url, hub.adminToken, 'POST', '/v1/agents', { id: 'Agent-2' });
@@ -36,10 +56,7 @@ describe('encryption at rest', () => {
       const r = await api(hub.url, a1, 'POST', '/v1/messages', { to: 'Agent-2', subject: `subject ${s}`, body: s, metadata: { note: `meta ${s}`, i } });
       ids.push(r.message.id);
     }
-    // While the hub runs, recent commits sit in the WAL: both files are checked.
-    for (const file of ['swarm.db', 'swarm.db-wal']) {
-      for (const s of SECRETS) assert.equal(fileHolds(join(data, file), s), false, `${file} holds plaintext "${s}"`);
-    }
+    for (const s of SECRETS) assert.deepEqual(await storeHolds(store, s), [], `plaintext "${s}" in the store`);
     const back = await api(hub.url, hub.adminToken, 'GET', `/v1/messages/${ids[1]}`);
     assert.equal(back.message.body, SECRETS[1]);
     assert.deepEqual(back.message.metadata, { note: `meta ${SECRETS[1]}`, i: 1 });
@@ -47,17 +64,17 @@ describe('encryption at rest', () => {
     assert.deepEqual(found.messages.map((m: any) => m.id), [ids[1]], 'search works over encrypted messages');
     assert.equal((await api(hub.url, hub.adminToken, 'GET', '/v1/keys')).enabled, true);
     assert.equal(await hub.stop(), 0);
-    for (const s of SECRETS) assert.equal(fileHolds(join(data, 'swarm.db'), s), false);
+    for (const s of SECRETS) assert.deepEqual(await storeHolds(store, s), [], `plaintext "${s}" in the store after the hub stopped`);
 
     // Without the key, or with another one, the hub does not start.
     for (const env of [{}, { SWARM_ENCRYPTION_KEY: newKey() }] as Record<string, string>[]) {
-      const r = await runCli(['serve', '--port', '0', '--data', data], { cwd: dir, env, timeoutMs: 20_000 });
+      const r = await runCli(['serve', '--port', '0', '--data', data, ...serveOn(store).args], { cwd: dir, env: { ...serveOn(store).env, ...env }, timeoutMs: 20_000 });
       assert.equal(r.code, 9, r.stderr);
       assert.match(r.stderr, /^swarm: config_invalid: the store holds messages encrypted with key [0-9a-f]{16}/);
     }
 
     // Rotation while serving: switch to key2, everything re-encrypted under it.
-    const again = await spawnHub(data, { cwd: dir, env: { SWARM_ENCRYPTION_KEY: key1 } });
+    const again = await spawnHub(data, { store, cwd: dir, env: { SWARM_ENCRYPTION_KEY: key1 } });
     t.after(() => again.kill());
     const key2 = newKey();
     writeFileSync(join(dir, 'key2'), `${key2}\n`, { mode: 0o600 });
@@ -75,11 +92,9 @@ describe('encryption at rest', () => {
     assert.equal(await again.stop(), 0);
 
     // The new key alone now reads everything.
-    const third = await spawnHub(data, { cwd: dir, env: { SWARM_ENCRYPTION_KEY: key2 } });
+    const third = await spawnHub(data, { store, cwd: dir, env: { SWARM_ENCRYPTION_KEY: key2 } });
     t.after(() => third.kill());
     assert.equal((await api(third.url, third.adminToken, 'GET', `/v1/messages/${ids[2]}`)).message.body, SECRETS[2]);
-    for (const file of ['swarm.db', 'swarm.db-wal']) {
-      for (const s of SECRETS) assert.equal(fileHolds(join(data, file), s), false, `${file} holds plaintext after rotation`);
-    }
+    for (const s of SECRETS) assert.deepEqual(await storeHolds(store, s), [], `plaintext "${s}" in the store after rotation`);
   });
 });

@@ -5,14 +5,13 @@
 // hub must refuse: each answer is a 4xx (never a 5xx), the hub stays up, and the stored data is
 // exactly what it was. The rate limits are turned off here so that they cannot hide validation.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { parseRecipients } from '../../src/domain/message.js';
-import { tableCounts } from '../support/db.js';
+import { storeCounts } from '../support/db.js';
+import { storeRows, type TestStore } from '../support/store.js';
 import { addAgent, http, startStreamApp } from '../streams/clients.js';
 
 /** Requests per property; the two together make more than 10,000. */
@@ -22,25 +21,20 @@ const BODY_LIMIT = 64 * 1024;
 const KNOWN = new Set(['agent-1', 'agent-2', 'captain', 'admin', 'all', 'system']);
 
 /** Everything the hub stores that a request could change (not last-seen times). */
-function snapshot(dir: string): unknown {
-  const db = new Database(join(dir, 'swarm.db'), { readonly: true, fileMustExist: true });
-  try {
-    const all = (sql: string): unknown[] => db.prepare(sql).all();
-    return {
-      counts: tableCounts(dir),
-      agents: all('SELECT id, role, specialty, status, mission, removed_at FROM agents ORDER BY id'),
-      deliveries: all('SELECT recipient, message_seq, state FROM deliveries ORDER BY recipient, message_seq'),
-      tokens: all('SELECT count(*) n FROM tokens'),
-      channels: all('SELECT name FROM channels ORDER BY name'),
-      members: all('SELECT * FROM channel_members ORDER BY 1, 2'),
-      tasks: all('SELECT id, status, assignee FROM tasks ORDER BY id'),
-      reviews: all('SELECT count(*) n FROM reviews'),
-      templates: all('SELECT count(*) n FROM templates'),
-      settings: all('SELECT count(*) n FROM settings'),
-    };
-  } finally {
-    db.close();
-  }
+async function snapshot(s: TestStore): Promise<unknown> {
+  const all = (sql: string): Promise<unknown[]> => storeRows(s, sql);
+  return {
+    counts: await storeCounts(s),
+    agents: await all('SELECT id, role, specialty, status, mission, removed_at FROM agents ORDER BY id'),
+    deliveries: await all('SELECT recipient, message_seq, state FROM deliveries ORDER BY recipient, message_seq'),
+    tokens: await all('SELECT count(*) n FROM tokens'),
+    channels: await all('SELECT name FROM channels ORDER BY name'),
+    members: await all('SELECT * FROM channel_members ORDER BY 1, 2'),
+    tasks: await all('SELECT id, status, assignee FROM tasks ORDER BY id'),
+    reviews: await all('SELECT count(*) n FROM reviews'),
+    templates: await all('SELECT count(*) n FROM templates'),
+    settings: await all('SELECT count(*) n FROM settings'),
+  };
 }
 
 // ---- generators ----------------------------------------------------------------------------
@@ -271,7 +265,7 @@ describe('fuzz: hostile requests against a real hub', () => {
     assert.equal((await http(base, 'POST', '/v1/messages', { token: a1, body: { to: 'Agent-2', body: 'already here' } })).status, 201);
     assert.equal((await http(base, 'POST', '/v1/channels', { token: a1, body: { name: 'general' } })).status, 201);
     assert.equal((await http(base, 'POST', '/v1/tasks', { token: captain, body: { title: 'T', points: 1 } })).status, 201);
-    const before = snapshot(h.dir);
+    const before = await snapshot(h);
 
     const seen = new Map<number, number>();
     const count = (status: number): void => void seen.set(status, (seen.get(status) ?? 0) + 1);
@@ -307,6 +301,6 @@ describe('fuzz: hostile requests against a real hub', () => {
     const health = await http(base, 'GET', '/healthz');
     assert.equal(health.status, 200, 'the hub is still up');
     assert.equal((await http(base, 'GET', '/v1/inbox', { token: a1 })).status, 200, 'and still answers its agents');
-    assert.deepEqual(snapshot(h.dir), before, 'a refused request changed the store');
+    assert.deepEqual(await snapshot(h), before, 'a refused request changed the store');
   });
 });

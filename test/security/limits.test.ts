@@ -8,7 +8,7 @@ import type { Role } from '../../src/domain/agent.js';
 import { LoopGuard } from '../../src/hub/loop-guard.js';
 import { RateLimiter } from '../../src/security/rate-limit.js';
 import { startTestApp } from '../support/app.js';
-import { tableCounts } from '../support/db.js';
+import { storeCounts } from '../support/db.js';
 import { assertProblem, sendOk } from '../http/expect.js';
 import { addAgent, http, openWs, queueOf, refusedUpgrade, sleep, SseClient, startStreamApp, until } from '../streams/clients.js';
 
@@ -77,7 +77,7 @@ describe('per-agent send rate', () => {
     const a1 = await h.addAgent('Agent-1');
     const a2 = await h.addAgent('Agent-2');
     for (let i = 0; i < 3; i++) await sendOk(h, a1, { to: 'Agent-2', body: `m${i}` });
-    const before = tableCounts(h.dir);
+    const before = await storeCounts(h);
     const r = await h.call('POST', '/v1/messages', { token: a1, body: { to: 'Agent-2', body: 'one too many' } });
     assertProblem(r, 429, 'rate_limited');
     assert.match(r.json.detail, /Agent-1/);
@@ -87,7 +87,7 @@ describe('per-agent send rate', () => {
     assert.equal(r.json.retry_after, retry);
     // Reports are sends too.
     assertProblem(await h.call('POST', '/v1/reports', { token: a1, body: { title: 'T', body: 'b', to: 'Agent-2' } }), 429, 'rate_limited');
-    assert.deepEqual(tableCounts(h.dir), before, 'a refused send stored something');
+    assert.deepEqual(await storeCounts(h), before, 'a refused send stored something');
 
     // Another agent has its own budget; reading is not limited.
     await sendOk(h, a2, { to: 'Agent-1', body: 'unaffected' });

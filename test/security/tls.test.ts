@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HubStream } from '../../src/client/stream.js';
 import { runCli, spawnHub } from '../support/process.js';
+import { testStore } from '../support/store.js';
 import { tempDir } from '../support/temp.js';
 
 describe('TLS', () => {
@@ -15,7 +16,8 @@ describe('TLS', () => {
     const key = join(dir, 'key.pem');
     // The development certificate recipe of docs/security.md.
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-    const hub = await spawnHub(join(dir, '.swarm'), { cwd: dir, args: ['--tls-cert', cert, '--tls-key', key] });
+    const store = testStore(t, join(dir, '.swarm'));
+    const hub = await spawnHub(store.dir, { store, cwd: dir, args: ['--tls-cert', cert, '--tls-key', key] });
     t.after(() => hub.kill());
     assert.match(hub.url, /^https:\/\/127\.0\.0\.1:\d+$/);
 

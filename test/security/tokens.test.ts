@@ -8,10 +8,9 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import { ensureAdminToken, Hub } from '../../src/hub/hub.js';
 import { buildApp } from '../../src/server/app.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { http, openWs, sleep, SseClient, startStreamApp, until } from '../streams/clients.js';
 import { startTestApp } from '../support/app.js';
-import { tempDir } from '../support/temp.js';
+import { openTestStore, testStore } from '../support/store.js';
 import { okJson, okText, refused, swarm } from '../e2e/helpers.js';
 
 const BAD = 'swarm_' + 'A'.repeat(43);
@@ -61,7 +60,10 @@ describe('tokens', () => {
   });
 
   it('never writes a token to the logs, even with request logging on', async (t) => {
-    const dir = tempDir();
+    let stop = async (): Promise<void> => {};
+    t.after(() => stop()); // added before testStore's, so it runs before the schema is dropped
+    const where = testStore(t);
+    const { dir } = where;
     let logs = '';
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -70,17 +72,18 @@ describe('tokens', () => {
       },
     });
     const { config } = loadConfig({ env: {}, cwd: dir, flags: { 'data.dir': dir, 'store.synchronous': 'normal', 'log.requests': true } });
-    const store = new SqliteStore({ dir, synchronous: 'normal' });
+    const store = await openTestStore(where);
+    stop = () => store.close();
     const hub = new Hub({ store, config });
     await ensureAdminToken(hub, dir);
     const admin = (await import('node:fs')).readFileSync(`${dir}/admin.token`, 'utf8').trim();
     const logger = pino({ level: 'trace', redact: { paths: ['req.headers.authorization', 'token'], censor: '[redacted]' } }, sink);
     const app = await buildApp({ hub, logger });
-    t.after(async () => {
+    stop = async () => {
       await app.close();
       await hub.stop();
       await store.close();
-    });
+    };
     const call = (method: string, url: string, token: string, body?: unknown) =>
       app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, payload: body === undefined ? undefined : JSON.stringify(body) });
     const reg = await call('POST', '/v1/agents', admin, { id: 'Agent-1' });

@@ -3,7 +3,7 @@
 // limit ends the connection (1009, message too big).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tableCounts } from '../support/db.js';
+import { storeCounts } from '../support/db.js';
 import { http, openWs, refusedUpgrade, send, startStreamApp } from './clients.js';
 
 describe('bad frames over WebSocket', () => {
@@ -17,7 +17,7 @@ describe('bad frames over WebSocket', () => {
     const c = await openWs(t, base, { token });
     assert.equal((await c.nextOf('delivery')).message.id, mine);
     assert.deepEqual(await c.request({ type: 'ack', id: 'ok', ids: [mine] }), { type: 'acked', id: 'ok', acked: [mine] });
-    const before = tableCounts(h.dir);
+    const before = await storeCounts(h);
     assert.equal(before.acked, 1);
 
     const cases: { name: string; frame: string | Buffer; code: string; id?: string }[] = [
@@ -60,7 +60,7 @@ describe('bad frames over WebSocket', () => {
       else assert.equal(err.id, k.id, `${k.name}: the request id is echoed`);
       await c.assertAlive(`after ${k.name}`);
     }
-    assert.deepEqual(tableCounts(h.dir), before, 'no bad frame changed the store');
+    assert.deepEqual(await storeCounts(h), before, 'no bad frame changed the store');
     assert.deepEqual(c.takeAll('delivery'), [], 'no bad frame made anything deliverable');
     // Agent-2's delivery is untouched by Agent-1's attempt to ack it.
     const other = await h.call('GET', '/v1/inbox', { as: 'Agent-2' });
@@ -78,12 +78,12 @@ describe('bad frames over WebSocket', () => {
     const c = await openWs(t, base, { token });
     const under = await c.request({ type: 'send', id: 'fits', message: { to: 'Agent-2', body: 'x'.repeat(60 * 1024) } });
     assert.equal(under.type, 'sent', JSON.stringify(under).slice(0, 300));
-    const before = tableCounts(h.dir);
+    const before = await storeCounts(h);
     c.send({ type: 'send', id: 'big', message: { to: 'Agent-2', body: 'x'.repeat(100 * 1024) } });
     const closed = await Promise.race([c.closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not closed within 5 s')), 5000))]);
     assert.equal(closed.code, 1009);
     assert.equal(c.all.filter((f) => f.id === 'big').length, 0, 'the oversized frame was not handled');
-    assert.deepEqual(tableCounts(h.dir), before);
+    assert.deepEqual(await storeCounts(h), before);
   });
 
   it('refuses a stream with a bad query (prefetch out of range or not a number, unknown parameters) with a 400 problem, over WebSocket and SSE', async (t) => {
@@ -91,7 +91,7 @@ describe('bad frames over WebSocket', () => {
     const token = await h.addAgent('Agent-1');
     const sender = await h.addAgent('Agent-S');
     await send(base, sender, { to: 'Agent-1', body: 'waiting' });
-    const before = tableCounts(h.dir);
+    const before = await storeCounts(h);
     const queries: Record<string, string | number>[] = [{ prefetch: 0 }, { prefetch: 10_001 }, { prefetch: 'abc' }, { prefetch: 1.5 }, { presence: 'maybe' }, { colour: 'red' }];
     for (const query of queries) {
       const ws = await refusedUpgrade(base, { token, query });
@@ -102,7 +102,7 @@ describe('bad frames over WebSocket', () => {
       assert.equal(sse.status, 400, `sse ${JSON.stringify(query)}`);
       assert.equal(sse.json.code, 'validation_failed');
     }
-    assert.deepEqual(tableCounts(h.dir), before, 'nothing handed out or changed');
+    assert.deepEqual(await storeCounts(h), before, 'nothing handed out or changed');
     const queue = await http(base, 'GET', '/v1/queue?agent=Agent-1', { token: h.adminToken });
     assert.equal(queue.json.agents.find((a: { agent: string }) => a.agent === 'Agent-1')?.in_flight, 0, 'no lease was taken');
   });

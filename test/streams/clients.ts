@@ -17,7 +17,9 @@ export async function startStreamApp(t: TestContext, flags: Parameters<typeof st
   const h = await startTestApp({ after: (fn: () => unknown) => hooks.push(fn) } as unknown as TestContext, flags);
   t.after(async () => {
     h.hub.closeStreams();
-    for (const fn of hooks.reverse()) await fn();
+    // In the order they were added, as t.after runs them: the hub closes its store before the
+    // test's schema (PostgreSQL) is dropped.
+    for (const fn of hooks) await fn();
   });
   h.hub.start();
   await h.app.listen({ host: '127.0.0.1', port: 0 });

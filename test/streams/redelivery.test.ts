@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runCli, spawnHub } from '../support/process.js';
-import { tempDir } from '../support/temp.js';
+import { testStore } from '../support/store.js';
 import { addAgent, http, startStreamApp, openWs, queueOf, send, until } from './clients.js';
 
 describe('visibility timeout and dead letters', () => {
@@ -61,8 +61,8 @@ describe('visibility timeout and dead letters', () => {
   });
 
   it('`swarm dlq retry --all` against a running hub brings a dead letter back to the stream', async (t) => {
-    const dir = tempDir();
-    const hub = await spawnHub(dir, { env: { SWARM_VISIBILITY_SECONDS: '0.3', SWARM_MAX_ATTEMPTS: '1' } });
+    const store = testStore(t);
+    const hub = await spawnHub(store.dir, { store, env: { SWARM_VISIBILITY_SECONDS: '0.3', SWARM_MAX_ATTEMPTS: '1' } });
     t.after(() => hub.kill());
     const sender = await addAgent(hub.url, hub.adminToken, 'Agent-S');
     const token = await addAgent(hub.url, hub.adminToken, 'Agent-1');

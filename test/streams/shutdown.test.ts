@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { spawnHub } from '../support/process.js';
-import { tempDir } from '../support/temp.js';
+import { testStore } from '../support/store.js';
 import { addAgent, openWs, sleep, SseClient } from './clients.js';
 
 describe('shutdown with open streams', () => {
   it('closes WebSocket clients with 1001, sends SSE clients event close, and exits 0', async (t) => {
-    const dir = tempDir();
-    const hub = await spawnHub(dir);
+    const store = testStore(t);
+    const hub = await spawnHub(store.dir, { store });
     t.after(() => hub.kill());
     const a1 = await addAgent(hub.url, hub.adminToken, 'Agent-1');
     const a2 = await addAgent(hub.url, hub.adminToken, 'Agent-2');

@@ -1,5 +1,6 @@
-// An in-process hub over a real SQLite file, driven with Fastify inject(): for request and
-// response shapes. Streams, restarts and crashes use real processes (see process.ts).
+// An in-process hub over the store under test (a real SQLite file, or a schema of a real
+// PostgreSQL: see store.ts), driven with Fastify inject(): for request and response shapes.
+// Streams, restarts and crashes use real processes (see process.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -8,14 +9,14 @@ import type { ConfigKey } from '../../src/config/keys.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ADMIN_TOKEN_FILE, ensureAdminToken, Hub } from '../../src/hub/hub.js';
 import { buildApp } from '../../src/server/app.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { tempDir } from './temp.js';
+import type { Store } from '../../src/store/store.js';
+import { openTestStore, testStore, type TestStore } from './store.js';
 
-export interface TestApp {
+/** The hub, and where its store keeps its data (for storeCounts, storeRows). */
+export interface TestApp extends TestStore {
   app: FastifyInstance;
   hub: Hub;
-  store: SqliteStore;
-  dir: string;
+  store: Store;
   adminToken: string;
   /** Registers an agent as admin and returns its token. */
   addAgent(id: string, role?: 'agent' | 'captain' | 'admin', specialty?: string): Promise<string>;
@@ -24,20 +25,26 @@ export interface TestApp {
 }
 
 export async function startTestApp(t: TestContext, flags: Partial<Record<ConfigKey, unknown>> = {}): Promise<TestApp> {
-  const dir = tempDir();
+  // Registered before testStore's schema drop, so that it runs first (t.after hooks run in the
+  // order they were added): the hub stops and its store closes, then the schema goes.
+  let close = async (): Promise<void> => {};
+  t.after(() => close());
+  const where = testStore(t);
+  const { dir } = where;
   const { config } = loadConfig({ env: {}, cwd: dir, flags: { 'data.dir': dir, 'store.synchronous': 'normal', ...flags } });
-  const store = new SqliteStore({ dir, synchronous: config['store.synchronous'] });
+  const store = await openTestStore(where, config['store.synchronous']);
+  close = () => store.close();
   const hub = new Hub({ store, config });
-  await ensureAdminToken(hub, dir);
-  const adminToken = readFileSync(join(dir, ADMIN_TOKEN_FILE), 'utf8').trim();
   const app = await buildApp({ hub, logger: false });
-  t.after(async () => {
+  close = async () => {
     // As serve.ts does: streams end first, or app.close() waits on open SSE responses forever.
     hub.closeStreams();
     await app.close();
     await hub.stop();
     await store.close();
-  });
+  };
+  await ensureAdminToken(hub, dir);
+  const adminToken = readFileSync(join(dir, ADMIN_TOKEN_FILE), 'utf8').trim();
   const call: TestApp['call'] = async (method, url, o = {}) => {
     const headers: Record<string, string> = { ...o.headers };
     const token = o.token ?? adminToken;
@@ -58,10 +65,10 @@ export async function startTestApp(t: TestContext, flags: Partial<Record<ConfigK
     return { status: res.statusCode, json, headers: res.headers, body: res.body };
   };
   return {
+    ...where,
     app,
     hub,
     store,
-    dir,
     adminToken,
     call,
     async addAgent(id, role = 'agent', specialty = '') {

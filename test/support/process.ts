@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SWARM_BIN } from './paths.js';
+import { serveOn, type TestStore } from './store.js';
 
 export interface HubProcess {
   url: string;
@@ -24,11 +25,13 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, NO_COLOR: '1', ...extra };
 }
 
-export async function spawnHub(dataDir: string, opts: { env?: Record<string, string>; args?: string[]; cwd?: string } = {}): Promise<HubProcess> {
+/** `store`: the test store to serve (store.ts); without it, SQLite in dataDir unless args or env say otherwise. */
+export async function spawnHub(dataDir: string, opts: { env?: Record<string, string>; args?: string[]; cwd?: string; store?: TestStore } = {}): Promise<HubProcess> {
   mkdirSync(dataDir, { recursive: true });
-  const proc = spawn(process.execPath, [SWARM_BIN, 'serve', '--port', '0', '--data', dataDir, ...(opts.args ?? [])], {
+  const on = opts.store === undefined ? { args: [], env: {} } : serveOn(opts.store);
+  const proc = spawn(process.execPath, [SWARM_BIN, 'serve', '--port', '0', '--data', dataDir, ...on.args, ...(opts.args ?? [])], {
     cwd: opts.cwd ?? dataDir,
-    env: cleanEnv({ SWARM_LOG_LEVEL: 'warn', ...opts.env }),
+    env: cleanEnv({ SWARM_LOG_LEVEL: 'warn', ...on.env, ...opts.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
