@@ -22,12 +22,7 @@ export interface PoolOptions {
 }
 
 export function createPool(o: PoolOptions): pg.Pool {
-  const set = o.schema === null ? null : `SET search_path TO ${quoteIdent(o.schema)}, public`;
-  // The pool awaits onConnect before it hands a new connection out: a query queued behind the SET
-  // instead (a 'connect' listener) draws pg 8's deprecation warning, and pg 9 refuses it. A failed
-  // SET fails the connection rather than leaving it on another schema.
-  const onConnect = set === null ? undefined : async (client: pg.ClientBase): Promise<void> => void (await client.query(set));
-  const pool = new pg.Pool({ connectionString: o.url, max: o.size, types: decodeTypes, connectionTimeoutMillis: 10_000, onConnect });
+  const pool = new pg.Pool({ connectionString: o.url, max: o.size, types: decodeTypes, connectionTimeoutMillis: 10_000 });
   // An idle connection that breaks (server restart, network) is dropped by the pool; the next
   // query opens a new one. Without a listener the 'error' event would end the process.
   pool.on('error', () => undefined);
