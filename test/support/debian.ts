@@ -31,7 +31,8 @@ export async function requireCommand(command: string, pkg: string, why: string):
   try {
     mod.installDebianPackages([pkg], why);
   } catch (e) {
-    throw new Error(`${why} needs \`${command}\` (Debian package ${pkg}), which is missing and could not be installed: ${(e as Error).message}`, { cause: e });
+    // The message names `why` and what apt-get said.
+    throw new Error(`${(e as Error).message} (\`${command}\` is missing)`, { cause: e });
   }
   const installed = which(command);
   if (installed === null) throw new Error(`${why}: apt-get installed ${pkg}, but no \`${command}\` is on the PATH or in /usr/sbin`);
