@@ -1,0 +1,319 @@
+// Issue 11, "Must show: many instances": 24 `swarm serve` processes (14 api, 4 config, 6 worker)
+// on one PostgreSQL of this test's own, their pools going through PgBouncer in transaction mode
+// (store.prepare off) and their LISTEN connections straight to the server (store.sessionDatabase).
+// All come up ready; a message sent through any api process reaches a watcher (WebSocket or SSE) on
+// any other; a token revoked through one process is refused by every api process within the
+// directory's stated bound; and the server's connections stay within the budget of
+// docs/deployment.md: the bouncer's pool plus one LISTEN connection per process, whatever the
+// processes' own pools add up to. The figures are printed for the capacity model.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { HubStream } from '../../src/client/stream.js';
+import { STALE_BOUND_MS } from '../../src/store/postgres/directory.js';
+import { type PgBouncer, startPgBouncer } from '../support/pgbouncer.js';
+import { type OwnPostgres, ownPostgres } from '../support/postgres.js';
+import { procUsage } from '../support/proc.js';
+import { type HubProcess, spawnHub } from '../support/process.js';
+import { tempDir } from '../support/temp.js';
+import { addAgent, http, send, sleep, SseClient, until } from '../streams/clients.js';
+
+type Role = 'api' | 'config' | 'worker';
+const ROLES: Role[] = [...Array<Role>(14).fill('api'), ...Array<Role>(4).fill('config'), ...Array<Role>(6).fill('worker')];
+/** Each process's pool (SWARM_POOL_SIZE): client connections to the bouncer. */
+const PROCESS_POOL = 2;
+/** The bouncer's server connections (default_pool_size, also max_db_connections). */
+const BOUNCER_POOL = 10;
+/** Processes started at once: 24 node processes starting on 2 cores would miss their 20 s start bound. */
+const WAVE = 6;
+
+const report: string[] = [];
+const note = (line: string): void => void report.push(line);
+
+interface Fleet {
+  pg: OwnPostgres;
+  bouncer: PgBouncer;
+  procs: { role: Role; hub: HubProcess }[];
+  apis: HubProcess[];
+  /** A direct connection to PostgreSQL, for pg_stat_activity. */
+  observer: pg.Client;
+  admin: string;
+}
+
+interface Sample {
+  total: number;
+  listen: number;
+  pooled: number;
+}
+
+/** Client backends of the hub's database, but this observer's own: LISTEN ones and the rest. */
+async function connections(c: pg.Client): Promise<Sample> {
+  const r = await c.query<{ total: number; listen: number }>(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE query ILIKE 'LISTEN%')::int AS listen
+       FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+  );
+  const row = r.rows[0] ?? { total: 0, listen: 0 };
+  return { total: row.total, listen: row.listen, pooled: row.total - row.listen };
+}
+
+/** Samples the server's connections every 100 ms until stopped; keeps the peak. */
+function sampler(c: pg.Client): { peak: Sample; stop(): Promise<void> } {
+  const peak: Sample = { total: 0, listen: 0, pooled: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const s = await connections(c);
+      peak.total = Math.max(peak.total, s.total);
+      peak.listen = Math.max(peak.listen, s.listen);
+      peak.pooled = Math.max(peak.pooled, s.pooled);
+      await sleep(100);
+    }
+  })();
+  return {
+    peak,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/** CPU seconds so far of the fleet's processes, of pgbouncer and of this test process. */
+function cpuSeconds(f: Fleet): { hubs: number; bouncer: number; self: number } {
+  const of = (pid: number | undefined): number => procUsage(pid ?? 0)?.cpuS ?? 0;
+  return { hubs: f.procs.reduce((n, p) => n + of(p.hub.proc.pid), 0), bouncer: of(f.bouncer.pid), self: of(process.pid) };
+}
+
+const ms = (x: number): string => `${x.toFixed(0)} ms`;
+
+describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150_000 }, () => {
+  let fleet: Fleet;
+  const started = performance.now();
+
+  before(async () => {
+    const pgServer = await ownPostgres({ maxConnections: 100 });
+    const bouncer = await startPgBouncer({ upstream: { host: '127.0.0.1', port: pgServer.port }, poolSize: BOUNCER_POOL, maxClients: 200 });
+    const direct = pgServer.url;
+    const pooled = bouncer.url(new URL(direct).pathname.slice(1));
+    const env = {
+      SWARM_DATABASE: pooled,
+      SWARM_SESSION_DATABASE: direct,
+      SWARM_DB_PREPARE: 'false',
+      SWARM_DB_SCHEMA: 'swarm_many',
+      SWARM_POOL_SIZE: String(PROCESS_POOL),
+      SWARM_AGENT_RATE: '0',
+      SWARM_ADDRESS_RATE: '0',
+    };
+    const dir = tempDir();
+    const procs: Fleet['procs'] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < ROLES.length; i += WAVE) {
+      const wave = ROLES.slice(i, i + WAVE).map(async (role, j) => ({ role, hub: await spawnHub(join(dir, `p${i + j}`), { env, args: ['--role', role] }) }));
+      procs.push(...(await Promise.all(wave)));
+    }
+    note(`start: ${ROLES.length} processes listening in ${ms(performance.now() - t0)} (waves of ${WAVE})`);
+    const observer = new pg.Client({ connectionString: direct });
+    await observer.connect();
+    const apis = procs.filter((p) => p.role === 'api').map((p) => p.hub);
+    fleet = { pg: pgServer, bouncer, procs, apis, observer, admin: apis[0]?.adminToken ?? '' };
+  });
+
+  after(async () => {
+    const codes = await Promise.all((fleet?.procs ?? []).map(async (p) => p.hub.stop()));
+    await fleet?.observer.end().catch(() => undefined);
+    await fleet?.bouncer.stop();
+    fleet?.pg.stop();
+    note(`stop: exit codes ${[...new Set(codes)].join(', ')}; whole file ${ms(performance.now() - started)}`);
+    process.stderr.write(`\nmany-instances figures:\n  ${report.join('\n  ')}\n`);
+  });
+
+  it('every process is ready (/readyz) through the bouncer', async () => {
+    const ready = await Promise.all(fleet.procs.map(async ({ hub }) => http(hub.url, 'GET', '/readyz')));
+    assert.deepEqual(
+      ready.map((r, i) => `${fleet.procs[i]?.role} ${r.status}`),
+      fleet.procs.map((p) => `${p.role} 200`),
+    );
+    const s = await connections(fleet.observer);
+    assert.equal(s.listen, ROLES.length, 'one LISTEN connection per process, straight to the server');
+  });
+
+  it('a message sent through any api process reaches a watcher on any other, over WebSocket and SSE', async (t) => {
+    const { apis, admin } = fleet;
+    const a0 = apis[0] as HubProcess;
+    const senderToken = await addAgent(a0.url, admin, 'Sender');
+    const got = new Map<string, { id: string; at: number }[]>();
+    const sse: SseClient[] = [];
+    for (let k = 0; k < apis.length; k++) {
+      const agent = `Watcher-${k}`;
+      const token = await addAgent(a0.url, admin, agent);
+      got.set(agent, []);
+      const url = (apis[k] as HubProcess).url;
+      if (k % 2 === 0) {
+        const s = new HubStream({ baseUrl: url, token, prefetch: 100, reconnect: false });
+        await s.connect();
+        t.after(() => s.close());
+        void (async () => {
+          for await (const ev of s) {
+            if (ev.type !== 'delivery') continue;
+            got.get(agent)?.push({ id: ev.message.id, at: performance.now() });
+            await s.ack([ev.message.id]).catch(() => undefined);
+          }
+        })();
+      } else {
+        const c = await SseClient.open(t, url, { token });
+        await c.next('ready');
+        sse[k] = c;
+      }
+    }
+    // Watcher k is on api process k; its message goes through process k + 5.
+    const sentAt = new Map<string, number>();
+    const expected = new Map<string, string>();
+    for (let k = 0; k < apis.length; k++) {
+      const via = apis[(k + 5) % apis.length] as HubProcess;
+      const t0 = performance.now();
+      const id = await send(via.url, senderToken, { to: `Watcher-${k}`, body: `from process ${(k + 5) % apis.length} to process ${k}` });
+      sentAt.set(id, t0);
+      expected.set(`Watcher-${k}`, id);
+    }
+    let worst = 0;
+    for (let k = 0; k < apis.length; k++) {
+      const agent = `Watcher-${k}`;
+      const id = expected.get(agent);
+      let at: number;
+      if (k % 2 === 0) {
+        const d = await until(`${agent} receives ${id} over WebSocket`, () => got.get(agent)?.find((x) => x.id === id), 10_000);
+        at = d.at;
+      } else {
+        const ev = await (sse[k] as SseClient).next('delivery', 10_000);
+        assert.equal(ev.data.message.id, id, `${agent} got its message over SSE`);
+        at = performance.now();
+      }
+      worst = Math.max(worst, at - (sentAt.get(id ?? '') ?? at));
+    }
+    note(`delivery across processes: ${apis.length} (sender process, watcher process) pairs, 7 WebSocket + 7 SSE, slowest send-to-receipt ${ms(worst)}`);
+  });
+
+  it(`a revoked token is refused (401) by every api process within ${STALE_BOUND_MS} ms`, async () => {
+    const { apis, admin } = fleet;
+    const a0 = apis[0] as HubProcess;
+    await addAgent(a0.url, admin, 'Revoked');
+    const worst: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const created = await http(a0.url, 'POST', '/v1/tokens', { token: admin, body: { agent: 'Revoked' } });
+      assert.equal(created.status, 201, created.body);
+      const token = created.json.token as string;
+      // Every process has seen the token (and keeps it in its directory cache).
+      for (const p of apis) assert.equal((await http(p.url, 'GET', '/v1/whoami', { token })).status, 200);
+      const via = apis[(round * 5 + 3) % apis.length] as HubProcess;
+      const viaAdmin = via.adminToken;
+      const revoked = await http(via.url, 'DELETE', `/v1/tokens/${created.json.info.id as string}`, { token: viaAdmin });
+      assert.equal(revoked.status, 200, revoked.body);
+      const t0 = performance.now();
+      const refusedAfter = await Promise.all(
+        apis.map(async (p) => {
+          for (;;) {
+            const status = (await http(p.url, 'GET', '/v1/whoami', { token })).status;
+            const waited = performance.now() - t0;
+            if (status === 401) return waited;
+            assert.equal(status, 200);
+            assert.ok(waited < STALE_BOUND_MS, `${p.url} still accepts the revoked token after ${ms(waited)} (bound ${STALE_BOUND_MS} ms)`);
+            await sleep(5);
+          }
+        }),
+      );
+      worst.push(Math.max(...refusedAfter));
+    }
+    note(`revocation: refused by all ${apis.length} api processes after at most ${worst.map(ms).join(', ')} (3 rounds; bound ${STALE_BOUND_MS} ms)`);
+  });
+
+  it('an idle fleet: what its polls cost the bouncer and the processes', async () => {
+    const { bouncer, procs } = fleet;
+    const xacts = async (): Promise<number> => Number((await bouncer.admin<Record<string, string>>('SHOW STATS')).find((r) => r.database === 'swarm_test')?.total_xact_count);
+    const windowS = 3;
+    const [x0, c0] = [await xacts(), cpuSeconds(fleet)];
+    await sleep(windowS * 1000);
+    const [x1, c1] = [await xacts(), cpuSeconds(fleet)];
+    const perProcess = (x1 - x0) / windowS / procs.length;
+    const hubs = ((c1.hubs - c0.hubs) / windowS) * 100;
+    note(
+      `idle: ${((x1 - x0) / windowS).toFixed(0)} transactions/s through the bouncer (${perProcess.toFixed(1)} per process: directory version every 250 ms, settings every 2 s, …); ` +
+        `hub CPU ${hubs.toFixed(1)} % of a core for all ${procs.length} (${(hubs / procs.length).toFixed(2)} % each), pgbouncer ${(((c1.bouncer - c0.bouncer) / windowS) * 100).toFixed(1)} %`,
+    );
+    assert.ok(perProcess < 10, `an idle process makes ${perProcess.toFixed(1)} transactions/s`);
+  });
+
+  it('the server connections stay within the budget: the bouncer pool plus one LISTEN per process', async (t) => {
+    const { apis, admin, bouncer, observer } = fleet;
+    const a0 = apis[0] as HubProcess;
+    const sink = await addAgent(a0.url, admin, 'Sink');
+    const sinkStreams = await Promise.all(
+      apis.slice(0, 4).map(async (p) => {
+        const s = new HubStream({ baseUrl: p.url, token: sink, prefetch: 500, reconnect: false });
+        await s.connect();
+        t.after(() => s.close());
+        void (async () => {
+          for await (const ev of s) if (ev.type === 'delivery') await s.ack([ev.message.id]).catch(() => undefined);
+        })();
+        return s;
+      }),
+    );
+    assert.equal(sinkStreams.length, 4);
+    const sender = await addAgent(a0.url, admin, 'Loader');
+    const watch = sampler(observer);
+    const cpu0 = cpuSeconds(fleet);
+    const t0 = performance.now();
+    // Load through every api process at once (4 senders each, 3 s): every pool is busy together.
+    let sends = 0;
+    let failures = 0;
+    let poolsUnderLoad: Record<string, unknown>[] = [];
+    const deadline = performance.now() + 3000;
+    const senders = apis.flatMap((p) =>
+      Array.from({ length: 4 }, async () => {
+        while (performance.now() < deadline) {
+          const r = await http(p.url, 'POST', '/v1/messages', { token: sender, body: { to: 'Sink', body: 'load' } });
+          if (r.status === 201) sends += 1;
+          else failures += 1;
+        }
+      }),
+    );
+    await sleep(2000);
+    poolsUnderLoad = await bouncer.admin('SHOW POOLS');
+    await Promise.all(senders);
+    const cpu1 = cpuSeconds(fleet);
+    const loadS = (performance.now() - t0) / 1000;
+    await watch.stop();
+    const stats = (await bouncer.admin<Record<string, string>>('SHOW STATS')).find((r) => r.database === 'swarm_test');
+    const budget = BOUNCER_POOL + ROLES.length;
+    const clients = ROLES.length * PROCESS_POOL;
+    const pool = poolsUnderLoad.find((r) => r.database === 'swarm_test') ?? {};
+    note(
+      `connections: peak ${watch.peak.total} on PostgreSQL (${watch.peak.listen} LISTEN + at most ${watch.peak.pooled} from the bouncer); ` +
+        `budget ${budget} = bouncer pool ${BOUNCER_POOL} + ${ROLES.length} LISTEN; without the bouncer the pools alone could open ${clients} + ${ROLES.length} LISTEN`,
+    );
+    const pct = (k: keyof typeof cpu0): string => `${(((cpu1[k] - cpu0[k]) / loadS) * 100).toFixed(0)} %`;
+    note(
+      `load: ${sends} sends in ${loadS.toFixed(1)} s through ${apis.length} api processes (${(sends / loadS).toFixed(0)}/s), ${failures} failed; ` +
+        `CPU (of one core) hubs ${pct('hubs')}, pgbouncer ${pct('bouncer')}, this test ${pct('self')}`,
+    );
+    note(`pgbouncer under load (SHOW POOLS): ${JSON.stringify(pool)}`);
+    note(`pgbouncer totals (SHOW STATS): ${JSON.stringify(stats)}`);
+    const rss = (role: Role): string => {
+      const xs = fleet.procs.filter((p) => p.role === role).map((p) => procUsage(p.hub.proc.pid ?? 0)?.rssMiB ?? NaN).sort((a, b) => a - b);
+      return `${role} ${xs[0]?.toFixed(0)}–${xs.at(-1)?.toFixed(0)} MiB (median ${xs[Math.floor(xs.length / 2)]?.toFixed(0)})`;
+    };
+    note(`RSS after the load: ${rss('api')}, ${rss('config')}, ${rss('worker')}`);
+    assert.equal(failures, 0, 'every send accepted');
+    assert.ok(sends > 100, `too little load to mean anything: ${sends} sends`);
+    assert.ok(watch.peak.pooled <= BOUNCER_POOL, `at most the bouncer's pool from the bouncer (${watch.peak.pooled} > ${BOUNCER_POOL})`);
+    assert.ok(watch.peak.total <= budget, `within the budget (${watch.peak.total} > ${budget})`);
+    assert.equal(watch.peak.listen, ROLES.length);
+  });
+
+  // Last, so that it covers everything above: sweeps, polls and publishes through the bouncer.
+  it('no process logged a warning or an error', () => {
+    // At SWARM_LOG_LEVEL=warn a hub prints its `listening on` line and nothing else unless warned.
+    const logged = fleet.procs.flatMap((p, i) => p.hub.output().split('\n').filter((l) => l !== '' && !/^swarm hub listening on /.test(l)).map((l) => `p${i} ${p.role}: ${l}`));
+    assert.deepEqual(logged, []);
+  });
+});
