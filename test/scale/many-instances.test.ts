@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { HubStream } from '../../src/client/stream.js';
+import { HubError } from '../../src/errors.js';
 import { STALE_BOUND_MS } from '../../src/store/postgres/directory.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { type PgBouncer, startPgBouncer } from '../support/pgbouncer.js';
 import { type OwnPostgres, ownPostgres } from '../support/postgres.js';
 import { procUsage } from '../support/proc.js';
@@ -27,6 +29,8 @@ const PROCESS_POOL = 2;
 const BOUNCER_POOL = 10;
 /** Processes started at once: 24 node processes starting on 2 cores would miss their 20 s start bound. */
 const WAVE = 6;
+const DATABASE = 'swarm_test';
+const SCHEMA = 'swarm_many';
 
 const report: string[] = [];
 const note = (line: string): void => void report.push(line);
@@ -39,6 +43,8 @@ interface Fleet {
   /** A direct connection to PostgreSQL, for pg_stat_activity. */
   observer: pg.Client;
   admin: string;
+  /** The processes' environment. */
+  env: Record<string, string>;
 }
 
 interface Sample {
@@ -95,12 +101,12 @@ describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150
     const pgServer = await ownPostgres({ maxConnections: 100 });
     const bouncer = await startPgBouncer({ upstream: { host: '127.0.0.1', port: pgServer.port }, poolSize: BOUNCER_POOL, maxClients: 200 });
     const direct = pgServer.url;
-    const pooled = bouncer.url(new URL(direct).pathname.slice(1));
+    const pooled = bouncer.url(DATABASE);
     const env = {
       SWARM_DATABASE: pooled,
       SWARM_SESSION_DATABASE: direct,
       SWARM_DB_PREPARE: 'false',
-      SWARM_DB_SCHEMA: 'swarm_many',
+      SWARM_DB_SCHEMA: SCHEMA,
       SWARM_POOL_SIZE: String(PROCESS_POOL),
       SWARM_AGENT_RATE: '0',
       SWARM_ADDRESS_RATE: '0',
@@ -116,7 +122,7 @@ describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150
     const observer = new pg.Client({ connectionString: direct });
     await observer.connect();
     const apis = procs.filter((p) => p.role === 'api').map((p) => p.hub);
-    fleet = { pg: pgServer, bouncer, procs, apis, observer, admin: apis[0]?.adminToken ?? '' };
+    fleet = { pg: pgServer, bouncer, procs, apis, observer, admin: apis[0]?.adminToken ?? '', env };
   });
 
   after(async () => {
@@ -229,7 +235,7 @@ describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150
 
   it('an idle fleet: what its polls cost the bouncer and the processes', async () => {
     const { bouncer, procs } = fleet;
-    const xacts = async (): Promise<number> => Number((await bouncer.admin<Record<string, string>>('SHOW STATS')).find((r) => r.database === 'swarm_test')?.total_xact_count);
+    const xacts = async (): Promise<number> => Number((await bouncer.admin<Record<string, string>>('SHOW STATS')).find((r) => r.database === DATABASE)?.total_xact_count);
     const windowS = 3;
     const [x0, c0] = [await xacts(), cpuSeconds(fleet)];
     await sleep(windowS * 1000);
@@ -283,10 +289,10 @@ describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150
     const cpu1 = cpuSeconds(fleet);
     const loadS = (performance.now() - t0) / 1000;
     await watch.stop();
-    const stats = (await bouncer.admin<Record<string, string>>('SHOW STATS')).find((r) => r.database === 'swarm_test');
+    const stats = (await bouncer.admin<Record<string, string>>('SHOW STATS')).find((r) => r.database === DATABASE);
     const budget = BOUNCER_POOL + ROLES.length;
     const clients = ROLES.length * PROCESS_POOL;
-    const pool = poolsUnderLoad.find((r) => r.database === 'swarm_test') ?? {};
+    const pool = poolsUnderLoad.find((r) => r.database === DATABASE) ?? {};
     note(
       `connections: peak ${watch.peak.total} on PostgreSQL (${watch.peak.listen} LISTEN + at most ${watch.peak.pooled} from the bouncer); ` +
         `budget ${budget} = bouncer pool ${BOUNCER_POOL} + ${ROLES.length} LISTEN; without the bouncer the pools alone could open ${clients} + ${ROLES.length} LISTEN`,
@@ -308,6 +314,22 @@ describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150
     assert.ok(watch.peak.pooled <= BOUNCER_POOL, `at most the bouncer's pool from the bouncer (${watch.peak.pooled} > ${BOUNCER_POOL})`);
     assert.ok(watch.peak.total <= budget, `within the budget (${watch.peak.total} > ${budget})`);
     assert.equal(watch.peak.listen, ROLES.length);
+  });
+
+  it('a process left with named statements behind the bouncer is told to set store.prepare false', async () => {
+    // One server connection: the second store finds the first one's statements on it.
+    const narrow = await startPgBouncer({ upstream: { host: '127.0.0.1', port: fleet.pg.port }, poolSize: 1, maxClients: 10 });
+    const open = (): Promise<PostgresStore> => PostgresStore.open({ url: narrow.url(DATABASE), sessionUrl: fleet.pg.url, schema: SCHEMA, poolSize: 1, prepare: true });
+    try {
+      const first = await open();
+      try {
+        await assert.rejects(open(), (e: unknown) => e instanceof HubError && e.code === 'config_invalid' && /set store\.prepare to false/.test(e.message));
+      } finally {
+        await first.close();
+      }
+    } finally {
+      await narrow.stop();
+    }
   });
 
   // Last, so that it covers everything above: sweeps, polls and publishes through the bouncer.

@@ -221,6 +221,7 @@ export class PostgresStore implements Store {
       await this.q('setEventChannel', [this.events.channel]);
     } catch (e) {
       await this.pool.end().catch(() => undefined);
+      if (e instanceof HubError && e.code === 'config_invalid') throw e;
       throw new HubError('store_unavailable', `cannot prepare the directory: ${(e as Error).message}`, { cause: e });
     }
     this.unlisten = this.events.onEvent((e) => {
