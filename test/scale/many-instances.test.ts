@@ -14,6 +14,7 @@ import { HubStream } from '../../src/client/stream.js';
 import { HubError } from '../../src/errors.js';
 import { STALE_BOUND_MS } from '../../src/store/postgres/directory.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { freePort } from '../support/net.js';
 import { type PgBouncer, startPgBouncer } from '../support/pgbouncer.js';
 import { type OwnPostgres, ownPostgres } from '../support/postgres.js';
 import { procUsage } from '../support/proc.js';
@@ -329,6 +330,20 @@ describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150
       }
     } finally {
       await narrow.stop();
+    }
+  });
+
+  it('a process whose LISTEN goes through the bouncer, or nowhere, says so', async () => {
+    const dir = tempDir();
+    const unreachable = `postgres://postgres@127.0.0.1:${await freePort()}/${DATABASE}`;
+    const [viaBouncer, nowhere] = await Promise.all(
+      [{ SWARM_SESSION_DATABASE: '' }, { SWARM_SESSION_DATABASE: unreachable }].map((extra, i) => spawnHub(join(dir, `q${i}`), { env: { ...fleet.env, ...extra }, args: ['--role', 'api'] })),
+    );
+    try {
+      await until('a warning about LISTEN through the bouncer', () => /did not hear a notification published through store\.database.*set store\.sessionDatabase/.test(viaBouncer?.output() ?? ''), 10_000);
+      await until('a warning about the LISTEN connection that cannot open', () => /LISTEN connection to .* did not open within/.test(nowhere?.output() ?? ''), 10_000);
+    } finally {
+      await Promise.all([viaBouncer?.stop(), nowhere?.stop()]);
     }
   });
 
