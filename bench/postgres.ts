@@ -5,14 +5,18 @@
 // autocannon instance per process, all in this process, one shared latency record). Reports
 // sends/s, p50/p99, errors, the CPU of the hub processes and of the PostgreSQL server's processes
 // (/proc), connections, rows and WAL per send, and the RSS of idle and loaded api processes; then
-// checks that every 2xx is a stored message with its delivery. The database: SWARM_BENCH_DATABASE_URL,
-// or a throwaway cluster from scripts/postgres.mjs (as `npm test` does), stopped on exit.
+// checks that every 2xx is a stored message with its delivery. `--prepare on,off` runs each process
+// count with named statements and with unnamed ones (store.prepare off, as behind PgBouncer in
+// transaction mode), to show what parsing and planning every statement costs. The database:
+// SWARM_BENCH_DATABASE_URL, or a throwaway cluster from scripts/postgres.mjs (as `npm test` does),
+// stopped on exit.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Request } from 'autocannon';
 import { Latencies } from './load.js';
 import { intOption, parseFlags, machine, median, monoMs, procUsage, runMain, table, UsageError, synchronousOption } from './report.js';
+import { type PgBouncer, startPgBouncer } from '../test/support/pgbouncer.js';
 import { registerAgents, type ServerProcess, spawnServer, startHub, storedSends, SWARM_BIN, UNLIMITED } from './servers.js';
 import { openDatabase, type Pg } from './database.js';
 
@@ -27,13 +31,16 @@ interface Settings {
   processes: number[];
   synchronous: 'full' | 'normal';
   poolSize: number | undefined;
+  /** store.prepare of the hub processes, one configuration per value. */
+  prepare: boolean[];
+  pgbouncer: boolean;
   sqlite: boolean;
   json: boolean;
   keep: boolean;
 }
 
 const HELP = [
-  'npm run bench -- --only postgres [--duration S] [--warmup S] [--connections N] [--runs N] [--processes 1,2,3] [--synchronous full|normal] [--pool-size N] [--no-sqlite] [--keep] [--json]',
+  'npm run bench -- --only postgres [--duration S] [--warmup S] [--connections N] [--runs N] [--processes 1,2,3] [--synchronous full|normal] [--pool-size N] [--prepare on,off] [--pgbouncer] [--no-sqlite] [--keep] [--json]',
   '  --duration S      measured seconds per run (BENCH_DURATION, default 10)',
   '  --warmup S        unmeasured seconds before each run (BENCH_WARMUP, default 2)',
   '  --connections N   HTTP connections in all, spread evenly over the api processes (BENCH_CONNECTIONS, default 50)',
@@ -41,6 +48,11 @@ const HELP = [
   '  --processes LIST  api process counts to measure (default 1,2,3)',
   '  --synchronous M   the SQLite baseline\'s synchronous mode (default full)',
   '  --pool-size N     SWARM_POOL_SIZE of the hub processes (default: the hub\'s, 10)',
+  '  --prepare LIST    store.prepare of the hub processes: on (named statements, the default), off (unnamed, as',
+  '                    behind PgBouncer in transaction mode), or on,off to measure both (default on)',
+  '  --pgbouncer       the hub processes\' pools go through a throwaway PgBouncer in transaction mode (pool 20; LISTEN',
+  '                    straight to the server; needs --prepare off, its default then). It connects as the URL\'s user',
+  '                    without a password: the throwaway cluster, or a server that trusts 127.0.0.1',
   '  --no-sqlite       skip the embedded SQLite baseline',
   '  --keep            keep the schemas (SWARM_BENCH_DATABASE_URL) and data directories',
   '  --json            machine-readable results on stdout',
@@ -58,6 +70,8 @@ function settings(argv: string[]): Settings {
     processes: { type: 'string' },
     synchronous: { type: 'string' },
     'pool-size': { type: 'string' },
+    prepare: { type: 'string' },
+    pgbouncer: { type: 'boolean', default: false },
     'no-sqlite': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -66,6 +80,9 @@ function settings(argv: string[]): Settings {
   const processes = (values.processes ?? '1,2,3').split(',').map((x) => Number(x.trim()));
   if (processes.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) throw new UsageError(`--processes must be a comma-separated list of 1 to 16, got ${values.processes}`);
   const sync = synchronousOption(values.synchronous);
+  const prepare = (values.prepare ?? (values.pgbouncer ? 'off' : 'on')).split(',').map((x) => x.trim());
+  if (prepare.length === 0 || prepare.some((x) => x !== 'on' && x !== 'off')) throw new UsageError(`--prepare must be on, off or on,off, got ${values.prepare}`);
+  if (values.pgbouncer && prepare.includes('on')) throw new UsageError('--pgbouncer needs --prepare off: PgBouncer 1.18 in transaction mode keeps no named statements');
   const connections = intOption('connections', values.connections, process.env.BENCH_CONNECTIONS, 50, 1, 1000);
   if (connections < Math.max(...processes)) throw new UsageError(`--connections ${connections} is fewer than the api processes`);
   return {
@@ -76,6 +93,8 @@ function settings(argv: string[]): Settings {
     processes,
     synchronous: sync,
     poolSize: values['pool-size'] === undefined ? undefined : intOption('pool-size', values['pool-size'], undefined, 10, 1, 1000),
+    prepare: prepare.map((x) => x === 'on'),
+    pgbouncer: values.pgbouncer,
     sqlite: !values['no-sqlite'],
     json: values.json,
     keep: values.keep,
@@ -203,7 +222,7 @@ interface ConfigResult {
   /** Median of the runs' CPU, percent of one core: hub processes (api + worker, or the SQLite hub), PostgreSQL, load generator. */
   cpuPct: { hub: number; worker: number; postgres: number; loadgen: number };
   /** CPU ms per 2xx send, medians of the runs. */
-  cpuMsPerSend: { hub: number; postgres: number };
+  cpuMsPerSend: { hub: number; postgres: number; bouncer: number };
   rssMiB: { idle: number[]; loaded: number[]; peak: number[] };
   loadAverage1m: { before: number; after: number };
   /** PostgreSQL only: client connections of this configuration's processes under load, and writes per stored message. */
@@ -218,6 +237,7 @@ interface Measured {
   hubPids: number[];
   workerPid: number | null;
   pgCpu: GroupCpu | null;
+  bouncerCpu?: GroupCpu | undefined;
   /** Called near the end of each measured run, while the load is on. */
   underLoad?: () => Promise<void>;
 }
@@ -227,7 +247,7 @@ async function loadRuns(s: Settings, m: Measured, log: (l: string) => void, name
   const hubCpu = new GroupCpu(() => m.hubPids);
   const workerCpu = new GroupCpu(() => (m.workerPid === null ? [] : [m.workerPid]));
   const selfCpu = new GroupCpu(() => [process.pid]);
-  const runs: { load: Load; hubPct: number; workerPct: number; pgPct: number; loadgenPct: number; hubMs: number; pgMs: number }[] = [];
+  const runs: { load: Load; hubPct: number; workerPct: number; pgPct: number; loadgenPct: number; hubMs: number; pgMs: number; bouncerMs: number }[] = [];
   let ok = 0;
   let loads = 0;
   const idle = m.hubPids.map((pid) => procUsage(pid)?.rssMiB ?? NaN);
@@ -238,7 +258,7 @@ async function loadRuns(s: Settings, m: Measured, log: (l: string) => void, name
       ok += w.ok;
       loads += 1;
     }
-    for (const c of [hubCpu, workerCpu, selfCpu, m.pgCpu]) c?.mark();
+    for (const c of [hubCpu, workerCpu, selfCpu, m.pgCpu, m.bouncerCpu]) c?.mark();
     const probe = m.underLoad === undefined ? null : setTimeout(() => void m.underLoad?.(), s.durationS * 800);
     const load = await fire(targets, m.token, s.durationS);
     if (probe !== null) clearTimeout(probe);
@@ -246,6 +266,7 @@ async function loadRuns(s: Settings, m: Measured, log: (l: string) => void, name
     const wk = workerCpu.read();
     const me = selfCpu.read();
     const p = m.pgCpu?.read() ?? { cpuS: NaN, wallS: NaN };
+    const b = m.bouncerCpu?.read() ?? { cpuS: NaN, wallS: NaN };
     loaded = m.hubPids.map((pid) => procUsage(pid)?.rssMiB ?? NaN);
     ok += load.ok;
     loads += 1;
@@ -259,6 +280,7 @@ async function loadRuns(s: Settings, m: Measured, log: (l: string) => void, name
       // CPU over the window per send answered in it (the window also holds the few ms around the run).
       hubMs: ((h.cpuS * s.durationS) / h.wallS / sends) * 1000,
       pgMs: ((p.cpuS * s.durationS) / p.wallS / sends) * 1000,
+      bouncerMs: ((b.cpuS * s.durationS) / b.wallS / sends) * 1000,
     });
     const l = load;
     log(
@@ -276,7 +298,7 @@ async function loadRuns(s: Settings, m: Measured, log: (l: string) => void, name
     errors: runs.reduce((n, r) => n + r.load.errors, 0),
     perRun: runs.map((r) => r.load.rate),
     cpuPct: { hub: median(runs.map((r) => r.hubPct)), worker: median(runs.map((r) => r.workerPct)), postgres: median(runs.map((r) => r.pgPct)), loadgen: median(runs.map((r) => r.loadgenPct)) },
-    cpuMsPerSend: { hub: median(runs.map((r) => r.hubMs)), postgres: median(runs.map((r) => r.pgMs)) },
+    cpuMsPerSend: { hub: median(runs.map((r) => r.hubMs)), postgres: median(runs.map((r) => r.pgMs)), bouncer: median(runs.map((r) => r.bouncerMs)) },
     rssMiB: { idle, loaded, peak: m.hubPids.map(peakRssMiB) },
   };
 }
@@ -313,13 +335,15 @@ function storeCheck(ok: number, stored: number, deliveries: number, maxInFlight:
 }
 
 
-async function postgresConfig(s: Settings, n: number, db: Pg, log: (l: string) => void): Promise<ConfigResult> {
+async function postgresConfig(s: Settings, n: number, prepare: boolean, db: Pg, bouncer: PgBouncer | null, log: (l: string) => void): Promise<ConfigResult> {
   const loadBefore = loadavg()[0] ?? NaN;
-  const schema = `swarm_bench_${process.pid}_n${n}`;
+  const schema = `swarm_bench_${process.pid}_n${n}${prepare ? '' : '_unprepared'}`;
+  const name = `postgres ×${n}${prepare ? '' : ' prepare off'}${bouncer === null ? '' : ' via PgBouncer'}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'swarm-bench-pg-'));
   if (!s.keep) process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
-  const env: Record<string, string> = { SWARM_DATABASE: db.url, SWARM_DB_SCHEMA: schema, SWARM_LOG_LEVEL: 'warn', ...UNLIMITED };
+  const env: Record<string, string> = { SWARM_DATABASE: db.url, SWARM_DB_SCHEMA: schema, SWARM_DB_PREPARE: String(prepare), SWARM_LOG_LEVEL: 'warn', ...UNLIMITED };
   if (s.poolSize !== undefined) env.SWARM_POOL_SIZE = String(s.poolSize);
+  if (bouncer !== null) Object.assign(env, { SWARM_DATABASE: bouncer.url(new URL(db.url).pathname.slice(1)), SWARM_SESSION_DATABASE: db.url });
   const serve = (role: string): Promise<ServerProcess> => spawnServer([SWARM_BIN, 'serve', '--role', role, '--host', '127.0.0.1', '--port', '0', '--data', dataDir], env, dataDir);
   const q = async (sql: string, params: unknown[] = []): Promise<Record<string, string>> => (await db.admin.query(sql, params)).rows[0] as Record<string, string>;
   const dbStats = async () => {
@@ -349,7 +373,7 @@ async function postgresConfig(s: Settings, n: number, db: Pg, log: (l: string) =
       ).catch(() => ({ n: 'NaN', l: 'NaN' }) as Record<string, string>);
       conns = { connections: Math.max(conns.connections || 0, Number(c.n)), listeners: Number(c.l) };
     };
-    r = await loadRuns(s, { urls: procs.map((p) => p.url), token, hubPids: procs.map((p) => p.proc.pid ?? 0), workerPid: worker.proc.pid ?? null, pgCpu, underLoad }, log, `postgres ×${n}`);
+    r = await loadRuns(s, { urls: procs.map((p) => p.url), token, hubPids: procs.map((p) => p.proc.pid ?? 0), workerPid: worker.proc.pid ?? null, pgCpu, bouncerCpu: bouncer === null ? undefined : new GroupCpu(() => [bouncer.pid]), underLoad }, log, name);
   } finally {
     for (const p of await Promise.all(procs.map(async (p) => ({ p, code: await p.stop() })))) if (p.code !== 0) log(`api exited with ${p.code}:\n${p.p.output()}`);
     const code = await worker?.stop();
@@ -369,7 +393,7 @@ async function postgresConfig(s: Settings, n: number, db: Pg, log: (l: string) =
   if (!s.keep && process.env.SWARM_BENCH_DATABASE_URL) await db.admin.query(`DROP SCHEMA "${schema}" CASCADE`);
   const { ok, loads, ...rest } = r;
   return {
-    name: `PostgreSQL, ${n} × --role api + 1 worker`,
+    name: `PostgreSQL, ${n} × --role api + 1 worker${prepare ? '' : ', store.prepare off'}${bouncer === null ? '' : ', via PgBouncer'}`,
     apiProcesses: n,
     ...rest,
     loadAverage1m: { before: loadBefore, after: loadavg()[0] ?? NaN },
@@ -390,7 +414,7 @@ async function postgresConfig(s: Settings, n: number, db: Pg, log: (l: string) =
 async function main(): Promise<void> {
   const s = settings(process.argv.slice(2));
   const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
-  const configs = s.processes.length + (s.sqlite ? 1 : 0);
+  const configs = s.processes.length * s.prepare.length + (s.sqlite ? 1 : 0);
   const budgetS = configs * (s.runs * (s.durationS + s.warmupS + 40) + 60) + 300;
   const watchdog = setTimeout(() => {
     log(`did not finish within ${budgetS} s; giving up`);
@@ -400,12 +424,16 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0] ?? NaN;
   const db = await openDatabase(log);
   log(`PostgreSQL ${db.version}: ${db.where}`);
+  const u = new URL(db.url);
+  const bouncer = s.pgbouncer ? await startPgBouncer({ upstream: { host: u.hostname, port: Number(u.port || 5432) }, poolSize: 20, maxClients: 1000, user: decodeURIComponent(u.username) || 'postgres' }) : null;
+  if (bouncer !== null) log(`PgBouncer on 127.0.0.1:${bouncer.port}, transaction mode, pool 20`);
   log(`${s.runs} run(s) per configuration, ${s.connections} connections, ${s.warmupS} s warm-up + ${s.durationS} s measured each`);
   const results: ConfigResult[] = [];
   try {
     if (s.sqlite) results.push(await sqliteBaseline(s, log));
-    for (const n of s.processes) results.push(await postgresConfig(s, n, db, log));
+    for (const n of s.processes) for (const prepare of s.prepare) results.push(await postgresConfig(s, n, prepare, db, bouncer, log));
   } finally {
+    await bouncer?.stop();
     await db.admin.end().catch(() => undefined);
     db.stop();
   }
@@ -417,7 +445,7 @@ async function main(): Promise<void> {
     machine: machine(),
     loadAverage1m: { before: loadBefore, after: loadavg()[0] ?? NaN },
     postgres: { version: db.version, where: db.where },
-    settings: { durationS: s.durationS, warmupS: s.warmupS, connections: s.connections, runs: s.runs, bodyBytes: BODY.length, sqliteSynchronous: s.synchronous, poolSize: s.poolSize ?? 10 },
+    settings: { durationS: s.durationS, warmupS: s.warmupS, connections: s.connections, runs: s.runs, bodyBytes: BODY.length, sqliteSynchronous: s.synchronous, poolSize: s.poolSize ?? 10, prepare: s.prepare, pgbouncer: s.pgbouncer },
     results,
     valid,
   };
@@ -434,7 +462,7 @@ async function main(): Promise<void> {
         `PostgreSQL ${db.version}: ${db.where}; hub pool size ${s.poolSize ?? 10} (SWARM_POOL_SIZE)`,
         '',
         table([
-          ['configuration', 'sends/s', 'p50 ms', 'p99 ms', 'errors', 'hub cpu %', 'pg cpu %', 'loadgen %', 'hub ms/send', 'pg ms/send', 'load 1m', 'per run sends/s'],
+          ['configuration', 'sends/s', 'p50 ms', 'p99 ms', 'errors', 'hub cpu %', 'pg cpu %', 'loadgen %', 'hub ms/send', 'pg ms/send', ...(s.pgbouncer ? ['bouncer ms/send'] : []), 'load 1m', 'per run sends/s'],
           ...results.map((r) => [
             r.name,
             f(r.rate),
@@ -446,6 +474,7 @@ async function main(): Promise<void> {
             f(r.cpuPct.loadgen),
             f(r.cpuMsPerSend.hub, 3),
             f(r.cpuMsPerSend.postgres, 3),
+            ...(s.pgbouncer ? [f(r.cpuMsPerSend.bouncer, 3)] : []),
             `${f(r.loadAverage1m.before, 1)}→${f(r.loadAverage1m.after, 1)}`,
             r.perRun.map((x) => f(x)).join(' / '),
           ]),

@@ -1,10 +1,9 @@
 // What the benchmarks share besides the servers: flag parsing errors, medians, plain-text tables,
 // the machine description, and CPU/RSS of processes read from /proc (the hub and the load
 // generators), so that every result says which side was busy.
-import { spawnSync } from 'node:child_process';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
+import { type ProcRef, procUsage } from '../test/support/proc.js';
 import { batchStatsOf, streamStatsOf } from './servers.js';
 
 /** A bad flag: reported as one line, without a stack. */
@@ -66,34 +65,7 @@ export function monoMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
-let clockTicks: number | undefined;
-function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-    const n = Number(r.stdout?.trim());
-    clockTicks = Number.isInteger(n) && n > 0 ? n : 100;
-  }
-  return clockTicks;
-}
-
-/** CPU seconds (user + system) and resident MiB of a process, from /proc/<pid>/stat; null once it is gone. */
-/** A process, or one thread of it (`tid`; the main thread's is the pid). */
-export type ProcRef = number | { pid: number; tid: number };
-
-export function procUsage(ref: ProcRef): { cpuS: number; rssMiB: number } | null {
-  let text: string;
-  try {
-    text = readFileSync(typeof ref === 'number' ? `/proc/${ref}/stat` : `/proc/${ref.pid}/task/${ref.tid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // Fields after the command name (which may hold spaces) start at field 3, the state.
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(f[11]);
-  const stime = Number(f[12]);
-  const rssPages = Number(f[21]);
-  return { cpuS: (utime + stime) / ticksPerSecond(), rssMiB: (rssPages * 4096) / 2 ** 20 };
-}
+export { type ProcRef, procUsage };
 
 export interface ProcShare {
   /** Percent of one core over the window (200 % = both cores of a 2-core machine). */

@@ -9,11 +9,11 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installDebianPackages } from './debian.mjs';
 
 const PREFIX = 'swarm-pg-';
 const OWNER_FILE = 'owner.pid';
 /** Bounds of every wait, in ms. */
-const INSTALL_MS = 15 * 60_000;
 const START_S = 60;
 const STEP_MS = 120_000;
 
@@ -46,15 +46,12 @@ function install() {
   if (!isRoot) {
     throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql: install PostgreSQL, or set SWARM_TEST_DATABASE_URL to a database the tests may use');
   }
-  process.stderr.write('swarm: PostgreSQL server not found: installing Debian\'s postgresql package (apt-get)…\n');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'postgresql', 'postgresql-contrib']]) {
-    const r = spawnSync('apt-get', args, { timeout: INSTALL_MS, stdio: ['ignore', 'ignore', 'inherit'], env });
+  const why = 'PostgreSQL server not found';
+  try {
+    installDebianPackages(['postgresql', 'postgresql-contrib'], why);
+  } catch {
     // postgresql-contrib is a virtual package on newer Debian releases (contrib ships with the server).
-    if (r.status !== 0 && args.includes('postgresql-contrib')) {
-      const again = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { timeout: INSTALL_MS, stdio: ['ignore', 'ignore', 'inherit'], env });
-      if (again.status !== 0) throw new Error(`apt-get install postgresql failed (${again.status ?? again.error?.message})`);
-    } else if (r.status !== 0) throw new Error(`apt-get ${args[0]} failed (${r.status ?? r.error?.message})`);
+    installDebianPackages(['postgresql'], why);
   }
   const bin = findBinaries();
   if (bin === null) throw new Error('apt-get installed postgresql but no initdb was found under /usr/lib/postgresql');

@@ -41,6 +41,7 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
       schema: config['store.schema'] || undefined,
       poolSize: config['store.poolSize'],
       batchMax: config['store.batchMax'],
+      onWarning: logger === undefined ? undefined : (message) => logger.warn(message),
     });
   }
   if (db !== '' && !db.startsWith('sqlite:')) {

@@ -43,13 +43,30 @@ export function redactUrl(url: string): string {
 const NODE_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
 
 /**
+ * A named statement this connection prepared is missing (26000), or one of that name exists that
+ * it did not prepare (42P05): the connection is a pooler's in transaction mode, which hands each
+ * transaction whichever server connection is free (PgBouncer before 1.21 does not follow named
+ * statements). Worse than failing, a statement of the same name prepared by another version of the
+ * hub could run instead, so this is a configuration error, not a passing one.
+ */
+const PREPARED_ELSEWHERE = new Set(['26000', '42P05']);
+
+/**
  * Connection failures (SQLSTATE class 08, server shutting down 57P01-57P03, socket errors) become
- * `store_unavailable`; anything else is returned as it is (pg's own errors without a code, such as
- * a connection ended mid-query, too: their message is all they carry).
+ * `store_unavailable`; named statements lost behind a pooler `config_invalid`; anything else is
+ * returned as it is (pg's own errors without a code, such as a connection ended mid-query, too:
+ * their message is all they carry).
  */
 export function storeError(e: unknown): unknown {
   if (e instanceof HubError || !(e instanceof Error)) return e;
   const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && PREPARED_ELSEWHERE.has(code)) {
+    return new HubError(
+      'config_invalid',
+      `${e.message}: store.database looks like a pooler in transaction mode (such as PgBouncer), which does not keep named statements; set store.prepare to false (SWARM_DB_PREPARE=false)`,
+      { cause: e },
+    );
+  }
   const lost = typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || NODE_CONNECTION_ERRORS.has(code));
   return lost ? new HubError('store_unavailable', `PostgreSQL is unreachable: ${e.message}`, { cause: e }) : e;
 }

@@ -5,12 +5,17 @@
 // `resync`, so the hub re-reads what it may have missed from the store. Events published in one
 // turn of the event loop are merged (the agents of every `deliveries`, the ids of every `acked` per
 // agent) and leave in one statement: under load, one round trip per turn instead of one per send.
+// Once, at start, a probe published through the pool must come back on the LISTEN connection
+// (checkListen): a LISTEN through a pooler in transaction mode hears nothing, and says nothing.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { StoreEvent } from '../store.js';
+import { redactUrl } from './connection.js';
 
 /** NOTIFY payloads must stay under 8000 bytes. */
 const MAX_PAYLOAD = 7000;
+/** How long checkListen waits for the LISTEN connection and for its probe. */
+const CHECK_MS = 5000;
 
 export class PgEvents {
   readonly origin = randomUUID();
@@ -19,6 +24,9 @@ export class PgEvents {
   private closed = false;
   private backoff = 100;
   private connecting: Promise<void> | null = null;
+  private lastError = '';
+  /** Probes published by checkListen, by id: called when one comes back. */
+  private readonly probes = new Map<string, () => void>();
 
   constructor(
     private readonly url: string,
@@ -42,7 +50,8 @@ export class PgEvents {
       try {
         await client.connect();
         await client.query(`LISTEN "${this.channel}"`);
-      } catch {
+      } catch (e) {
+        this.lastError = (e as Error).message;
         await client.end().catch(() => undefined);
         await new Promise((r) => setTimeout(r, this.backoff).unref());
         this.backoff = Math.min(this.backoff * 2, 5000);
@@ -69,12 +78,13 @@ export class PgEvents {
 
   private received(payload: string | undefined): void {
     if (payload === undefined) return;
-    let msg: { o?: string; e?: StoreEvent };
+    let msg: { o?: string; e?: StoreEvent; probe?: string };
     try {
-      msg = JSON.parse(payload) as { o?: string; e?: StoreEvent };
+      msg = JSON.parse(payload) as { o?: string; e?: StoreEvent; probe?: string };
     } catch {
       return;
     }
+    if (typeof msg.probe === 'string') return this.probes.get(msg.probe)?.();
     if (msg.o === this.origin || msg.e === undefined) return;
     this.emit(msg.e);
   }
@@ -102,6 +112,40 @@ export class PgEvents {
       });
     });
     return this.flushing;
+  }
+
+  /**
+   * Null when the LISTEN connection hears a probe published through the pool; otherwise what is
+   * wrong. A LISTEN made through a pooler in transaction mode (PgBouncer) stays on whichever
+   * server connection ran it and never reaches this client, and a session URL that cannot be
+   * reached is retried for ever: either way every event between processes is missed, silently,
+   * and only the hub's periodic re-checks find what they announced (issue 11). Null too when the
+   * probe cannot be published: the pool's failures show where it is used.
+   */
+  async checkListen(timeoutMs = CHECK_MS): Promise<string | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs).unref()));
+    const id = randomUUID();
+    try {
+      const connected = await Promise.race([(this.connecting ?? Promise.resolve()).then(() => true), timeout]);
+      if (this.closed) return null;
+      if (!connected || this.client === null) {
+        return `the LISTEN connection to ${redactUrl(this.url)} (store.sessionDatabase, else store.database) did not open within ${timeoutMs / 1000} s${this.lastError === '' ? '' : ` (${this.lastError})`}: events between hub processes are missed until it does`;
+      }
+      const heard = new Promise<true>((resolve) => this.probes.set(id, () => resolve(true)));
+      await this.notify(this.channel, [JSON.stringify({ o: this.origin, probe: id })]);
+      if ((await Promise.race([heard, timeout])) || this.closed) return null;
+      return (
+        `the LISTEN connection to ${redactUrl(this.url)} did not hear a notification published through store.database within ${timeoutMs / 1000} s: ` +
+        'events between hub processes are missed, and only periodic re-checks find what they announce. ' +
+        'When store.database is a pooler in transaction mode (such as PgBouncer), set store.sessionDatabase (SWARM_SESSION_DATABASE) to the PostgreSQL server itself'
+      );
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(timer);
+      this.probes.delete(id);
+    }
   }
 
   async close(): Promise<void> {

@@ -90,6 +90,8 @@ export interface PostgresStoreOptions {
    * transaction-mode pooler, which cannot keep a LISTEN. Default: `url`.
    */
   sessionUrl?: string | undefined;
+  /** Told once, within seconds of opening, if the LISTEN connection cannot open or does not hear the pool's notifications (events.ts checkListen). */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 const QUERIES = loadQueries(new URL('queries.sql', import.meta.url));
@@ -246,6 +248,7 @@ export class PostgresStore implements Store {
     }
     const store = new PostgresStore(pool, opts.batchMax ?? 512, opts.sessionUrl ?? opts.url, schema, tables, qualifyAll(QUERIES, tables), opts.prepare ?? true);
     await store.startDirectory();
+    if (opts.onWarning !== undefined) void store.events.checkListen().then((problem) => problem !== null && opts.onWarning?.(problem));
     return store;
   }
 
@@ -255,6 +258,7 @@ export class PostgresStore implements Store {
       await this.q('setEventChannel', [this.events.channel]);
     } catch (e) {
       await this.pool.end().catch(() => undefined);
+      if (e instanceof HubError && e.code === 'config_invalid') throw e;
       throw new HubError('store_unavailable', `cannot prepare the directory: ${(e as Error).message}`, { cause: e });
     }
     this.unlisten = this.events.onEvent((e) => {
