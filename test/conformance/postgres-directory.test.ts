@@ -1,7 +1,9 @@
 // The PostgreSQL adapter's directory cache (src/store/postgres/directory.ts): tokens and agents are
 // cached per process, and a revocation or removal through one store is refused by every other
 // within STALE_BOUND_MS, whether the notification arrives, the listening connection is cut, or the
-// notification is lost outright (then only the version poll can tell).
+// notification is lost outright (then only the version poll can tell). That the cache answers at
+// all is shown by test/unit/directory-cache.test.ts, with a clock of its own: here, on a loaded
+// machine, a late poll makes the store read the database, which is right but proves nothing.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it, type TestContext } from 'node:test';
@@ -45,14 +47,6 @@ describe('PostgreSQL directory cache', () => {
     return r.rows.map((x) => x.pid);
   }
 
-  it('serves a cached token without reading the tokens table', async (t) => {
-    const { schema, b, token } = await pair(t);
-    // Renaming a table is no directory change: the version stays, and b answers from its cache.
-    await admin.query(`ALTER TABLE ${schema}.tokens RENAME TO tokens_away`);
-    for (let i = 0; i < 20; i++) assert.equal((await b.findToken(hashToken(token)))?.tokenId, 't1');
-    await admin.query(`ALTER TABLE ${schema}.tokens_away RENAME TO tokens`);
-  });
-
   it('a revocation through one store reaches the other over LISTEN/NOTIFY', async (t) => {
     const { a, b, token } = await pair(t);
     await a.revokeToken('t1', 2);
@@ -86,7 +80,6 @@ describe('PostgreSQL directory cache', () => {
     await admin.query(`ALTER TABLE ${schema}.tokens DISABLE TRIGGER tokens_directory`);
     await admin.query(`UPDATE ${schema}.tokens SET revoked_at = 2`);
     await admin.query(`ALTER TABLE ${schema}.directory_version RENAME TO directory_version_gone`);
-    assert.equal((await b.findToken(hashToken(token)))?.tokenId, 't1', 'still cached: nothing told b yet');
     const ms = await within(STALE_BOUND_MS, async () => (await b.findToken(hashToken(token))) === null, 'revoked while the version is unreadable');
     t.diagnostic(`refused through b after ${ms.toFixed(0)} ms`);
   });
