@@ -10,18 +10,16 @@
 // transaction mode), to show what parsing and planning every statement costs. The database:
 // SWARM_BENCH_DATABASE_URL, or a throwaway cluster from scripts/postgres.mjs (as `npm test` does),
 // stopped on exit.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon, { type Request } from 'autocannon';
-import { Latencies } from './load.js';
-import { intOption, parseFlags, machine, median, monoMs, procUsage, runMain, table, UsageError, synchronousOption } from './report.js';
+import { intOption, parseFlags, machine, median, procUsage, runMain, table, UsageError, synchronousOption } from './report.js';
 import { type PgBouncer, startPgBouncer } from '../test/support/pgbouncer.js';
 import { registerAgents, type ServerProcess, spawnServer, startHub, storedSends, SWARM_BIN, UNLIMITED } from './servers.js';
 import { openDatabase, type Pg } from './database.js';
+import { AGENTS, BODY, fire, type Load, spread } from './spread-load.js';
+import { GroupCpu, peakRssMiB, postgresPids } from './proc-group.js';
 
-const AGENTS = Array.from({ length: 8 }, (_, i) => `Agent-${i + 1}`);
-const BODY = 'x'.repeat(256);
 
 interface Settings {
   durationS: number;
@@ -99,114 +97,6 @@ function settings(argv: string[]): Settings {
     json: values.json,
     keep: values.keep,
   };
-}
-
-// ---- /proc: the PostgreSQL server's processes and peak memory ----
-
-/** The postmaster and every process whose parent it is (backends, walwriter, checkpointer, …). */
-function postgresPids(postmaster: number): number[] {
-  const pids = [postmaster];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === postmaster) pids.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
-
-/** CPU seconds of a changing set of processes over a window; a process born in the window counts from zero. */
-class GroupCpu {
-  private start = new Map<number, number>();
-  private t0 = 0;
-  constructor(private readonly pids: () => number[]) {}
-  mark(): void {
-    this.t0 = monoMs();
-    this.start.clear();
-    for (const pid of this.pids()) this.start.set(pid, procUsage(pid)?.cpuS ?? 0);
-  }
-  /** { cpuS, wallS } since mark(). */
-  read(): { cpuS: number; wallS: number } {
-    let cpuS = 0;
-    for (const pid of this.pids()) {
-      const u = procUsage(pid);
-      if (u !== null) cpuS += u.cpuS - (this.start.get(pid) ?? 0);
-    }
-    return { cpuS, wallS: (monoMs() - this.t0) / 1000 };
-  }
-}
-
-/** Peak resident set (VmHWM) in MiB. */
-function peakRssMiB(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m?.[1] === undefined ? NaN : Number(m[1]) / 1024;
-  } catch {
-    return NaN;
-  }
-}
-
-// ---- load: one autocannon per process, in parallel, one latency record ----
-
-interface Target {
-  url: string;
-  connections: number;
-}
-
-interface Load {
-  ok: number;
-  rate: number;
-  p50: number;
-  p99: number;
-  max: number;
-  errors: number;
-  statusCodes: Record<string, number>;
-  perTarget: number[];
-}
-
-function requests(token: string): Request[] {
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-  return AGENTS.map((to) => ({ method: 'POST', path: '/v1/messages', headers, body: JSON.stringify({ to, body: BODY }) }));
-}
-
-async function fire(targets: Target[], token: string, durationS: number): Promise<Load> {
-  const latencies = new Latencies();
-  const results = await Promise.all(
-    targets.map(async (t) => {
-      const instance = autocannon({ url: t.url, connections: t.connections, duration: durationS, timeout: 10, requests: requests(token) });
-      instance.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
-        if (status >= 200 && status < 300) latencies.add(ms);
-      });
-      const guard = setTimeout(() => instance.stop(), (durationS + 30) * 1000);
-      try {
-        return await instance;
-      } finally {
-        clearTimeout(guard);
-      }
-    }),
-  );
-  const statusCodes: Record<string, number> = {};
-  for (const r of results) for (const [code, s] of Object.entries(r.statusCodeStats)) statusCodes[code] = (statusCodes[code] ?? 0) + Number(s.count);
-  const ok = results.reduce((n, r) => n + r['2xx'], 0);
-  return {
-    ok,
-    // Each instance's own duration: they start together and run the same seconds.
-    rate: results.reduce((n, r) => n + r['2xx'] / r.duration, 0),
-    p50: latencies.percentile(50),
-    p99: latencies.percentile(99),
-    max: latencies.percentile(100),
-    errors: results.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0),
-    statusCodes,
-    perTarget: results.map((r) => r['2xx'] / r.duration),
-  };
-}
-
-function spread(urls: string[], connections: number): Target[] {
-  return urls.map((url, i) => ({ url, connections: Math.floor(connections / urls.length) + (i < connections % urls.length ? 1 : 0) }));
 }
 
 // ---- one configuration ----
