@@ -105,7 +105,29 @@ export class PresenceTracker {
     this.recent.delete(agentId);
   }
 
-  async flush(): Promise<void> {
+  /**
+   * Writes the sightings gathered so far. One write at a time: a flush asked for while one runs
+   * waits for it and then writes what gathered meanwhile (100 streams opening at once are one or
+   * two writes, not 100 concurrent updates of the same rows).
+   */
+  flush(): Promise<void> {
+    if (this.flushing !== null) {
+      this.flushAgain ??= this.flushing.catch(() => undefined).then(() => {
+        this.flushAgain = null;
+        return this.flush();
+      });
+      return this.flushAgain;
+    }
+    this.flushing = this.write().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private flushing: Promise<void> | null = null;
+  private flushAgain: Promise<void> | null = null;
+
+  private async write(): Promise<void> {
     // An open stream is a continuous sign of life: record it, so other processes see it too.
     const now = this.now();
     for (const id of this.streams.keys()) this.pending.set(id, now);

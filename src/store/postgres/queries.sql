@@ -33,9 +33,18 @@ WHERE id = $1 AND removed_at IS NULL
 RETURNING id, role, specialty, capabilities, status, mission, created_at, last_seen_at;
 
 -- name: recordSeen
-UPDATE agents a SET last_seen_at = greatest(coalesce(a.last_seen_at, 0), s.at)
-FROM unnest($1::text[], $2::bigint[]) AS s(id, at)
-WHERE a.id = s.id;
+-- Rows are locked in id order (concurrent flushes of several processes never deadlock), and only
+-- those whose last sight moves forward are written at all.
+WITH seen AS (
+  SELECT s.id, s.at FROM unnest($1::text[], $2::bigint[]) AS s(id, at)
+), locked AS (
+  SELECT a.id, seen.at FROM agents a JOIN seen ON seen.id = a.id
+  WHERE a.last_seen_at IS NULL OR a.last_seen_at < seen.at
+  ORDER BY a.id
+  FOR UPDATE OF a
+)
+UPDATE agents a SET last_seen_at = greatest(coalesce(a.last_seen_at, 0), l.at)
+FROM locked l WHERE a.id = l.id;
 
 -- name: insertToken
 INSERT INTO tokens (id, agent_id, hash, label, created_at, expires_at, scopes) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb);
