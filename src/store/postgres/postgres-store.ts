@@ -626,47 +626,74 @@ export class PostgresStore implements Store {
 
   // ---- leases -----------------------------------------------------------------------------------
 
+  /**
+   * Every request of one dispatch in one transaction of a constant number of statements: the
+   * leasable rows of all agents at once (an agent asked for by several consumers is read once, for
+   * their limits added up, and its rows shared out in request order), then one update each for
+   * the expired, the dead and the leased, whatever the number of agents.
+   */
   async lease(reqs: LeaseRequest[], o: LeaseOptions): Promise<Map<string, LeasedItem[]>> {
     this.live();
     const until = o.now + o.visibilityMs;
+    const out = new Map<string, LeasedItem[]>(reqs.map((r) => [r.owner, []]));
+    const wanted = new Map<string, number>();
+    for (const r of reqs) if (r.limit > 0) wanted.set(r.agentId, (wanted.get(r.agentId) ?? 0) + r.limit);
+    if (wanted.size === 0) return out;
     return this.tx(async (c) => {
-      const out = new Map<string, LeasedItem[]>();
+      // Skipped rows (dead, expired) do not count against the limit: read a little more.
+      const agents = [...wanted.keys()];
+      const rows = await this.rows<InboxRow>('leasable', [agents, agents.map((a) => (wanted.get(a) ?? 0) + 16), o.now], c);
+      const byAgent = new Map<string, InboxRow[]>();
+      for (const row of rows) {
+        const list = byAgent.get(row.d_recipient);
+        if (list === undefined) byAgent.set(row.d_recipient, [row]);
+        else list.push(row);
+      }
       const counts = new QueueCounts();
-      for (const r of reqs) {
-        const got: InboxRow[] = [];
-        out.set(r.owner, []);
-        if (r.limit <= 0) continue;
-        // Skipped rows (dead, expired) do not count against the limit: read a little more.
-        const rows = await this.rows<InboxRow>('leasable', [r.agentId, o.now, r.limit + 16], c);
-        const expired: number[] = [];
-        const dead: number[] = [];
-        for (const row of rows) {
-          if (got.length >= r.limit) break;
-          if (row.expires_at !== null && row.expires_at <= o.now) expired.push(row.seq);
-          else if (row.d_attempts >= o.maxAttempts) dead.push(row.seq);
-          else got.push(row);
+      const closed = { expired: [[], []] as [string[], number[]], dead: [[], []] as [string[], number[]] };
+      const usable = new Map<string, InboxRow[]>();
+      for (const [agent, list] of byAgent) {
+        const keep: InboxRow[] = [];
+        const limit = wanted.get(agent) ?? 0;
+        let expired = 0;
+        let dead = 0;
+        for (const row of list) {
+          if (keep.length >= limit) break;
+          const into = row.expires_at !== null && row.expires_at <= o.now ? closed.expired : row.d_attempts >= o.maxAttempts ? closed.dead : null;
+          if (into === null) keep.push(row);
+          else {
+            into[0].push(agent);
+            into[1].push(row.seq);
+            if (into === closed.expired) expired += 1;
+            else dead += 1;
+          }
         }
-        if (expired.length > 0) await this.q('expireMany', [r.agentId, expired], c);
-        if (dead.length > 0) await this.q('deadMany', [r.agentId, dead, o.now], c);
-        counts.add(r.agentId, { open: -(expired.length + dead.length), expired: expired.length, dead: dead.length, redeliveries: got.filter((row) => row.d_attempts >= 1).length });
-        if (got.length === 0) continue;
-        // Hand-out numbers follow the order the consumer receives the deliveries in.
-        const handouts = (await this.rows<{ n: number }>('nextHandouts', [got.length], c)).map((h) => h.n).sort((a, b) => a - b);
-        await this.q('leaseMany', [r.agentId, got.map((row) => row.seq), handouts, until, r.owner, o.now], c);
-        out.set(
-          r.owner,
-          got.map((row, i) => {
-            const pending = row.d_state === 'pending';
-            return toLeasedItem({
+        usable.set(agent, keep);
+        counts.add(agent, { open: -(expired + dead), expired, dead, redeliveries: keep.filter((row) => row.d_attempts >= 1).length });
+      }
+      if (closed.expired[0].length > 0) await this.q('expireMany', closed.expired, c);
+      if (closed.dead[0].length > 0) await this.q('deadMany', [...closed.dead, o.now], c);
+      // Shared out in request order; hand-out numbers follow the order each consumer receives them in.
+      const given: { owner: string; row: InboxRow }[] = [];
+      for (const r of reqs) {
+        const rest = usable.get(r.agentId) ?? [];
+        for (const row of rest.splice(0, Math.max(0, r.limit))) given.push({ owner: r.owner, row });
+      }
+      if (given.length > 0) {
+        const handouts = (await this.rows<{ n: number }>('nextHandouts', [given.length], c)).map((h) => h.n).sort((a, b) => a - b);
+        await this.q('leaseMany', [given.map((g) => g.row.d_recipient), given.map((g) => g.row.seq), handouts, given.map((g) => g.owner), until, o.now], c);
+        given.forEach(({ owner, row }, i) => {
+          out.get(owner)?.push(
+            toLeasedItem({
               ...row,
               d_attempts: row.d_attempts + 1,
               d_handout: handouts[i] ?? null,
               d_lease_until: until,
-              d_state: pending ? 'delivered' : row.d_state,
+              d_state: row.d_state === 'pending' ? 'delivered' : row.d_state,
               d_delivered_at: row.d_delivered_at ?? o.now,
-            });
-          }),
-        );
+            }),
+          );
+        });
       }
       if (!counts.empty) await this.q('addQueueCounts', counts.params(), c);
       return out;

@@ -237,37 +237,50 @@ ORDER BY m.seq DESC
 LIMIT $5;
 
 -- name: leasable
--- $1 agent, $2 now, $3 limit. Rows another transaction is leasing right now are skipped, not
--- waited for: two consumers of one agent never get the same delivery.
+-- $1 agents, $2 limits (pairwise, each agent once), $3 now. The leasable deliveries of every agent
+-- of one dispatch at once, each agent's urgent first then oldest, up to its limit, locked. Rows
+-- another transaction is leasing right now are skipped, not waited for: two consumers of one agent
+-- never get the same delivery.
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
        m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
        d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at,
        d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
-FROM deliveries d JOIN messages m ON m.seq = d.message_seq
-WHERE d.recipient = $1 AND d.state IN ('pending', 'delivered', 'read')
-  AND (d.lease_until IS NULL OR d.lease_until <= $2)
-  AND (d.visible_at IS NULL OR d.visible_at <= $2)
-ORDER BY d.priority DESC, d.message_seq
-LIMIT $3
-FOR UPDATE OF d SKIP LOCKED;
+FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS r(agent, lim, ord)
+CROSS JOIN LATERAL (
+  SELECT d.recipient, d.message_seq, d.priority, d.state, d.delivered_at, d.read_at, d.acked_at, d.attempts, d.handout, d.lease_until
+  FROM deliveries d
+  WHERE d.recipient = r.agent AND d.state IN ('pending', 'delivered', 'read')
+    AND (d.lease_until IS NULL OR d.lease_until <= $3)
+    AND (d.visible_at IS NULL OR d.visible_at <= $3)
+  ORDER BY d.priority DESC, d.message_seq
+  LIMIT r.lim
+  FOR UPDATE SKIP LOCKED
+) d
+JOIN messages m ON m.seq = d.message_seq
+ORDER BY r.ord, d.priority DESC, d.message_seq;
 
 -- name: nextHandouts
 SELECT nextval('handouts') AS n FROM generate_series(1, $1::int);
 
 -- name: leaseMany
--- $1 agent, $2 seqs, $3 hand-out numbers (pairwise), $4 lease end, $5 owner, $6 now.
-UPDATE deliveries d SET attempts = d.attempts + 1, lease_until = $4, lease_owner = $5, handout = k.handout, visible_at = NULL,
+-- $1 agents, $2 seqs, $3 hand-out numbers, $4 owners (pairwise), $5 lease end, $6 now.
+UPDATE deliveries d SET attempts = d.attempts + 1, lease_until = $5, lease_owner = k.owner, handout = k.handout, visible_at = NULL,
   state = CASE WHEN d.state = 'pending' THEN 'delivered' ELSE d.state END, delivered_at = coalesce(d.delivered_at, $6)
-FROM unnest($2::bigint[], $3::bigint[]) AS k(seq, handout)
-WHERE d.recipient = $1 AND d.message_seq = k.seq;
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS k(recipient, seq, handout, owner)
+WHERE d.recipient = k.recipient AND d.message_seq = k.seq;
 
 -- name: deadMany
-UPDATE deliveries SET state = 'dead', dead_at = $3, dead_reason = 'not acknowledged after ' || attempts || ' deliveries',
+-- $1 agents, $2 seqs (pairwise), $3 now.
+UPDATE deliveries d SET state = 'dead', dead_at = $3, dead_reason = 'not acknowledged after ' || d.attempts || ' deliveries',
   lease_until = NULL, lease_owner = NULL
-WHERE recipient = $1 AND message_seq = ANY($2::bigint[]);
+FROM unnest($1::text[], $2::bigint[]) AS k(recipient, seq)
+WHERE d.recipient = k.recipient AND d.message_seq = k.seq;
 
 -- name: expireMany
-UPDATE deliveries SET state = 'expired', lease_until = NULL, lease_owner = NULL WHERE recipient = $1 AND message_seq = ANY($2::bigint[]);
+-- $1 agents, $2 seqs (pairwise).
+UPDATE deliveries d SET state = 'expired', lease_until = NULL, lease_owner = NULL
+FROM unnest($1::text[], $2::bigint[]) AS k(recipient, seq)
+WHERE d.recipient = k.recipient AND d.message_seq = k.seq;
 
 -- name: adoptLeases
 -- $1 agent, $2 owner, $3 now, $4 after hand-out.
