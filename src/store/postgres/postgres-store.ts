@@ -298,7 +298,12 @@ export class PostgresStore implements Store {
   }
 
   /** One transaction on one pooled connection. */
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * `relaxed`: the commit does not wait for its WAL to reach disk (synchronous_commit off for this
+   * transaction only). For hand-outs alone: a lease lost in a database crash only means the
+   * delivery is handed out again, which at-least-once delivery allows; sends and acks stay durable.
+   */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>, relaxed = false): Promise<T> {
     let c: pg.PoolClient;
     try {
       c = await this.pool.connect();
@@ -307,7 +312,7 @@ export class PostgresStore implements Store {
     }
     let broken = false;
     try {
-      await c.query('BEGIN');
+      await c.query(relaxed ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
       const out = await fn(c);
       await c.query('COMMIT');
       return out;
@@ -697,7 +702,7 @@ export class PostgresStore implements Store {
       }
       if (!counts.empty) await this.q('addQueueCounts', counts.params(), c);
       return out;
-    });
+    }, true);
   }
 
   async adoptLeases(agentId: string, owner: string, afterHandout: number, now: number): Promise<LeasedItem[]> {
