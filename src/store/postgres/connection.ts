@@ -22,8 +22,20 @@ export interface PoolOptions {
   size: number;
 }
 
+/**
+ * Errors a connection raised as it died (its socket ended or failed, or the server ended the
+ * session): pg emits them as the client's 'error' event, then fails the client's queries with the
+ * same object on the next tick. Remembered here so that storeError can tell a lost connection from
+ * a bug without reading the message, which is all such an error carries.
+ */
+const connectionFailures = new WeakSet<object>();
+
 export function createPool(o: PoolOptions): pg.Pool {
   const pool = new pg.Pool({ connectionString: o.url, max: o.size, types: decodeTypes, connectionTimeoutMillis: 10_000 });
+  // Every connection listens for its own failure for its whole life. The pool listens only while a
+  // connection is idle: one checked out for a transaction (pool.connect()) when PostgreSQL restarts
+  // emitted 'error' with no listener, which ended the hub process.
+  pool.on('connect', (client) => client.on('error', (e: Error) => connectionFailures.add(e)));
   // An idle connection that breaks (server restart, network) is dropped by the pool; the next
   // query opens a new one. Without a listener the 'error' event would end the process.
   pool.on('error', () => undefined);
@@ -49,13 +61,13 @@ export function redactUrl(url: string): string {
 const NODE_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
 
 /**
- * Connection failures (SQLSTATE class 08, server shutting down 57P01-57P03, socket errors) become
- * `store_unavailable`; anything else is returned as it is (pg's own errors without a code, such as
- * a connection ended mid-query, too: their message is all they carry).
+ * Connection failures (SQLSTATE class 08, server shutting down 57P01-57P03, socket errors, and a
+ * connection that ended mid-query, which pg reports without a code) become `store_unavailable`;
+ * anything else is returned as it is.
  */
 export function storeError(e: unknown): unknown {
   if (e instanceof HubError || !(e instanceof Error)) return e;
   const code = (e as { code?: unknown }).code;
-  const lost = typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || NODE_CONNECTION_ERRORS.has(code));
+  const lost = connectionFailures.has(e) || (typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || NODE_CONNECTION_ERRORS.has(code)));
   return lost ? new HubError('store_unavailable', `PostgreSQL is unreachable: ${e.message}`, { cause: e }) : e;
 }
