@@ -35,6 +35,8 @@ export interface AppOptions {
   surface?: 'all' | 'config' | 'ops';
   /** PEM certificate and key: serve HTTPS (and WSS). */
   tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** True while the process drains before shutdown: /readyz answers 503, everything else is served. */
+  draining?: () => boolean;
 }
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
@@ -125,7 +127,7 @@ async function build(o: AppOptions) {
       done();
     },
   });
-  await app.register(opsRoutes(hub));
+  await app.register(opsRoutes(hub, o.draining));
   const surface = o.surface ?? 'all';
   if (surface === 'ops') return app;
   await app.register(
