@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import { HubError } from '../../src/errors.js';
 import { ensureAdminToken, Hub } from '../../src/hub/hub.js';
@@ -61,7 +62,9 @@ describe('PostgreSQL outage', () => {
     const hub = new Hub({ store, config });
     const { file } = await ensureAdminToken(hub, dir);
     const admin = readFileSync(file, 'utf8').trim();
-    const app = await buildApp({ hub, logger: false });
+    const logged: { level: number; msg: string; err?: unknown; code?: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as (typeof logged)[number]) });
+    const app = await buildApp({ hub, logger });
     close = async () => {
       await app.close();
       await hub.stop();
@@ -82,6 +85,14 @@ describe('PostgreSQL outage', () => {
     const unready = await app.inject({ method: 'GET', url: '/readyz' });
     assert.equal(unready.statusCode, 503);
     assert.equal(unready.headers['retry-after'], '1');
+    // Expected while the database is away: a warning per refusal, no stack trace.
+    assert.deepEqual(
+      logged.map((l) => [l.level, l.msg, l.code, l.err === undefined]),
+      [
+        [40, 'request refused', 'store_unavailable', true],
+        [40, 'request refused', 'store_unavailable', true],
+      ],
+    );
 
     await proxy.accept();
     assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
