@@ -4,7 +4,7 @@
 // OS user (initdb refuses root), starts it on a free port of 127.0.0.1 with a private socket dir,
 // creates a database and hands back its URL. stop() removes everything; a cluster left behind by a
 // run that was killed outright is stopped and removed by the next run.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,11 +119,24 @@ function stopCluster(bin, dir) {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** pg_ctl without blocking the event loop: a test keeps its load running while the server stops. */
+function runAsync(cmd, args, timeout) {
+  const [file, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  return new Promise((resolve, reject) => {
+    execFile(file, argv, { timeout, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } }, (e, _out, err) => {
+      if (e) reject(new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${String(err).trim()}`));
+      else resolve();
+    });
+  });
+}
+
 /**
- * Starts a throwaway cluster. Returns { url, version, port, dir, stop }. stop() is synchronous and
- * idempotent, so it can run from an 'exit' handler. `durable: true` keeps PostgreSQL's production
- * defaults (fsync, synchronous_commit and full_page_writes on), as benchmarks and crash tests need;
- * otherwise nothing is synced (throwaway data for functional tests).
+ * Starts a throwaway cluster. Returns { url, version, port, dir, stop, stopServer, startServer }.
+ * stop() is synchronous and idempotent, so it can run from an 'exit' handler; it removes the
+ * cluster. stopServer(mode) (pg_ctl stop -m fast|immediate|smart) and startServer() stop and start
+ * the same cluster on the same port, for tests of a database outage. `durable: true` keeps
+ * PostgreSQL's production defaults (fsync, synchronous_commit and full_page_writes on), as
+ * benchmarks and crash tests need; otherwise nothing is synced (throwaway data for functional tests).
  */
 export async function startThrowawayPostgres({ durable = false, maxConnections = 300 } = {}) {
   const started = Date.now();
@@ -148,9 +161,10 @@ export async function startThrowawayPostgres({ durable = false, maxConnections =
   try {
     run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', ...(durable ? [] : ['--no-sync'])], { asPostgres: true });
     let port = 0;
+    let opts = '';
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      const opts = [
+      opts = [
         `-p ${port}`,
         `-k ${sock}`,
         '-c listen_addresses=127.0.0.1',
@@ -175,7 +189,17 @@ export async function startThrowawayPostgres({ durable = false, maxConnections =
     } finally {
       await admin.end();
     }
-    return { url: `postgres://postgres@127.0.0.1:${port}/swarm_test`, version, port, dir, stop, ms: Date.now() - started };
+    const pgCtl = (...args) => runAsync(join(bin, 'pg_ctl'), ['-D', data, ...args], (START_S + 10) * 1000);
+    return {
+      url: `postgres://postgres@127.0.0.1:${port}/swarm_test`,
+      version,
+      port,
+      dir,
+      stop,
+      ms: Date.now() - started,
+      stopServer: (mode = 'fast') => pgCtl('-m', mode, '-w', '-t', String(START_S), 'stop'),
+      startServer: () => pgCtl('-l', join(dir, 'server.log'), '-w', '-t', String(START_S), '-o', opts, 'start'),
+    };
   } catch (e) {
     stop();
     throw e;

@@ -26,6 +26,12 @@ export interface StreamOptions {
 /** WebSocket close codes after which reconnecting cannot help. */
 const FINAL_CLOSE: Record<number, ErrorCode> = { 4001: 'unauthorized', 4003: 'forbidden', 4008: 'slow_consumer' };
 
+/**
+ * Upgrades refused for now, not for good: a load balancer with no api process ready (502, 503,
+ * 504) or a hub without its database or shutting down (503). Tried again like a dropped connection.
+ */
+const RETRY_STATUS = new Set([502, 503, 504]);
+
 interface Pending {
   resolve: (v: Record<string, unknown>) => void;
   reject: (e: HubError) => void;
@@ -42,6 +48,8 @@ export class HubStream implements AsyncIterable<HubEvent> {
   private readonly pending = new Map<string, Pending>();
   private readyWaiter: { resolve: () => void; reject: (e: HubError) => void } | null = null;
   private backoff = 250;
+  /** Why the last upgrade was refused with a status worth retrying, for the error if all fail. */
+  private refused = '';
   private readonly urls: string[];
   private current = 0;
 
@@ -91,6 +99,13 @@ export class HubStream implements AsyncIterable<HubEvent> {
         } catch {
           // not a problem document
         }
+        if (RETRY_STATUS.has(res.statusCode ?? 0)) {
+          // Ended the stream for good before, when a reconnect through a balancer met the moment
+          // no api process was in its rotation. 'close' (1006) follows and reconnects.
+          this.refused = detail;
+          ws.terminate();
+          return;
+        }
         this.fail(new HubError(code, detail));
       });
     });
@@ -133,6 +148,10 @@ export class HubStream implements AsyncIterable<HubEvent> {
     const final = FINAL_CLOSE[code];
     if (final !== undefined) return this.fail(new HubError(final, `the hub closed the stream: ${reason || code}`));
     if (code === 1000) return this.end();
+    if (this.refused !== '') {
+      reason = this.refused;
+      this.refused = '';
+    }
     if (this.readyWaiter !== null && this.current + 1 >= this.urls.length) {
       return this.fail(new HubError('hub_unreachable', `cannot open a stream at ${this.urls.join(', ')} (${code}${reason ? ` ${reason}` : ''})`));
     }

@@ -214,6 +214,12 @@ export const CONFIG_KEYS = {
     env: 'SWARM_GRACE_SECONDS',
     doc: 'On SIGTERM: time to close streams, finish requests and commit before the hub gives up and exits non-zero.',
   },
+  'shutdown.drainSeconds': {
+    schema: z.coerce.number().min(0).max(3600),
+    default: 0,
+    env: 'SWARM_DRAIN_SECONDS',
+    doc: 'On SIGTERM, first: time during which /readyz answers 503 while requests are still served, so that a load balancer takes the process out of its rotation before it stops accepting connections. Behind a balancer, set it above its check interval × failures to mark down. Counts within shutdown.graceSeconds.',
+  },
   'tasks.claimTimeoutSeconds': { shared: true,
     schema: positiveInt.max(30 * 86400),
     default: 1800,

@@ -35,6 +35,8 @@ export interface AppOptions {
   surface?: 'all' | 'config' | 'ops';
   /** PEM certificate and key: serve HTTPS (and WSS). */
   tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** True while the process drains before shutdown: /readyz answers 503, everything else is served. */
+  draining?: () => boolean;
 }
 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
@@ -70,7 +72,11 @@ async function build(o: AppOptions) {
 
   app.setErrorHandler((err, req, reply) => {
     const problem = toProblem(err);
-    if (problem.status >= 500) req.log.error({ err }, 'request failed');
+    // A bug is logged with its stack. A refusal for now (the database away, shutting down) is
+    // expected and is a warning without one: during a database restart every request wrote a
+    // ~2.5 KB stack trace at error level.
+    if (problem.code === 'internal') req.log.error({ err }, 'request failed');
+    else if (problem.status >= 500) req.log.warn({ code: problem.code, detail: problem.detail }, 'request refused');
     return sendProblem(req, reply, problem);
   });
   // close() ends only the connections idle at that instant; one busy then stays open as keep-alive
@@ -125,7 +131,7 @@ async function build(o: AppOptions) {
       done();
     },
   });
-  await app.register(opsRoutes(hub));
+  await app.register(opsRoutes(hub, o.draining));
   const surface = o.surface ?? 'all';
   if (surface === 'ops') return app;
   await app.register(

@@ -24,6 +24,13 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   internal: 'Internal error',
 };
 
+/**
+ * Seconds to wait before trying again, for answers that mean "not now" rather than "no" and carry
+ * no wait of their own: the store is away (a database restart takes seconds) or this process is
+ * shutting down (a balancer sends the retry elsewhere). RFC 9110 §10.2.3: Retry-After with 503.
+ */
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { store_unavailable: 1, shutting_down: 1 };
+
 export function problemOf(code: ErrorCode, detail: string, extra?: Partial<Problem>): Problem {
   return {
     type: `urn:swarm:error:${code}`,
@@ -60,7 +67,7 @@ function validationProblem(err: FastifyError & { validation: unknown[]; validati
 /** Maps any thrown error to a problem document. */
 export function toProblem(err: unknown): Problem {
   if (err instanceof HubError) {
-    const retry = err.details?.retryAfterSeconds;
+    const retry = err.details?.retryAfterSeconds ?? RETRY_AFTER_SECONDS[err.code];
     return problemOf(err.code, err.message, typeof retry === 'number' ? { retry_after: retry } : undefined);
   }
   const fe = err as FastifyError & { validation?: unknown[] };

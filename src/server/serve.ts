@@ -1,5 +1,6 @@
 // Runs the hub: opens the store, makes sure an admin token exists, listens, and shuts down cleanly
-// on SIGTERM/SIGINT (stop accepting, finish in-flight requests and commits, flush presence, close).
+// on SIGTERM/SIGINT (drain, stop accepting, finish in-flight requests and commits, flush presence,
+// close).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/keys.js';
@@ -137,7 +138,15 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
     if (released > 0) logger.info({ released }, 'released leases left by the previous run');
   }
   hub.start({ sweeps: role === 'all' || role === 'worker' });
-  const app = await buildApp({ hub, logger, version: opts.version, tls: readTls(config), surface: role === 'worker' ? 'ops' : role === 'config' ? 'config' : 'all' });
+  let draining = false;
+  const app = await buildApp({
+    hub,
+    logger,
+    version: opts.version,
+    tls: readTls(config),
+    surface: role === 'worker' ? 'ops' : role === 'config' ? 'config' : 'all',
+    draining: () => draining,
+  });
   const port = opts.port ?? config['server.port'];
   let address: string;
   try {
@@ -158,6 +167,15 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
     adminTokenFile: admin.file,
     close: () => {
       closing ??= (async () => {
+        // Out of the balancer's rotation before the listener closes: closing at once raced the
+        // balancer, which still sent requests on kept-alive connections as they were closed (haproxy
+        // then drops the client's connection: 2-8 failed requests per SIGTERM under load).
+        const drainMs = config['shutdown.drainSeconds'] * 1000;
+        if (drainMs > 0) {
+          draining = true;
+          logger.info({ seconds: config['shutdown.drainSeconds'] }, 'draining: /readyz answers 503 until the listener closes');
+          await new Promise((r) => setTimeout(r, drainMs));
+        }
         // Streams first (WebSocket 1001, SSE `event: close`), then in-flight requests, then the
         // pending group commits, then the file.
         hub.closeStreams();

@@ -40,10 +40,12 @@ export async function spawnHub(dataDir: string, opts: { env?: Record<string, str
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hub did not start within 20 s:\n${out}`)), 20_000);
+    // Only until the hub listens: a hub that logs a lot must not cost a scan of all its output per line.
     const check = (): void => {
       const m = /listening on (https?:\/\/[^\s]+)/.exec(out);
       if (m?.[1]) {
         clearTimeout(timer);
+        proc.stderr?.off('data', check);
         resolve(m[1]);
       }
     };

@@ -1,14 +1,15 @@
-// Operations endpoints, unauthenticated: /healthz (the process is alive), /readyz (the store answers
-// and its schema is current), /openapi.json.
+// Operations endpoints, unauthenticated: /healthz (the process is alive), /readyz (the store answers,
+// its schema is current, and the process is not draining for shutdown), /openapi.json.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HubError } from '../../errors.js';
 import type { Hub } from '../../hub/hub.js';
 
-export function opsRoutes(hub: Hub): FastifyPluginAsyncZod {
+export function opsRoutes(hub: Hub, draining: () => boolean = () => false): FastifyPluginAsyncZod {
   return async (app) => {
     app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
     app.get('/readyz', { schema: { hide: true } }, async () => {
+      if (draining()) throw new HubError('shutting_down', 'the hub is shutting down: out of rotation while requests in flight finish');
       try {
         await hub.store.ping();
       } catch (e) {

@@ -21,8 +21,20 @@ export interface PoolOptions {
   size: number;
 }
 
+/**
+ * Errors a connection raised as it died (its socket ended or failed, or the server ended the
+ * session): pg emits them as the client's 'error' event, then fails the client's queries with the
+ * same object on the next tick. Remembered here so that storeError can tell a lost connection from
+ * a bug without reading the message, which is all such an error carries.
+ */
+const connectionFailures = new WeakSet<object>();
+
 export function createPool(o: PoolOptions): pg.Pool {
   const pool = new pg.Pool({ connectionString: o.url, max: o.size, types: decodeTypes, connectionTimeoutMillis: 10_000 });
+  // Every connection listens for its own failure for its whole life. The pool listens only while a
+  // connection is idle: one checked out for a transaction (pool.connect()) when PostgreSQL restarts
+  // emitted 'error' with no listener, which ended the hub process.
+  pool.on('connect', (client) => client.on('error', (e: Error) => connectionFailures.add(e)));
   // An idle connection that breaks (server restart, network) is dropped by the pool; the next
   // query opens a new one. Without a listener the 'error' event would end the process.
   pool.on('error', () => undefined);
@@ -52,10 +64,9 @@ const NODE_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND
 const PREPARED_ELSEWHERE = new Set(['26000', '42P05']);
 
 /**
- * Connection failures (SQLSTATE class 08, server shutting down 57P01-57P03, socket errors) become
- * `store_unavailable`; named statements lost behind a pooler `config_invalid`; anything else is
- * returned as it is (pg's own errors without a code, such as a connection ended mid-query, too:
- * their message is all they carry).
+ * Connection failures (SQLSTATE class 08, server shutting down 57P01-57P03, socket errors, and a
+ * connection that ended mid-query, which pg reports without a code) become `store_unavailable`;
+ * named statements lost behind a pooler `config_invalid`; anything else is returned as it is.
  */
 export function storeError(e: unknown): unknown {
   if (e instanceof HubError || !(e instanceof Error)) return e;
@@ -67,6 +78,6 @@ export function storeError(e: unknown): unknown {
       { cause: e },
     );
   }
-  const lost = typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || NODE_CONNECTION_ERRORS.has(code));
+  const lost = connectionFailures.has(e) || (typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || NODE_CONNECTION_ERRORS.has(code)));
   return lost ? new HubError('store_unavailable', `PostgreSQL is unreachable: ${e.message}`, { cause: e }) : e;
 }
