@@ -6,6 +6,15 @@
 import pg from 'pg';
 import { HubError } from '../../errors.js';
 
+/**
+ * The runtime queries, one file per resource, one `-- name:` section per query (sql-files.ts
+ * loadQueryDir), run as named prepared statements with positional parameters. Message rows are
+ * selected with the same column list everywhere (never m.*: it would carry the search vector
+ * along), and inbox rows add the delivery columns as d_*, so that rows map to domain objects like
+ * SQLite's (rows.ts). Lists of values arrive as arrays and are expanded with unnest().
+ */
+export const QUERIES_DIR = new URL('queries/', import.meta.url);
+
 const { types } = pg;
 
 const decodeTypes: pg.CustomTypesConfig = {

@@ -38,7 +38,7 @@ import {
   toTokenInfo,
   toTokenMatch,
 } from '../rows.js';
-import { loadMigrations, loadQueries } from '../sql-files.js';
+import { loadMigrations, loadQueryDir } from '../sql-files.js';
 import { type AuditRow, toAuditRecord } from '../audit-rows.js';
 import type {
   AckOptions,
@@ -67,7 +67,7 @@ import type {
   TokenRecord,
   StoreEvent,
 } from '../store.js';
-import { createPool, redactUrl, storeError } from './connection.js';
+import { createPool, QUERIES_DIR, redactUrl, storeError } from './connection.js';
 import { migrate, MIGRATIONS_DIR, schemaInfo } from './migrate.js';
 import { qualifyAll } from './qualify.js';
 
@@ -94,7 +94,7 @@ export interface PostgresStoreOptions {
   onWarning?: ((message: string) => void) | undefined;
 }
 
-const QUERIES = loadQueries(new URL('queries.sql', import.meta.url));
+const QUERIES = loadQueryDir(QUERIES_DIR);
 const LATEST = loadMigrations(MIGRATIONS_DIR).reduce((m, x) => Math.max(m, x.version), 0);
 
 /** Columns of appendMessages, in the order of its first unnest() arrays. */
@@ -887,7 +887,7 @@ export class PostgresStore implements Store {
     return (await this.rows<TaskRow>('silentClaims', [silentSince, limit])).map(toTask);
   }
 
-  /** One statement: the best open task that fits, found by index and claimed (claimNext in queries.sql). */
+  /** One statement: the best open task that fits, found by index and claimed (claimNext in queries/tasks.sql). */
   async claimNext(agent: Pick<Agent, 'id' | 'role' | 'capabilities'>, at: number): Promise<Task | null> {
     this.live();
     const [row] = await this.rows<TaskRow>('claimNext', [agent.id, agent.role, JSON.stringify(agent.capabilities), at]);
