@@ -36,3 +36,15 @@ export function loadQueries(file: URL): Record<string, string> {
   close();
   return out;
 }
+
+/** The queries of every `.sql` file of a directory (a URL ending in `/`), as one map; a name may be used once. */
+export function loadQueryDir(dir: URL): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+    for (const [name, sql] of Object.entries(loadQueries(new URL(f, dir)))) {
+      if (name in out) throw new Error(`query ${name} is named twice in ${dir.pathname}`);
+      out[name] = sql;
+    }
+  }
+  return out;
+}

@@ -4,7 +4,8 @@
 // All come up ready; a message sent through any api process reaches a watcher (WebSocket or SSE) on
 // any other; a token revoked through one process is refused by every api process within the
 // directory's stated bound; and the server's connections stay within the budget of
-// docs/deployment.md: the bouncer's pool plus one LISTEN connection per process, whatever the
+// docs/deployment.md: the bouncer's pool plus one LISTEN connection per process and one sweep-lock
+// connection per worker, whatever the
 // processes' own pools add up to. The figures are printed for the capacity model.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -193,7 +194,7 @@ describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150
     assert.ok(perProcess < 10, `an idle process makes ${perProcess.toFixed(1)} transactions/s`);
   });
 
-  it('the server connections stay within the budget: the bouncer pool plus one LISTEN per process', async (t) => {
+  it('the server connections stay within the budget: the bouncer pool, one LISTEN per process, one lock per worker', async (t) => {
     const { apis, admin, bouncer, observer } = fleet;
     const a0 = apis[0] as HubProcess;
     const sink = await addAgent(a0.url, admin, 'Sink');
@@ -234,12 +235,13 @@ describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150
     const loadS = (performance.now() - t0) / 1000;
     await watch.stop();
     const stats = (await bouncer.admin<Record<string, string>>('SHOW STATS')).find((r) => r.database === fleet.database);
-    const budget = BOUNCER_POOL + ROLES.length;
+    const workers = ROLES.filter((r) => r === 'worker').length;
+    const budget = BOUNCER_POOL + ROLES.length + workers;
     const clients = ROLES.length * PROCESS_POOL;
     const pool = poolsUnderLoad.find((r) => r.database === fleet.database) ?? {};
     note(
-      `connections: peak ${watch.peak.total} on PostgreSQL (${watch.peak.listen} LISTEN + at most ${watch.peak.pooled} from the bouncer); ` +
-        `budget ${budget} = bouncer pool ${BOUNCER_POOL} + ${ROLES.length} LISTEN; without the bouncer the pools alone could open ${clients} + ${ROLES.length} LISTEN`,
+      `connections: peak ${watch.peak.total} on PostgreSQL (${watch.peak.listen} LISTEN + ${watch.peak.locks} sweep locks + at most ${watch.peak.pooled} from the bouncer); ` +
+        `budget ${budget} = bouncer pool ${BOUNCER_POOL} + ${ROLES.length} LISTEN + ${workers} locks; without the bouncer the pools alone could open ${clients} + ${ROLES.length} LISTEN`,
     );
     const pct = (k: keyof typeof cpu0): string => `${(((cpu1[k] - cpu0[k]) / loadS) * 100).toFixed(0)} %`;
     note(
@@ -258,6 +260,7 @@ describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150
     assert.ok(watch.peak.pooled <= BOUNCER_POOL, `at most the bouncer's pool from the bouncer (${watch.peak.pooled} > ${BOUNCER_POOL})`);
     assert.ok(watch.peak.total <= budget, `within the budget (${watch.peak.total} > ${budget})`);
     assert.equal(watch.peak.listen, ROLES.length);
+    assert.ok(watch.peak.locks <= workers, `at most one lock connection per worker (${watch.peak.locks} > ${workers})`);
   });
 
   it('a process left with named statements behind the bouncer is told to set store.prepare false', async () => {

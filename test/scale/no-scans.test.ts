@@ -2,14 +2,14 @@
 // `task next`, queue stats and sweep paths is EXPLAINed against a PostgreSQL holding 100,000
 // deliveries (and 50,000 messages, 5,000 tasks, 5,000 audit records), analysed, and the test fails
 // on a sequential scan of any of those large tables. The statements are the adapter's own
-// (queries.sql, qualified as the store runs them), with parameters like the store passes.
+// (queries/*.sql, qualified as the store runs them), with parameters like the store passes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
+import { QUERIES_DIR } from '../../src/store/postgres/connection.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { qualifyAll } from '../../src/store/postgres/qualify.js';
-import { loadQueries } from '../../src/store/sql-files.js';
+import { loadQueryDir } from '../../src/store/sql-files.js';
 import { testDatabaseUrl } from '../support/postgres.js';
 
 const LARGE = new Set(['messages', 'deliveries', 'tasks', 'message_channels', 'audit', 'reviews']);
@@ -119,7 +119,7 @@ describe('no sequential scans of large tables on the hot and periodic paths (Pos
     await pool.end();
   });
 
-  const queries = qualifyAll(loadQueries(new URL('../queries.sql', MIGRATIONS_DIR)), schema);
+  const queries = qualifyAll(loadQueryDir(QUERIES_DIR), schema);
   // Paths are known now; their parameters (real message ids) once the data is in.
   for (const path of Object.keys(statements(() => ''))) {
     it(`the ${path} path`, async () => {

@@ -5,6 +5,7 @@
 // kind, and the CPU of the processes.
 import { join } from 'node:path';
 import pg from 'pg';
+import { LOCK_APPLICATION } from '../../src/store/postgres/leader.js';
 import { type PgBouncer, startPgBouncer } from './pgbouncer.js';
 import { type OwnPostgres, ownPostgres } from './postgres.js';
 import { procUsage } from './proc.js';
@@ -90,29 +91,34 @@ export interface Connections {
   total: number;
   /** The processes' LISTEN connections (their only statement was LISTEN). */
   listen: number;
+  /** The workers' sweep-lock connections (application_name `swarm sweep lock`), straight to the server. */
+  locks: number;
   /** The rest: the bouncer's server connections. */
   pooled: number;
 }
 
 /** Client backends of the observer's database, but its own. */
 export async function connections(c: pg.Client): Promise<Connections> {
-  const r = await c.query<{ total: number; listen: number }>(
-    `SELECT count(*)::int AS total, count(*) FILTER (WHERE query ILIKE 'LISTEN%')::int AS listen
+  const r = await c.query<{ total: number; listen: number; locks: number }>(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE query ILIKE 'LISTEN%')::int AS listen,
+            count(*) FILTER (WHERE application_name = $1)::int AS locks
        FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+    [LOCK_APPLICATION],
   );
-  const row = r.rows[0] ?? { total: 0, listen: 0 };
-  return { total: row.total, listen: row.listen, pooled: row.total - row.listen };
+  const row = r.rows[0] ?? { total: 0, listen: 0, locks: 0 };
+  return { total: row.total, listen: row.listen, locks: row.locks, pooled: row.total - row.listen - row.locks };
 }
 
 /** Samples the connections every 100 ms until stopped, keeping the peak of each kind. */
 export function sampleConnections(c: pg.Client): { peak: Connections; stop(): Promise<void> } {
-  const peak: Connections = { total: 0, listen: 0, pooled: 0 };
+  const peak: Connections = { total: 0, listen: 0, locks: 0, pooled: 0 };
   let running = true;
   const loop = (async () => {
     while (running) {
       const s = await connections(c);
       peak.total = Math.max(peak.total, s.total);
       peak.listen = Math.max(peak.listen, s.listen);
+      peak.locks = Math.max(peak.locks, s.locks);
       peak.pooled = Math.max(peak.pooled, s.pooled);
       await new Promise((r) => setTimeout(r, 100));
     }

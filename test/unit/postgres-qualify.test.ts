@@ -3,9 +3,10 @@
 // keep. The list of tables is checked against the migrations, and every loaded query against it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { QUERIES_DIR } from '../../src/store/postgres/connection.js';
 import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { qualify, qualifyAll, TABLES } from '../../src/store/postgres/qualify.js';
-import { loadMigrations, loadQueries } from '../../src/store/sql-files.js';
+import { loadMigrations, loadQueryDir } from '../../src/store/sql-files.js';
 
 describe('PostgreSQL queries name their schema', () => {
   it('knows every table the migrations create', () => {
@@ -15,7 +16,7 @@ describe('PostgreSQL queries name their schema', () => {
   });
 
   it('leaves no table of the store unqualified in any query', () => {
-    const queries = qualifyAll(loadQueries(new URL('queries.sql', MIGRATIONS_DIR.href.replace(/migrations\/$/, ''))), 'swarm_x');
+    const queries = qualifyAll(loadQueryDir(QUERIES_DIR), 'swarm_x');
     assert.ok(Object.keys(queries).length > 50);
     const bare = new RegExp(`\\b(FROM|JOIN|INTO|UPDATE|TABLE)\\s+(${TABLES.join('|')})\\b`);
     for (const [name, sql] of Object.entries(queries)) {

@@ -2,9 +2,27 @@
 // connections (SQL names its schema, qualify.ts; so PgBouncer in transaction mode can sit between),
 // rows decoded the way the shared row mapping (../rows.ts) reads
 // SQLite's: BIGINT as a JavaScript number (times in ms and sequence numbers stay far below 2^53),
-// JSON and JSONB as their text.
+// JSON and JSONB as their text. The Connection below is what the store's resource modules share:
+// the pool on a migrated schema, its named queries, and the directory cache.
 import pg from 'pg';
 import { HubError } from '../../errors.js';
+import { loadMigrations, loadQueryDir } from '../sql-files.js';
+import type { SchemaInfo } from '../store.js';
+import { DirectoryCache } from './directory.js';
+import { migrate, MIGRATIONS_DIR, schemaInfo } from './migrate.js';
+import { qualifyAll } from './qualify.js';
+
+/**
+ * The runtime queries, one file per resource, one `-- name:` section per query (sql-files.ts
+ * loadQueryDir), run as named prepared statements with positional parameters. Message rows are
+ * selected with the same column list everywhere (never m.*: it would carry the search vector
+ * along), and inbox rows add the delivery columns as d_*, so that rows map to domain objects like
+ * SQLite's (rows.ts). Lists of values arrive as arrays and are expanded with unnest().
+ */
+export const QUERIES_DIR = new URL('queries/', import.meta.url);
+
+const QUERIES = loadQueryDir(QUERIES_DIR);
+const LATEST = loadMigrations(MIGRATIONS_DIR).reduce((m, x) => Math.max(m, x.version), 0);
 
 const { types } = pg;
 
@@ -80,4 +98,124 @@ export function storeError(e: unknown): unknown {
   }
   const lost = connectionFailures.has(e) || (typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || NODE_CONNECTION_ERRORS.has(code)));
   return lost ? new HubError('store_unavailable', `PostgreSQL is unreachable: ${e.message}`, { cause: e }) : e;
+}
+
+export type Queryable = pg.Pool | pg.PoolClient;
+
+export interface ConnectionOptions {
+  url: string;
+  /** Tables live in this schema (created when missing); null: the connection's own search_path. */
+  schema: string | null;
+  poolSize: number;
+  /** Named prepared statements (PostgresStoreOptions.prepare). */
+  prepare: boolean;
+}
+
+export class Connection {
+  closed = false;
+  /** Agents and tokens as this process last read them (directory.ts). */
+  readonly directory: DirectoryCache;
+  /** Every query by name, qualified with the store's schema (qualify.ts). */
+  private readonly queries: Record<string, string>;
+
+  private constructor(
+    readonly pool: pg.Pool,
+    /** The schema the queries name (the one given, or the connection's current schema). */
+    readonly tables: string,
+    private readonly prepare: boolean,
+  ) {
+    this.queries = qualifyAll(QUERIES, tables);
+    this.directory = new DirectoryCache(async () => (await this.rows<{ version: number }>('directoryVersion', []))[0]?.version ?? 0);
+  }
+
+  /** Connects and migrates the schema (refusing a newer one with `schema_too_new`). */
+  static async open(o: ConnectionOptions): Promise<Connection> {
+    const pool = createPool({ url: o.url, size: o.poolSize });
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw new HubError('store_unavailable', `cannot connect to PostgreSQL at ${redactUrl(o.url)}: ${(e as Error).message}`, { cause: e });
+    }
+    let tables: string;
+    try {
+      await migrate(client, o.schema);
+      tables = o.schema ?? (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s ?? '';
+      if (tables === '') throw new HubError('config_invalid', 'the connection has no current schema (empty search_path): set store.schema');
+      client.release();
+    } catch (e) {
+      client.release(true);
+      await pool.end().catch(() => undefined);
+      if (e instanceof HubError) throw e;
+      throw new HubError('store_unavailable', `cannot prepare the schema${o.schema === null ? '' : ` ${o.schema}`}: ${(e as Error).message}`, { cause: e });
+    }
+    return new Connection(pool, tables, o.prepare);
+  }
+
+  /** Runs a named query: a prepared statement (once per pooled connection) unless `prepare` is off. */
+  async q<R extends pg.QueryResultRow>(name: string, values: unknown[], on: Queryable = this.pool): Promise<pg.QueryResult<R>> {
+    const text = this.queries[name];
+    if (text === undefined) throw new HubError('internal', `no query named ${name}`);
+    try {
+      return await on.query<R>(this.prepare ? { name, text, values } : { text, values });
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  async rows<R extends pg.QueryResultRow>(name: string, values: unknown[], on?: Queryable): Promise<R[]> {
+    return (await this.q<R>(name, values, on)).rows;
+  }
+
+  /**
+   * One transaction on one pooled connection. `relaxed`: the commit does not wait for its WAL to
+   * reach disk (synchronous_commit off for this transaction only). For hand-outs alone: a lease
+   * lost in a database crash only means the delivery is handed out again, which at-least-once
+   * delivery allows; sends and acks stay durable.
+   */
+  async tx<T>(fn: (c: pg.PoolClient) => Promise<T>, relaxed = false): Promise<T> {
+    let c: pg.PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (e) {
+      throw new HubError('store_unavailable', `PostgreSQL is unreachable: ${(e as Error).message}`, { cause: e });
+    }
+    let broken = false;
+    try {
+      await c.query(relaxed ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw storeError(e);
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  live(): void {
+    if (this.closed) throw new HubError('store_unavailable', 'the store is closed');
+  }
+
+  async ping(): Promise<void> {
+    this.live();
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  async schema(): Promise<SchemaInfo> {
+    this.live();
+    try {
+      return await schemaInfo(this.pool, this.tables, LATEST);
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
 }

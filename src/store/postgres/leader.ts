@@ -6,6 +6,9 @@
 // dead connection (at once for a killed process; TCP keepalive for a vanished host).
 import pg from 'pg';
 
+/** application_name of the lock connections. */
+export const LOCK_APPLICATION = 'swarm sweep lock';
+
 export class Leadership {
   private client: pg.Client | null = null;
   private held = false;
@@ -33,7 +36,8 @@ export class Leadership {
   private async tryLock(): Promise<boolean> {
     try {
       if (this.client === null) {
-        const c = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000, keepAlive: true });
+        // Named, so that pg_stat_activity (and a connection budget) can tell it from the pool's.
+        const c = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000, keepAlive: true, application_name: LOCK_APPLICATION });
         c.on('error', () => this.lost(c));
         c.on('end', () => this.lost(c));
         await c.connect();

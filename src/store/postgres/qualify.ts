@@ -2,7 +2,7 @@
 // `"schema".name` when the queries are loaded, so no statement depends on a connection's
 // search_path. That is what lets the pooled connections go through PgBouncer in transaction mode,
 // where a `SET search_path` made on one client's turn would leak to another's, and where session
-// settings cannot be relied on at all (issue 11). Queries are written unqualified in queries.sql
+// settings cannot be relied on at all (issue 11). Queries are written unqualified in queries/*.sql
 // for reading; `qualify` adds the schema to the names below, and the conformance suite runs with
 // no search_path set, so a name missing here fails every test that uses it.
 import { quoteIdent } from './migrate.js';
