@@ -23,9 +23,12 @@ const MB = 1024 * 1024;
  * mostly SQLite and V8 heap from the sends themselves; about 70 deliveries go out before the 4008.
  * On PostgreSQL: 36 MB of growth, 6 deliveries out before the 4008.
  * Control run with streams.maxBufferedBytes = 1 GiB (nothing closes the stream): 133 MB of growth,
- * all 850 leased and buffered. 90 MB leaves about 2x margin and still fails the unbounded case.
+ * all 850 leased and buffered. On the AMD EPYC machine of 2026-11-27 the bounded case grows more:
+ * 87-93 MB, for this code and for the commit before the store splits alike (52cff80, run beside
+ * it), so 90 MB failed now and then with nothing wrong. 110 MB sits between that and the
+ * unbounded case's 133 MB.
  */
-const RSS_GROWTH_CEILING = 90 * MB;
+const RSS_GROWTH_CEILING = 110 * MB;
 
 describe('slow consumers and prefetch', () => {
   it('hands a consumer that does not ack exactly `prefetch` deliveries, and more only as it acks', async (t) => {
