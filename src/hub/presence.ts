@@ -15,6 +15,9 @@ export class PresenceTracker {
   private readonly streams = new Map<string, number>();
   private readonly shown = new Map<string, string>();
   private checking = false;
+  /** The sightings write under way, and the one asked for while it runs. */
+  private flushing: Promise<void> | null = null;
+  private flushAgain: Promise<void> | null = null;
   /** Called with each presence change (agent, presence, status, mission). */
   onChange: ((a: Agent & { presence: Presence }, at: number) => void) | null = null;
   now: () => number = Date.now;
@@ -123,9 +126,6 @@ export class PresenceTracker {
     });
     return this.flushing;
   }
-
-  private flushing: Promise<void> | null = null;
-  private flushAgain: Promise<void> | null = null;
 
   private async write(): Promise<void> {
     // An open stream is a continuous sign of life: record it, so other processes see it too.

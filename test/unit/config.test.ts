@@ -66,6 +66,14 @@ describe('config', () => {
     invalid(() => loadConfig({ cwd, env: { SWARM_SYNCHRONOUS: 'sometimes' } }), /store\.synchronous/, /full|normal/);
     invalid(() => loadConfig({ cwd, env: {}, flags: { 'hub.url': 'ftp://x' } }), /hub\.url/, /flag:hub\.url/);
     invalid(() => loadConfig({ cwd, env: { SWARM_TOKEN: 'x'.repeat(300) } }), /cli\.token = \(hidden\)/);
+    // The PostgreSQL scale-out settings: a session URL that is not postgres:// (never echoed: it may
+    // hold a password), a prepare flag that is not a boolean, a drain past its range.
+    invalid(() => loadConfig({ cwd, env: { SWARM_SESSION_DATABASE: 'mysql://u:secret@db/x' } }), /store\.sessionDatabase = \(hidden\)/, /postgres:\/\//);
+    assert.throws(() => loadConfig({ cwd, env: { SWARM_SESSION_DATABASE: 'mysql://u:secret@db/x' } }), (e: unknown) => !String((e as Error).message).includes('secret'));
+    invalid(() => loadConfig({ cwd, env: { SWARM_DB_PREPARE: 'maybe' } }), /store\.prepare/, /"maybe"/);
+    invalid(() => loadConfig({ cwd, env: { SWARM_DRAIN_SECONDS: '-1' } }), /shutdown\.drainSeconds/);
+    invalid(() => loadConfig({ cwd, env: { SWARM_DRAIN_SECONDS: '9999' } }), /shutdown\.drainSeconds/);
+    assert.equal(loadConfig({ cwd, env: { SWARM_DB_PREPARE: 'false', SWARM_DRAIN_SECONDS: '1.5' } }).config['store.prepare'], false);
   });
 
   it('refuses unknown keys, bad YAML and non-mapping documents in the file', () => {
