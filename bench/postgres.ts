@@ -35,10 +35,11 @@ interface Settings {
   sqlite: boolean;
   json: boolean;
   keep: boolean;
+  cpuProfDir: string | undefined;
 }
 
 const HELP = [
-  'npm run bench -- --only postgres [--duration S] [--warmup S] [--connections N] [--runs N] [--processes 1,2,3] [--synchronous full|normal] [--pool-size N] [--prepare on,off] [--pgbouncer] [--no-sqlite] [--keep] [--json]',
+  'npm run bench -- --only postgres [--duration S] [--warmup S] [--connections N] [--runs N] [--processes 1,2,3] [--synchronous full|normal] [--pool-size N] [--prepare on,off] [--pgbouncer] [--no-sqlite] [--cpu-prof DIR] [--keep] [--json]',
   '  --duration S      measured seconds per run (BENCH_DURATION, default 10)',
   '  --warmup S        unmeasured seconds before each run (BENCH_WARMUP, default 2)',
   '  --connections N   HTTP connections in all, spread evenly over the api processes (BENCH_CONNECTIONS, default 50)',
@@ -52,6 +53,7 @@ const HELP = [
   '                    straight to the server; needs --prepare off, its default then). It connects as the URL\'s user',
   '                    without a password: the throwaway cluster, or a server that trusts 127.0.0.1',
   '  --no-sqlite       skip the embedded SQLite baseline',
+  '  --cpu-prof DIR    run the api processes under node --cpu-prof, profiles written to DIR',
   '  --keep            keep the schemas (SWARM_BENCH_DATABASE_URL) and data directories',
   '  --json            machine-readable results on stdout',
   'Database: SWARM_BENCH_DATABASE_URL (schemas swarm_bench_* are created there and dropped after),',
@@ -73,6 +75,7 @@ function settings(argv: string[]): Settings {
     'no-sqlite': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', default: false },
   }, HELP);
   const processes = (values.processes ?? '1,2,3').split(',').map((x) => Number(x.trim()));
@@ -96,6 +99,7 @@ function settings(argv: string[]): Settings {
     sqlite: !values['no-sqlite'],
     json: values.json,
     keep: values.keep,
+    cpuProfDir: values['cpu-prof'],
   };
 }
 
@@ -234,7 +238,8 @@ async function postgresConfig(s: Settings, n: number, prepare: boolean, db: Pg, 
   const env: Record<string, string> = { SWARM_DATABASE: db.url, SWARM_DB_SCHEMA: schema, SWARM_DB_PREPARE: String(prepare), SWARM_LOG_LEVEL: 'warn', ...UNLIMITED };
   if (s.poolSize !== undefined) env.SWARM_POOL_SIZE = String(s.poolSize);
   if (bouncer !== null) Object.assign(env, { SWARM_DATABASE: bouncer.url(new URL(db.url).pathname.slice(1)), SWARM_SESSION_DATABASE: db.url });
-  const serve = (role: string): Promise<ServerProcess> => spawnServer([SWARM_BIN, 'serve', '--role', role, '--host', '127.0.0.1', '--port', '0', '--data', dataDir], env, dataDir);
+  const prof = s.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`];
+  const serve = (role: string): Promise<ServerProcess> => spawnServer([...(role === 'api' ? prof : []), SWARM_BIN, 'serve', '--role', role, '--host', '127.0.0.1', '--port', '0', '--data', dataDir], env, dataDir);
   const q = async (sql: string, params: unknown[] = []): Promise<Record<string, string>> => (await db.admin.query(sql, params)).rows[0] as Record<string, string>;
   const dbStats = async () => {
     const r = await q(
