@@ -2,6 +2,7 @@
 // that a linter can check (no process.exit below cli/main.ts).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './eslint-layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.swarm/**'] },
@@ -22,12 +23,17 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    plugins: { layers },
+    rules: { 'layers/no-upward-import': 'error' },
+  },
+  {
     // Tests read JSON responses loosely; the assertions are the type check.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    files: ['scripts/**/*.mjs', 'bin/**/*.js', 'eslint.config.js'],
+    files: ['scripts/**/*.mjs', 'bin/**/*.js', 'eslint.config.js', 'eslint-layers.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', fetch: 'readonly' } },
   },
 );

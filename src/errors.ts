@@ -34,7 +34,6 @@ export type ErrorCode =
   | 'store_unavailable'
   | 'hub_unreachable'
   | 'usage'
-  | 'not_implemented'
   | 'audit_broken'
   | 'internal';
 
@@ -87,7 +86,6 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   store_unavailable: 503,
   hub_unreachable: 502,
   usage: 400,
-  not_implemented: 501,
   audit_broken: 409,
   internal: 500,
 };
@@ -125,7 +123,6 @@ export const EXIT_CODES = [
   },
   { exit: 9, meaning: 'invalid configuration (file, environment or flag)', codes: ['config_invalid'] as ErrorCode[] },
   { exit: 10, meaning: 'the database schema is newer than this version of swarm', codes: ['schema_too_new'] as ErrorCode[] },
-  { exit: 11, meaning: 'not available in this version of swarm', codes: ['not_implemented'] as ErrorCode[] },
   { exit: 12, meaning: 'the audit chain is broken: records were edited, deleted or reordered (swarm audit verify)', codes: ['audit_broken'] as ErrorCode[] },
   {
     exit: 13,

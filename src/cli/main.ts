@@ -31,7 +31,6 @@ async function main(argv: string[]): Promise<void> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return;
       fail('usage', `${e.message.replace(/^error: /, '')} (see swarm help)`, 2);
     }
-    if (e instanceof Error && e.message.startsWith('__usage__:')) fail('usage', e.message.slice('__usage__:'.length), 2);
     if (isHubError(e)) fail(e.code, e.message, exitCodeOf(e.code));
     const err = e as Error;
     if (process.env.SWARM_DEBUG) console.error(err);

@@ -1,6 +1,6 @@
 // The command table: global flags and every command group, in one place.
 import { Command, Option } from 'commander';
-import { EXIT_CODES } from '../errors.js';
+import { EXIT_CODES, HubError } from '../errors.js';
 import { registerAgentCommands } from './commands/agents.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerChannelCommands } from './commands/channels.js';
@@ -73,7 +73,7 @@ More: swarm help <command>, swarm help exit-codes`,
       if (text !== undefined) return void process.stdout.write(`${text}\n`);
       let cmd: Command | undefined = program;
       for (const part of topic) cmd = cmd?.commands.find((c) => c.name() === part || c.aliases().includes(part));
-      if (cmd === undefined) throw new Error(`__usage__:no command or topic '${name}' (topics: ${Object.keys(HELP_TOPICS).join(', ')})`);
+      if (cmd === undefined) throw new HubError('usage', `no command or topic '${name}' (topics: ${Object.keys(HELP_TOPICS).join(', ')})`);
       cmd.outputHelp();
     });
   return program;

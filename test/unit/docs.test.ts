@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CONFIG_KEYS } from '../../src/config/keys.js';
-import { ERROR_CODES, EXIT_CODES, httpStatusOf } from '../../src/errors.js';
+import { ERROR_CODES, EXIT_CODES, exitCodeOf, httpStatusOf } from '../../src/errors.js';
+import { readdirSync } from 'node:fs';
 import { ROLES } from '../../src/domain/agent.js';
 import { OPERATIONS } from '../../src/security/permissions.js';
 import { buildProgram } from '../../src/cli/program.js';
@@ -39,6 +40,35 @@ describe('docs match the code', () => {
     const expected = Object.entries(OPERATIONS).map(([op, v]) => `| \`${op}\` | ${v.doc} | ${roles.map((r) => ((v.roles as readonly string[]).includes(r) ? 'yes' : '—')).join(' | ')} |`);
     const lines = between(read('docs/security.md'), 'permissions').trim().split('\n').slice(2);
     assert.deepEqual(lines, expected);
+  });
+
+  const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+  it('an exit code named beside an error code in any doc is that code\'s exit code', () => {
+    let checked = 0;
+    for (const page of pages) {
+      const text = read(page).replace(/\s+/g, ' ');
+      for (const m of text.matchAll(/`(?:\d{3} )?([a-z_]+)`[^.`]{0,60}?\bexit(?: code)? (\d+)/g)) {
+        const code = m[1] as (typeof ERROR_CODES)[number];
+        if (!ERROR_CODES.includes(code)) continue;
+        checked += 1;
+        assert.equal(Number(m[2]), exitCodeOf(code), `${page}: "${m[0]}" but ${code} exits ${exitCodeOf(code)}`);
+      }
+    }
+    assert.ok(checked >= 3, `only ${checked} exit codes found in the docs: is the pattern still right?`);
+  });
+
+  it('no doc calls a command or a shipped feature planned', () => {
+    const commands = new Set(buildProgram('0').commands.map((c) => c.name()));
+    const shipped = ['TLS', 'encryption at rest', 'audit chain', 'rate limit', 'rotation', 'observer'];
+    for (const page of pages) {
+      const blocks = read(page).split(/\n\s*\n/).flatMap((b) => (b.trimStart().startsWith('|') ? b.split('\n') : [b.replace(/\s+/g, ' ')]));
+      for (const sentence of blocks.flatMap((b) => b.split(/(?<=[.!?]) /))) {
+        if (!/\bplanned\b|not in this version|not yet available/i.test(sentence)) continue;
+        for (const m of sentence.matchAll(/`swarm ([a-z-]+)/g)) assert.ok(!commands.has(m[1] ?? ''), `${page}: "${sentence}" but \`swarm ${m[1]}\` exists`);
+        for (const f of shipped) assert.ok(!sentence.toLowerCase().includes(f.toLowerCase()), `${page}: "${sentence}" but ${f} ships`);
+      }
+    }
   });
 
   it('docs/api.md lists every error code with its HTTP status', () => {
