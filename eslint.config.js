@@ -28,6 +28,13 @@ export default tseslint.config(
     rules: { 'layers/no-upward-import': 'error' },
   },
   {
+    // The faces call the hub's use cases, never its store.
+    files: ['src/server/**/*.ts', 'src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='hub'][property.name='store']", message: 'Call a hub use case; the server and CLI do not reach into the store.' }],
+    },
+  },
+  {
     // Tests read JSON responses loosely; the assertions are the type check.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -90,6 +90,14 @@ export class Agents {
     return { principal: this.presence.view(actor.principal, now), self: this.presence.view(actor.self, now) };
   }
 
+  /** The caller, marked alive (any authenticated call does that), as the roster shows it. */
+  async heartbeat(actor: Actor): Promise<AgentView> {
+    authorize(actor, 'identity.own', 'send heartbeats');
+    const self = await this.store.getAgent(actor.self.id);
+    if (self === null) throw new HubError('agent_not_found', `unknown agent ${actor.self.id}`);
+    return this.presence.view(self, this.now());
+  }
+
   async remove(actor: Actor, id: string): Promise<void> {
     authorize(actor, 'agent.remove', 'remove agents');
     const agent = await this.store.getAgent(id);

@@ -305,6 +305,18 @@ export class Hub {
     }
   }
 
+  /** What /readyz reports: throws `store_unavailable` when the store does not answer or its schema is not current. */
+  async readiness(): Promise<{ store: string; schema: number }> {
+    try {
+      await this.store.ping();
+    } catch (e) {
+      throw new HubError('store_unavailable', `store not reachable: ${(e as Error).message}`, { cause: e });
+    }
+    const schema = await this.store.schema();
+    if (schema.current !== schema.latest) throw new HubError('store_unavailable', `store schema at ${schema.current}, expected ${schema.latest}`);
+    return { store: this.store.kind, schema: schema.current };
+  }
+
   /** Ends streams and long-polls; the caller then closes the server and the store. */
   closeStreams(): void {
     this.signals.close();

@@ -25,9 +25,10 @@ export class Reports {
     return this.messages.history(actor, { type: 'report', channel: q.channel, search: q.search, limit: q.limit });
   }
 
-  async show(actor: Actor, id: string): Promise<Message> {
-    const { message } = await this.messages.get(actor, id);
-    if (message.type !== 'report') throw new HubError('message_not_found', `${id} is a ${message.type} message, not a report`);
-    return message;
+  /** One report and who received it. */
+  async show(actor: Actor, id: string): Promise<{ message: Message; recipients: string[] }> {
+    const r = await this.messages.get(actor, id);
+    if (r.message.type !== 'report') throw new HubError('message_not_found', `${id} is a ${r.message.type} message, not a report`);
+    return r;
   }
 }

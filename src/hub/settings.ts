@@ -72,6 +72,11 @@ export class Settings {
     this.poller = null;
   }
 
+  /** The version of the shared settings as stored (moves with every change, in any process). */
+  storedVersion(): Promise<number> {
+    return this.store.settingsVersion();
+  }
+
   list(actor: Actor): SettingView[] {
     authorize(actor, 'agent.list', 'see the shared settings');
     return SHARED_KEYS.map((key) => {

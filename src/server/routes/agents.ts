@@ -14,7 +14,6 @@ import {
   WrapupResponse,
 } from '../../api/schemas.js';
 import { wireAgent } from '../../api/wire.js';
-import { HubError } from '../../errors.js';
 import type { Hub } from '../../hub/hub.js';
 
 export function agentRoutes(hub: Hub): FastifyPluginAsyncZod {
@@ -53,10 +52,7 @@ export function agentRoutes(hub: Hub): FastifyPluginAsyncZod {
     app.post('/heartbeat', {
       schema: { summary: 'Mark the caller as alive (any authenticated call does too)', response: { 200: AgentResponse } },
       handler: async (req) => {
-        hub.agents.identity(req.actor);
-        const self = await hub.store.getAgent(req.actor.self.id);
-        if (self === null) throw new HubError('agent_not_found', `unknown agent ${req.actor.self.id}`);
-        return { agent: wireAgent(hub.presence.view(self, hub.now())) };
+        return { agent: wireAgent(await hub.agents.heartbeat(req.actor)) };
       },
     });
 

@@ -19,7 +19,7 @@ export function configRoutes(hub: Hub): FastifyPluginAsyncZod {
   return async (app) => {
     app.get('/config', {
       schema: { summary: 'Shared settings: their values, and whether the hub or the local configuration sets them', response: { 200: SettingsResponse } },
-      handler: async (req) => ({ version: await hub.store.settingsVersion(), settings: hub.settings.list(req.actor) }),
+      handler: async (req) => ({ version: await hub.settings.storedVersion(), settings: hub.settings.list(req.actor) }),
     });
     app.put('/config/:key', {
       schema: { summary: 'Change a shared setting (admins): a new version, applied in every hub process', params: SettingParams, body: SettingBody, response: { 200: SettingChangesResponse } },

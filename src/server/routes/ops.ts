@@ -10,14 +10,7 @@ export function opsRoutes(hub: Hub, draining: () => boolean = () => false): Fast
 
     app.get('/readyz', { schema: { hide: true } }, async () => {
       if (draining()) throw new HubError('shutting_down', 'the hub is shutting down: out of rotation while requests in flight finish');
-      try {
-        await hub.store.ping();
-      } catch (e) {
-        throw new HubError('store_unavailable', `store not reachable: ${(e as Error).message}`, { cause: e });
-      }
-      const schema = await hub.store.schema();
-      if (schema.current !== schema.latest) throw new HubError('store_unavailable', `store schema at ${schema.current}, expected ${schema.latest}`);
-      return { status: 'ready', store: hub.store.kind, schema: schema.current };
+      return { status: 'ready', ...(await hub.readiness()) };
     });
 
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

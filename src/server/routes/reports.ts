@@ -43,8 +43,8 @@ export function reportRoutes(hub: Hub): FastifyPluginAsyncZod {
     app.get('/reports/:id', {
       schema: { summary: 'One report', params: IdParams, response: { 200: MessageResponse } },
       handler: async (req) => {
-        const m = await hub.reports.show(req.actor, req.params.id);
-        return { message: wireMessage(m), recipients: await hub.store.recipientsOf(m.id) };
+        const { message, recipients } = await hub.reports.show(req.actor, req.params.id);
+        return { message: wireMessage(message), recipients };
       },
     });
 
