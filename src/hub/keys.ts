@@ -7,7 +7,7 @@
 // Ownership: a rotation belongs to the process running it (a random owner id). On the embedded
 // store, the one process resumes whatever was running when it stopped. On a shared database, a
 // process resumes a rotation released by a clean stop, or one whose owner has been silent for
-// STALE_MS (it died), provided it writes with that rotation's key.
+// about STALE_MS (it died), provided it writes with that rotation's key.
 import { randomBytes } from 'node:crypto';
 import { newId } from '../domain/ids.js';
 import { HubError } from '../errors.js';
@@ -19,10 +19,14 @@ import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
 import { type AuditSink, by, noAudit } from './audit.js';
 
-/** A running rotation not updated for this long has lost its process (each batch updates it). */
-export const STALE_MS = 60_000;
+/**
+ * A running rotation not updated for this long (plus three pauses) has lost its process: each
+ * batch updates it. Taking over one whose process is only slow is safe: its next batch finds the
+ * rotation no longer its own and writes nothing (saveKeyRotation checks the owner).
+ */
+export const STALE_MS = 10_000;
 /** On a shared database: how often a process looks for a rotation to take over. */
-const ADOPT_MS = 30_000;
+const ADOPT_MS = 5_000;
 
 export interface RotationPace {
   /** Messages per batch (one transaction). */
@@ -126,7 +130,7 @@ export class Keys {
   /** A running rotation whose process is gone (or that this process no longer runs). */
   private abandoned(r: KeyRotation): boolean {
     if (r.owner === this.owner) return this.running === null;
-    return !this.store.shared || r.owner === '' || r.updatedAt < this.now() - STALE_MS;
+    return !this.store.shared || r.owner === '' || r.updatedAt < this.now() - STALE_MS - 3 * this.pace().pauseMs;
   }
 
   /** At start: resumes a rotation left running; on a shared database, also looks again now and then. */

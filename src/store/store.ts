@@ -408,8 +408,8 @@ export interface Store {
   /** Messages as stored, `sealed` included, in id order after `afterId` (null: from the start). */
   scanMessages(afterId: string | null, limit: number): Promise<StoredMessage[]>;
   /**
-   * How stored content is sealed, cheaply: the `sealed` of the oldest and the newest message (plain
-   * ones left out), and up to `limit` messages marked LEGACY_SEALED.
+   * How stored content is sealed, cheaply: the key ids the oldest and the newest message are sealed
+   * under (plain and LEGACY_SEALED ones left out), and up to `limit` messages marked LEGACY_SEALED.
    */
   sealingSample(limit: number): Promise<{ keys: string[]; legacy: StoredMessage[] }>;
   /** The newest key rotation (null: none was ever started). */

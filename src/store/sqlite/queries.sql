@@ -424,7 +424,7 @@ SELECT * FROM messages WHERE id > @after ORDER BY id LIMIT @limit;
 UPDATE messages SET subject = @subject, body = @body, metadata = @metadata, sealed = @sealed WHERE id = @id;
 
 -- name: sealedEnds
-SELECT sealed FROM messages WHERE seq IN ((SELECT min(seq) FROM messages), (SELECT max(seq) FROM messages)) AND sealed IS NOT NULL;
+SELECT sealed FROM messages WHERE seq IN ((SELECT min(seq) FROM messages), (SELECT max(seq) FROM messages)) AND sealed IS NOT NULL AND sealed <> 'legacy';
 
 -- name: legacySealed
 SELECT * FROM messages WHERE sealed = 'legacy' ORDER BY seq LIMIT @limit;

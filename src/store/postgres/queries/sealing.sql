@@ -8,7 +8,7 @@ FROM messages m WHERE m.id > $1 ORDER BY m.id LIMIT $2;
 -- name: sealedEnds
 -- How the oldest and the newest message are sealed (two index lookups).
 SELECT m.sealed FROM messages m
-WHERE m.seq IN ((SELECT min(seq) FROM messages), (SELECT max(seq) FROM messages)) AND m.sealed IS NOT NULL;
+WHERE m.seq IN ((SELECT min(seq) FROM messages), (SELECT max(seq) FROM messages)) AND m.sealed IS NOT NULL AND m.sealed <> 'legacy';
 
 -- name: legacySealed
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
