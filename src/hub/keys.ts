@@ -48,6 +48,7 @@ export class Keys {
   /** This process, as the owner of the rotation it runs. */
   private readonly owner = `p-${randomBytes(8).toString('hex')}`;
   private running: Promise<void> | null = null;
+  private resuming: Promise<void> = Promise.resolve();
   private stopping = false;
   private wake: (() => void) | null = null;
   private adopter: NodeJS.Timeout | null = null;
@@ -136,9 +137,12 @@ export class Keys {
   /** At start: resumes a rotation left running; on a shared database, also looks again now and then. */
   start(): void {
     this.stopping = false;
-    void this.resume().catch((e: unknown) => this.onError(e));
+    const look = (): void => {
+      this.resuming = this.resuming.then(() => this.resume()).catch((e: unknown) => this.onError(e));
+    };
+    look();
     if (this.store.shared && this.adopter === null) {
-      this.adopter = setInterval(() => void this.resume().catch((e: unknown) => this.onError(e)), ADOPT_MS);
+      this.adopter = setInterval(look, ADOPT_MS);
       this.adopter.unref();
     }
   }
@@ -223,6 +227,7 @@ export class Keys {
     if (this.adopter !== null) clearInterval(this.adopter);
     this.adopter = null;
     this.wake?.();
+    await this.resuming;
     await this.running;
   }
 }
