@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'hub_unreachable'
   | 'usage'
   | 'audit_broken'
+  | 'integrity_failed'
+  | 'rotation_running'
   | 'internal';
 
 export class HubError extends Error {
@@ -87,6 +89,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   hub_unreachable: 502,
   usage: 400,
   audit_broken: 409,
+  integrity_failed: 500,
+  rotation_running: 409,
   internal: 500,
 };
 
@@ -113,8 +117,8 @@ export const EXIT_CODES = [
   { exit: 6, meaning: 'permission denied: the caller may not do this', codes: ['forbidden'] as ErrorCode[] },
   {
     exit: 7,
-    meaning: 'conflict: already exists, already acknowledged, a task in the wrong state, or an idempotency key reused for a different message',
-    codes: ['agent_exists', 'idempotency_conflict', 'already_acked', 'delivery_closed', 'channel_exists', 'task_conflict'] as ErrorCode[],
+    meaning: 'conflict: already exists, already acknowledged, a task in the wrong state, an idempotency key reused for a different message, or a key rotation already running',
+    codes: ['agent_exists', 'idempotency_conflict', 'already_acked', 'delivery_closed', 'channel_exists', 'task_conflict', 'rotation_running'] as ErrorCode[],
   },
   {
     exit: 8,
@@ -123,7 +127,11 @@ export const EXIT_CODES = [
   },
   { exit: 9, meaning: 'invalid configuration (file, environment or flag)', codes: ['config_invalid'] as ErrorCode[] },
   { exit: 10, meaning: 'the database schema is newer than this version of swarm', codes: ['schema_too_new'] as ErrorCode[] },
-  { exit: 12, meaning: 'the audit chain is broken: records were edited, deleted or reordered (swarm audit verify)', codes: ['audit_broken'] as ErrorCode[] },
+  {
+    exit: 12,
+    meaning: 'stored data fails its integrity check: the audit chain is broken (records edited, deleted or reordered; swarm audit verify), or an encrypted message fails authentication (altered, or moved from another message or field)',
+    codes: ['audit_broken', 'integrity_failed'] as ErrorCode[],
+  },
   {
     exit: 13,
     meaning: 'rate limited: too many requests, sends, open streams or failed authentications, or held by the loop guard; retry later',

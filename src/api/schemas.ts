@@ -400,10 +400,26 @@ export const RollbackBody = z.strictObject({ version: z.number().int().min(0) })
 
 // ---- encryption keys --------------------------------------------------------------------------------
 
-export const KeysStatusResponse = z.object({ enabled: z.boolean(), current: z.string().nullable(), keys: z.array(z.string()) });
+export const WireKeyRotation = z.object({
+  id: z.string(),
+  state: z.enum(['running', 'done', 'failed']),
+  key: z.string().describe('the key id messages are re-encrypted under'),
+  previous: z.string().describe('the key id that was current when it started'),
+  scanned: z.number(),
+  rewritten: z.number(),
+  skipped: z.number().describe('messages that could not be read (they fail authentication, or their key is missing), left as they are'),
+  total: z.number().describe('messages stored when it started'),
+  started_by: z.string(),
+  started_at: z.string(),
+  updated_at: z.string(),
+  finished_at: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type WireKeyRotation = z.infer<typeof WireKeyRotation>;
+export const KeysStatusResponse = z.object({ enabled: z.boolean(), current: z.string().nullable(), keys: z.array(z.string()), rotation: WireKeyRotation.nullable() });
 export type KeysStatusResponse = z.infer<typeof KeysStatusResponse>;
-export const RotateBody = z.strictObject({ key: z.string().min(1).max(4096).optional().describe('the new key (base64 of 32 bytes, or hex:…); omitted: finish re-encrypting under the current key') });
-export const RotateResponse = z.object({ key: z.string(), previous: z.string(), scanned: z.number(), rewritten: z.number() });
+export const RotateBody = z.strictObject({ key: z.string().min(1).max(4096).optional().describe('the new key (base64 of 32 bytes, or hex:…); omitted: re-encrypt what is not yet under the current key') });
+export const RotateResponse = WireKeyRotation;
 export type RotateResponse = z.infer<typeof RotateResponse>;
 // ---- audit trail (admins) --------------------------------------------------------------------------
 

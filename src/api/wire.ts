@@ -4,8 +4,9 @@ import type { Delivery, InboxItem, Message } from '../domain/message.js';
 import type { z } from 'zod';
 import type { Channel } from '../domain/channel.js';
 import type { Review, Task } from '../domain/task.js';
+import type { KeyRotation } from '../store/sealing.js';
 import type { TokenInfo } from '../store/store.js';
-import type { WireAgent, WireChannel, WireInboxItem, WireMessage, WireReview, WireTask, WireToken } from './schemas.js';
+import type { WireAgent, WireChannel, WireInboxItem, WireKeyRotation, WireMessage, WireReview, WireTask, WireToken } from './schemas.js';
 
 /**
  * Times as ISO text. A few recent ones are kept: the deliveries of one stream hand-out share their
@@ -130,5 +131,23 @@ export function wireToken(t: TokenInfo, now: number): WireToken {
     scopes: t.scopes,
     last_used_at: iso(t.lastUsedAt),
     expired: t.expiresAt !== null && t.expiresAt <= now,
+  };
+}
+
+export function wireKeyRotation(r: KeyRotation): WireKeyRotation {
+  return {
+    id: r.id,
+    state: r.state,
+    key: r.key,
+    previous: r.previous,
+    scanned: r.scanned,
+    rewritten: r.rewritten,
+    skipped: r.skipped,
+    total: r.total,
+    started_by: r.startedBy,
+    started_at: new Date(r.startedAt).toISOString(),
+    updated_at: new Date(r.updatedAt).toISOString(),
+    finished_at: iso(r.finishedAt),
+    error: r.error,
   };
 }

@@ -276,8 +276,12 @@ export class SwarmClient {
   keys(): Promise<KeysStatusResponse> {
     return this.call('GET', '/v1/keys');
   }
+  /** Starts a key rotation (it runs in the background): the rotation, running. */
   rotateKey(key?: string): Promise<RotateResponse> {
-    return this.call('POST', '/v1/keys/rotate', key === undefined ? {} : { key }, { waitMs: 3_600_000 });
+    return this.call('POST', '/v1/keys/rotate', key === undefined ? {} : { key });
+  }
+  keyRotation(): Promise<RotateResponse> {
+    return this.call('GET', '/v1/keys/rotation');
   }
   auditRecords(p: { since?: string | undefined; actor?: string | undefined; action?: string | undefined; limit?: number | undefined } = {}): Promise<AuditRecordsResponse> {
     return this.call('GET', `/v1/audit${query(p)}`);

@@ -118,6 +118,18 @@ export const CONFIG_KEYS = {
     doc: 'Comma list of older keys (same forms), still able to decrypt what they wrote, e.g. during or after a `swarm keys rotate`.',
     secret: true,
   },
+  'security.rotationBatch': {
+    schema: positiveInt.max(10_000),
+    default: 500,
+    env: 'SWARM_ROTATION_BATCH',
+    doc: 'Key rotation: messages re-encrypted per transaction (each batch commits with the rotation’s progress).',
+  },
+  'security.rotationPauseSeconds': {
+    schema: z.coerce.number().min(0).max(60),
+    default: 0.01,
+    env: 'SWARM_ROTATION_PAUSE',
+    doc: 'Key rotation: pause between batches, leaving the store to sends and acks.',
+  },
   'presence.idleSeconds': { shared: true, schema: positiveInt, default: 300, env: 'SWARM_IDLE_SECONDS', doc: 'Silence after which an agent shows as idle.' },
   'presence.offlineSeconds': { shared: true,
     schema: positiveInt,

@@ -159,7 +159,12 @@ export class Hub {
       this.publish({ type: 'revoked', tokenIds, agents: [agent] });
     };
     this.queue = new Queue(o.store, this.dispatcher, this.now);
-    this.keys = new Keys(o.store);
+    this.keys = new Keys(
+      o.store,
+      this.now,
+      () => ({ batch: o.config['security.rotationBatch'], pauseMs: o.config['security.rotationPauseSeconds'] * 1000 }),
+      (e) => this.onError(e, 'key rotation'),
+    );
     this.keys.audit = this.audit;
     const announce = (agents: string[]): void => {
       this.signals.notify(agents);
@@ -209,13 +214,14 @@ export class Hub {
   }
 
   /**
-   * Background work. `sweeps`: expiry, dead letters and task claims — the embedded hub and
+   * Background work: a key rotation left running resumes (keys.ts). `sweeps`: expiry, dead letters and task claims — the embedded hub and
    * `--role worker` run them, and with several workers the one that leads (store.lead). On a
    * shared store, every process listens to the others' events and re-checks its streams
    * periodically in case an event was missed.
    */
   start(o: { sweeps?: boolean } = {}): void {
     this.presence.start();
+    this.keys.start();
     void this.presence.check();
     if (o.sweeps !== false) {
       this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
@@ -331,6 +337,7 @@ export class Hub {
     this.catchUp = null;
     this.unlisten?.();
     this.settings.stop();
+    await this.keys.stop();
     await this.presence.stop();
   }
 }

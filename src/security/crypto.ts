@@ -1,12 +1,23 @@
-// Encryption at rest: AES-256-GCM with a random 96-bit IV per value and a key id, so a store can
-// hold values under several keys while a rotation runs. An encrypted value is the text
-// `enc:v1:<key id>:<base64 iv|tag|ciphertext>`; the key id is the first 8 bytes (hex) of the
-// key's SHA-256, so it names the key without revealing it.
+// Encryption at rest: AES-256-GCM with a random 96-bit IV per value, under keys named by id (the
+// first 8 bytes, hex, of the key's SHA-256: it names a key without revealing it).
+//
+// A sealed value is base64(iv | tag | ciphertext), bound to its place by associated data that the
+// caller gives (the store's decorator: the message id and the field): moved to another place, it
+// fails authentication. Neither whether a value is sealed nor under which key is read from the
+// value: the store records both beside it, where no sender can write (src/store/encrypted-store.ts).
+//
+// Values written before that (`enc:v1:<key id>:<base64>`, no associated data) are still read, for
+// migration only: `openLegacy` returns the plaintext when the text authenticates under the
+// configured key it names, and null otherwise (it is then text that merely looks like ciphertext).
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { HubError } from '../errors.js';
 
-export const ENC_PREFIX = 'enc:v1:';
+/** The old format's prefix (read for migration, never written). */
+export const LEGACY_PREFIX = 'enc:v1:';
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 export interface Key {
   id: string;
@@ -37,6 +48,19 @@ export function newKey(): string {
   return randomBytes(32).toString('base64');
 }
 
+/** AES-256-GCM decryption of iv|tag|ciphertext; null when it does not authenticate. */
+function decrypt(key: Buffer, raw: Buffer, aad: string | null): string | null {
+  if (raw.length < IV_BYTES + TAG_BYTES) return null;
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+    d.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    if (aad !== null) d.setAAD(Buffer.from(aad, 'utf8'));
+    return Buffer.concat([d.update(raw.subarray(IV_BYTES + TAG_BYTES)), d.final()]).toString('utf8');
+  } catch {
+    return null;
+  }
+}
+
 export class Keyring {
   private readonly byId = new Map<string, Key>();
 
@@ -55,40 +79,51 @@ export class Keyring {
     return [...this.byId.keys()];
   }
 
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
   /** Makes `key` the one new values are written with (older keys still decrypt). */
   use(key: Key): void {
     this.byId.set(key.id, key);
     this.current = key;
   }
 
-  encrypt(plain: string): string {
-    const iv = randomBytes(12);
+  /** Seals under the current key (`currentId`), bound to `aad`. */
+  seal(plain: string, aad: string): string {
+    const iv = randomBytes(IV_BYTES);
     const c = createCipheriv('aes-256-gcm', this.current.key, iv);
+    c.setAAD(Buffer.from(aad, 'utf8'));
     const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-    return `${ENC_PREFIX}${this.current.id}:${Buffer.concat([iv, c.getAuthTag(), body]).toString('base64')}`;
+    return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
   }
 
-  decrypt(value: string): string {
-    if (!isEncrypted(value)) return value;
-    const rest = value.slice(ENC_PREFIX.length);
-    const colon = rest.indexOf(':');
-    const id = rest.slice(0, colon);
+  /**
+   * Opens a value sealed under key `id` for the place `aad`. A key that is not configured is
+   * `store_unavailable`; a value that does not authenticate (altered, or sealed for another place)
+   * is `integrity_failed`. `what` names the place in the error.
+   */
+  open(value: string, id: string, aad: string, what: string): string {
     const k = this.byId.get(id);
-    if (k === undefined) throw new HubError('store_unavailable', `a stored value is encrypted with key ${id}, which is not configured (security.encryptionKey / security.previousKeys)`);
-    const raw = Buffer.from(rest.slice(colon + 1), 'base64');
-    const d = createDecipheriv('aes-256-gcm', k.key, raw.subarray(0, 12));
-    d.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
+    if (k === undefined) throw new HubError('store_unavailable', `${what} is encrypted with key ${id}, which is not configured (security.encryptionKey / security.previousKeys)`);
+    const plain = decrypt(k.key, Buffer.from(value, 'base64'), aad);
+    if (plain === null) {
+      throw new HubError('integrity_failed', `${what} fails authentication under key ${id}: it was altered, or moved from another message or field`, { details: { key: id } });
+    }
+    return plain;
   }
 
-  /** The key id a value is encrypted with, or null when it is plain. */
-  static keyOf(value: string): string | null {
-    if (!isEncrypted(value)) return null;
-    const rest = value.slice(ENC_PREFIX.length);
-    return rest.slice(0, rest.indexOf(':'));
+  /** The plaintext of an old-format value that authenticates under the configured key it names; null otherwise. */
+  openLegacy(text: string): string | null {
+    const parsed = parseLegacy(text);
+    if (parsed === null) return null;
+    const k = this.byId.get(parsed.id);
+    return k === undefined ? null : decrypt(k.key, parsed.raw, null);
   }
 }
 
-export function isEncrypted(value: string): boolean {
-  return value.startsWith(ENC_PREFIX);
+/** The key id and bytes of text in the old format's shape (which user text may have too), or null. */
+export function parseLegacy(text: string): { id: string; raw: Buffer } | null {
+  const m = /^enc:v1:([0-9a-f]{16}):([A-Za-z0-9+/]*={0,2})$/.exec(text);
+  return m === null ? null : { id: m[1] as string, raw: Buffer.from(m[2] as string, 'base64') };
 }

@@ -21,6 +21,8 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   store_unavailable: 'Store unavailable',
   rate_limited: 'Too many requests',
   too_many_streams: 'Too many open streams',
+  integrity_failed: 'Stored data fails authentication',
+  rotation_running: 'A key rotation is running',
   internal: 'Internal error',
 };
 

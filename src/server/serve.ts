@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { encryptedStore } from '../store/encrypted-store.js';
+import { checkSealing, encryptedStore } from '../store/encrypted-store.js';
 import { Keyring, parseKey } from '../security/crypto.js';
 import type { Store } from '../store/store.js';
 import { buildApp } from './app.js';
@@ -91,25 +91,6 @@ export function keyringFrom(config: Config): Keyring | null {
   return new Keyring(parseKey(current, 'security.encryptionKey'), older.map((k, i) => parseKey(k, `security.previousKeys[${i}]`)));
 }
 
-/**
- * Refuses a store whose messages are encrypted with a key this process does not have (or at all,
- * when no key is configured): serving ciphertext as messages, or failing on every read, is worse
- * than not starting.
- */
-async function checkKeys(store: Store, keyring: Keyring | null): Promise<void> {
-  const samples = [...(await store.scanMessages(null, 1)), ...(await store.history({ viewer: null, limit: 1 }))];
-  for (const m of samples) {
-    const id = Keyring.keyOf(m.body);
-    if (id === null) continue;
-    if (keyring === null) {
-      throw new HubError('config_invalid', `the store holds messages encrypted with key ${id}, but no key is configured: set security.encryptionKey (SWARM_ENCRYPTION_KEY)`);
-    }
-    if (!keyring.ids().includes(id)) {
-      throw new HubError('config_invalid', `the store holds messages encrypted with key ${id}, which is not among the configured keys (${keyring.ids().join(', ')}): add it to security.previousKeys`);
-    }
-  }
-}
-
 export async function startHub(config: Config, opts: { logger?: Logger; version?: string; role?: ServeRole; port?: number } = {}): Promise<RunningHub> {
   const role = opts.role ?? 'all';
   const logger = opts.logger ?? createLogger(config['log.level']);
@@ -120,7 +101,7 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
   const keyring = keyringFrom(config);
   const plainStore = await openStore(config, metrics, logger);
   try {
-    await checkKeys(plainStore, keyring);
+    for (const warning of await checkSealing(plainStore, keyring)) logger.warn(warning);
   } catch (e) {
     await plainStore.close();
     throw e;

@@ -3,8 +3,9 @@
 import type { Agent, Presence, Role } from '../domain/agent.js';
 import type { Channel } from '../domain/channel.js';
 import type { Review, Task, TaskStatus } from '../domain/task.js';
-import type { DeliveryState, InboxItem, Kind, Message, MessageType } from '../domain/message.js';
+import type { DeliveryState, InboxItem, Kind, MessageType } from '../domain/message.js';
 import { priorityFromRank, priorityRank } from '../domain/message.js';
+import type { KeyRotation, KeyRotationState, StoredMessage } from './sealing.js';
 import type { LeasedItem, TokenInfo, TokenMatch } from './store.js';
 
 export interface AgentRow {
@@ -36,6 +37,8 @@ export interface MessageRow {
   expires_at: number | null;
   idempotency_key: string | null;
   request_hash: string | null;
+  /** StoredMessage.sealed; NULL: as sent. */
+  sealed: string | null;
 }
 
 export interface InboxRow extends MessageRow {
@@ -62,8 +65,9 @@ export function toAgent(r: AgentRow): Agent {
   };
 }
 
-export function toMessage(r: MessageRow): Message {
-  return {
+/** The message as stored: `sealed` only when its content is sealed (sealing.ts). */
+export function toMessage(r: MessageRow): StoredMessage {
+  const m: StoredMessage = {
     id: r.id,
     sender: r.sender,
     to: JSON.parse(r.recipients) as string[],
@@ -80,6 +84,8 @@ export function toMessage(r: MessageRow): Message {
     expiresAt: r.expires_at,
     idempotencyKey: r.idempotency_key,
   };
+  if (r.sealed !== null && r.sealed !== undefined) m.sealed = r.sealed;
+  return m;
 }
 
 export function toInboxItem(r: InboxRow): InboxItem {
@@ -96,7 +102,7 @@ export function toInboxItem(r: InboxRow): InboxItem {
   };
 }
 
-export function messageParams(m: Message, requestHash: string): Record<string, unknown> {
+export function messageParams(m: StoredMessage, requestHash: string): Record<string, unknown> {
   return {
     id: m.id,
     sender: m.sender,
@@ -114,6 +120,7 @@ export function messageParams(m: Message, requestHash: string): Record<string, u
     expires_at: m.expiresAt,
     idempotency_key: m.idempotencyKey,
     request_hash: requestHash,
+    sealed: m.sealed ?? null,
   };
 }
 
@@ -252,4 +259,62 @@ export function toTokenInfo(r: TokenRow): TokenInfo {
 
 export function toTokenMatch(r: TokenMatchRow): TokenMatch {
   return { tokenId: r.token_id, agentId: r.agent_id, expiresAt: r.expires_at, scopes: scopesOf(r.scopes) };
+}
+
+export interface KeyRotationRow {
+  id: string;
+  key_id: string;
+  previous: string;
+  state: string;
+  owner: string;
+  after_id: string;
+  scanned: number;
+  rewritten: number;
+  skipped: number;
+  total: number;
+  started_by: string;
+  started_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  error: string | null;
+}
+
+export function toKeyRotation(r: KeyRotationRow): KeyRotation {
+  return {
+    id: r.id,
+    key: r.key_id,
+    previous: r.previous,
+    state: r.state as KeyRotationState,
+    owner: r.owner,
+    afterId: r.after_id,
+    scanned: r.scanned,
+    rewritten: r.rewritten,
+    skipped: r.skipped,
+    total: r.total,
+    startedBy: r.started_by,
+    startedAt: r.started_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+    error: r.error,
+  };
+}
+
+export function keyRotationParams(r: KeyRotation): KeyRotationRow {
+  return {
+    id: r.id,
+    key_id: r.key,
+    previous: r.previous,
+    state: r.state,
+    owner: r.owner,
+    after_id: r.afterId,
+    scanned: r.scanned,
+    rewritten: r.rewritten,
+    skipped: r.skipped,
+    total: r.total,
+    started_by: r.startedBy,
+    started_at: r.startedAt,
+    updated_at: r.updatedAt,
+    finished_at: r.finishedAt,
+    error: r.error,
+  };
 }

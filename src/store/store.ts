@@ -7,6 +7,7 @@ import type { AuditRecord, NewAuditRecord } from '../domain/audit.js';
 import type { Channel } from '../domain/channel.js';
 import type { LeaderboardRow, Review, Task, TaskStatus } from '../domain/task.js';
 import type { DeliveryState, InboxItem, Message, MessageType } from '../domain/message.js';
+import type { KeyRotation, SealedContent, StoredMessage } from './sealing.js';
 
 export interface NewAgent {
   id: string;
@@ -402,10 +403,29 @@ export interface Store {
   thread(threadId: string, viewer: string | null): Promise<Message[]>;
   /** Newest first. */
   history(q: HistoryQuery): Promise<Message[]>;
-  /** Messages as stored, in id order after `afterId` (null: from the start): for re-encryption. */
-  scanMessages(afterId: string | null, limit: number): Promise<Message[]>;
-  /** Replaces a message's subject, body and metadata as stored (re-encryption), keeping search consistent. */
-  rewriteMessageContent(id: string, content: Pick<Message, 'subject' | 'body' | 'metadata'>): Promise<void>;
+
+  // ---- encryption at rest (encrypted-store.ts, hub/keys.ts) ------------------------------------
+  /** Messages as stored, `sealed` included, in id order after `afterId` (null: from the start). */
+  scanMessages(afterId: string | null, limit: number): Promise<StoredMessage[]>;
+  /**
+   * How stored content is sealed, cheaply: the key ids the oldest and the newest message are sealed
+   * under (plain and LEGACY_SEALED ones left out), and up to `limit` messages marked LEGACY_SEALED.
+   */
+  sealingSample(limit: number): Promise<{ keys: string[]; legacy: StoredMessage[] }>;
+  /** The newest key rotation (null: none was ever started). */
+  keyRotation(): Promise<KeyRotation | null>;
+  /**
+   * Records a new running rotation, `total` being the messages stored now. Refuses with
+   * `rotation_running` while another one runs, except the one named by `replacing` (still running
+   * but abandoned by its process), which is marked failed in the same transaction.
+   */
+  beginKeyRotation(r: Omit<KeyRotation, 'total'>, replacing: string | null): Promise<KeyRotation>;
+  /**
+   * In one transaction, if rotation `r.id` is still running and owned by `owner`: writes the new
+   * stored contents (the search index kept consistent) and `r` as the rotation's new state (a new
+   * `r.owner` takes it over). Returns false, writing nothing, otherwise.
+   */
+  saveKeyRotation(r: KeyRotation, owner: string, contents: SealedContent[]): Promise<boolean>;
 
   // ---- audit chain (append-only) -------------------------------------------------------------------
   /**

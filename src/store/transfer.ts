@@ -14,7 +14,7 @@ import { verifyChain } from './audit-chain.js';
 import { DB_FILE, SqliteStore } from './sqlite/sqlite-store.js';
 
 /** In dependency order; every table of the hub's state (the search index is rebuilt by PostgreSQL). */
-export const TABLES = ['agents', 'tokens', 'messages', 'deliveries', 'channels', 'channel_members', 'message_channels', 'tasks', 'reviews', 'templates', 'settings', 'audit'] as const;
+export const TABLES = ['agents', 'tokens', 'messages', 'deliveries', 'channels', 'channel_members', 'message_channels', 'tasks', 'reviews', 'templates', 'settings', 'audit', 'key_rotations'] as const;
 
 export interface TransferResult {
   tables: { table: string; source: number; target: number }[];

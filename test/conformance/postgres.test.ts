@@ -20,6 +20,7 @@ import { auditConformance } from './audit-suite.js';
 import { msg } from './fixtures.js';
 import { loadMigrations } from '../../src/store/sql-files.js';
 import { moreConformance } from './more-suite.js';
+import { sealingConformance } from './sealing-suite.js';
 import { storeConformance } from './suite.js';
 
 const url = process.env.SWARM_TEST_DATABASE_URL;
@@ -53,6 +54,7 @@ if (url === undefined || url === '') {
   storeConformance('postgres', postgres);
   moreConformance('postgres', postgres);
   auditConformance('postgres', postgres);
+  sealingConformance('postgres', postgres);
 
 
   describe('PostgreSQL adapter', () => {

@@ -13,6 +13,7 @@ import type { Priority } from '../../src/domain/message.js';
 import { auditConformance } from './audit-suite.js';
 import { msg, seed, send } from './fixtures.js';
 import { moreConformance } from './more-suite.js';
+import { sealingConformance } from './sealing-suite.js';
 import { storeConformance } from './suite.js';
 
 const sqlite = async (t: TestContext): Promise<SqliteStore> => {
@@ -23,6 +24,8 @@ const sqlite = async (t: TestContext): Promise<SqliteStore> => {
 storeConformance('sqlite', sqlite);
 moreConformance('sqlite', sqlite);
 auditConformance('sqlite', sqlite);
+sealingConformance('sqlite', sqlite);
+
 
 // A file store commits sends and acks on its writer thread; `:memory:` commits on its own
 // connection. Both paths must keep the contract.
@@ -33,6 +36,7 @@ const memory = async (t: TestContext): Promise<SqliteStore> => {
 };
 storeConformance('sqlite :memory:', memory);
 moreConformance('sqlite :memory:', memory);
+sealingConformance('sqlite :memory:', memory);
 
 // Messages that reach half the roster or more are kept apart from the per-agent inbox index
 // (migration 0009) once they have 16 recipients; with 1, most messages of the suite take that path,

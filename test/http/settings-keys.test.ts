@@ -49,8 +49,11 @@ describe('keys: bad input changes nothing', () => {
     const { dir } = where;
     const keyring = new Keyring(parseKey(newKey(), 'test'));
     const store = encryptedStore(await openTestStore(where), keyring);
-    close = () => store.close();
     const hub = new Hub({ store, config: loadConfig({ env: {}, cwd: dir }).config });
+    close = async () => {
+      await hub.keys.stop(); // the rotation started below runs in the background
+      await store.close();
+    };
     await ensureAdminToken(hub, dir);
     const admin = (await store.getAgent('admin'))!;
     const actor = { principal: admin, self: admin };

@@ -1,6 +1,6 @@
 // Messages of the PostgreSQL store: sends, group-committed in one statement per batch with their
 // deliveries and channel posts (idempotency keys checked against every process's sends), and the
-// reads: one message, its recipients, threads, history and search, and the re-encryption scan.
+// reads: one message, its recipients, threads, history and search (re-encryption: sealing.ts).
 import type { Message } from '../../domain/message.js';
 import { priorityRank } from '../../domain/message.js';
 import { HubError } from '../../errors.js';
@@ -27,11 +27,12 @@ const MESSAGE_COLUMNS = [
   'expires_at',
   'idempotency_key',
   'request_hash',
+  'sealed',
 ] as const;
 
 type PriorRow = MessageRow & { d_recipients: string[] };
 
-export class Messages implements Pick<Store, 'getMessage' | 'recipientsOf' | 'thread' | 'history' | 'scanMessages' | 'rewriteMessageContent'> {
+export class Messages implements Pick<Store, 'getMessage' | 'recipientsOf' | 'thread' | 'history'> {
   constructor(private readonly conn: Connection) {}
 
   /**
@@ -135,16 +136,5 @@ export class Messages implements Pick<Store, 'getMessage' | 'recipientsOf' | 'th
     if (channel === null) rows = words === null ? await this.conn.rows('history', filters) : await this.conn.rows('historySearch', [...filters, words]);
     else rows = words === null ? await this.conn.rows('historyChannel', [...filters, channel]) : await this.conn.rows('historySearchChannel', [...filters, words, channel]);
     return rows.map(toMessage);
-  }
-
-  async scanMessages(afterId: string | null, limit: number): Promise<Message[]> {
-    this.conn.live();
-    return (await this.conn.rows<MessageRow>('scanMessages', [afterId ?? '', limit])).map(toMessage);
-  }
-
-  async rewriteMessageContent(id: string, c: Pick<Message, 'subject' | 'body' | 'metadata'>): Promise<void> {
-    this.conn.live();
-    // The search vector is a generated column: PostgreSQL recomputes it from the new text.
-    await this.conn.rows('rewriteMessage', [id, c.subject, c.body, JSON.stringify(c.metadata)]);
   }
 }

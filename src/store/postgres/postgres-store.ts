@@ -14,6 +14,7 @@ import type { InboxItem, Message } from '../../domain/message.js';
 import type { LeaderboardRow, Review, Task, TaskStatus } from '../../domain/task.js';
 import { HubError } from '../../errors.js';
 import { GroupCommit } from '../group-commit.js';
+import type { KeyRotation, SealedContent, StoredMessage } from '../sealing.js';
 import type {
   AckOptions,
   AckResult,
@@ -53,6 +54,7 @@ import { Leases } from './leases.js';
 import { Messages } from './messages.js';
 import { QueueStats } from './queue-stats.js';
 import { RateBuckets } from './rate-buckets.js';
+import { Sealing } from './sealing.js';
 import { Settings } from './settings.js';
 import { Tasks } from './tasks.js';
 import { Templates } from './templates.js';
@@ -104,6 +106,7 @@ export class PostgresStore implements Store {
   private readonly settings: Settings;
   private readonly audit: Audit;
   private readonly buckets: RateBuckets;
+  private readonly sealing: Sealing;
 
   private constructor(conn: Connection, batchMax: number, url: string, schema: string | null) {
     this.conn = conn;
@@ -114,6 +117,7 @@ export class PostgresStore implements Store {
     this.agents = new Agents(conn);
     this.tokens = new Tokens(conn);
     this.messages = new Messages(conn);
+    this.sealing = new Sealing(conn);
     this.inboxes = new Inbox(conn);
     this.leases = new Leases(conn);
     this.dead = new DeadLetters(conn);
@@ -253,11 +257,20 @@ export class PostgresStore implements Store {
   history(q: HistoryQuery): Promise<Message[]> {
     return this.messages.history(q);
   }
-  scanMessages(afterId: string | null, limit: number): Promise<Message[]> {
-    return this.messages.scanMessages(afterId, limit);
+  scanMessages(afterId: string | null, limit: number): Promise<StoredMessage[]> {
+    return this.sealing.scanMessages(afterId, limit);
   }
-  rewriteMessageContent(id: string, c: Pick<Message, 'subject' | 'body' | 'metadata'>): Promise<void> {
-    return this.messages.rewriteMessageContent(id, c);
+  sealingSample(limit: number): Promise<{ keys: string[]; legacy: StoredMessage[] }> {
+    return this.sealing.sealingSample(limit);
+  }
+  keyRotation(): Promise<KeyRotation | null> {
+    return this.sealing.keyRotation();
+  }
+  beginKeyRotation(r: Omit<KeyRotation, 'total'>, replacing: string | null): Promise<KeyRotation> {
+    return this.sealing.beginKeyRotation(r, replacing);
+  }
+  saveKeyRotation(r: KeyRotation, owner: string, contents: SealedContent[]): Promise<boolean> {
+    return this.sealing.saveKeyRotation(r, owner, contents);
   }
   inbox(agentId: string, q: InboxQuery): Promise<InboxItem[]> {
     return this.inboxes.inbox(agentId, q);

@@ -25,6 +25,7 @@ export const TABLES = [
   'queue_counts',
   'sweep_marks',
   'rate_buckets',
+  'key_rotations',
   'schema_migrations',
 ] as const;
 

@@ -1,9 +1,8 @@
 // Messages of the SQLite store: the commit step of the sends' group commit and what follows it in
-// memory (new deliveries join the hand-out queues), reads, threads, history with full-text search,
-// and the rewrite of stored content for re-encryption.
+// memory (new deliveries join the hand-out queues), reads, threads, history with full-text search.
+// The scan and rewrite for re-encryption are in sealing.ts.
 import type { Message } from '../../domain/message.js';
 import { priorityRank } from '../../domain/message.js';
-import { HubError } from '../../errors.js';
 import { type MessageRow, toMessage } from '../rows.js';
 import type { AppendRequest, AppendResult, HistoryQuery, Store } from '../store.js';
 import type { Agents } from './agents.js';
@@ -24,7 +23,7 @@ export function ftsQuery(text: string): string | null {
   return words.map((w) => `"${w.replaceAll('"', '""')}"`).join(' ');
 }
 
-export class Messages implements Pick<Store, 'getMessage' | 'recipientsOf' | 'thread' | 'history' | 'scanMessages' | 'rewriteMessageContent'> {
+export class Messages implements Pick<Store, 'getMessage' | 'recipientsOf' | 'thread' | 'history'> {
   private readonly queues: Map<string, AgentQueue>;
   private readonly fanOutMin: number;
 
@@ -105,28 +104,5 @@ export class Messages implements Pick<Store, 'getMessage' | 'recipientsOf' | 'th
       limit: q.limit,
     }) as MessageRow[];
     return rows.map(toMessage);
-  }
-
-  // ---- re-encryption ----------------------------------------------------------------------------
-
-  async scanMessages(afterId: string | null, limit: number): Promise<Message[]> {
-    this.conn.live();
-    return (this.conn.stmt('scanMessages').all({ after: afterId ?? '', limit }) as MessageRow[]).map(toMessage);
-  }
-
-  async rewriteMessageContent(id: string, c: Pick<Message, 'subject' | 'body' | 'metadata'>): Promise<void> {
-    this.conn.live();
-    this.conn.db.transaction(() => {
-      const old = this.conn.stmt('getMessage').get(id) as MessageRow | undefined;
-      if (old === undefined) throw new HubError('message_not_found', `no message ${id}`);
-      this.conn.stmt('rewriteMessage').run({ id, subject: c.subject, body: c.body, metadata: JSON.stringify(c.metadata) });
-      const cached = this.recent.get(old.seq);
-      if (cached !== undefined) this.recent.forget(old.seq, cached);
-      // The search index holds what it was given; an indexed row is replaced there too.
-      if (old.seq <= (this.conn.stmt('indexedSeq').get() as { n: number }).n) {
-        this.conn.stmt('ftsDelete').run({ seq: old.seq, subject: old.subject, body: old.body });
-        this.conn.stmt('ftsInsert').run({ seq: old.seq, subject: c.subject, body: c.body });
-      }
-    }).immediate();
   }
 }

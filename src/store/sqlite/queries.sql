@@ -62,9 +62,9 @@ WHERE t.agent_id = ? AND t.revoked_at IS NULL AND a.removed_at IS NULL LIMIT 1;
 
 -- name: insertMessage
 INSERT INTO messages (id, sender, recipients, kind, type, priority, subject, body, tags, thread_id, reply_to, metadata,
-                      created_at, expires_at, idempotency_key, request_hash, fanout)
+                      created_at, expires_at, idempotency_key, request_hash, fanout, sealed)
 VALUES (@id, @sender, @recipients, @kind, @type, @priority, @subject, @body, @tags, @thread_id, @reply_to, @metadata,
-        @created_at, @expires_at, @idempotency_key, @request_hash, @fanout);
+        @created_at, @expires_at, @idempotency_key, @request_hash, @fanout, @sealed);
 
 -- name: insertDelivery
 INSERT INTO deliveries (recipient, message_seq, priority, fanout) VALUES (?, ?, ?, ?);
@@ -421,7 +421,36 @@ WHERE m.id = @id;
 SELECT * FROM messages WHERE id > @after ORDER BY id LIMIT @limit;
 
 -- name: rewriteMessage
-UPDATE messages SET subject = @subject, body = @body, metadata = @metadata WHERE id = @id;
+UPDATE messages SET subject = @subject, body = @body, metadata = @metadata, sealed = @sealed WHERE id = @id;
+
+-- name: sealedEnds
+SELECT sealed FROM messages WHERE seq IN ((SELECT min(seq) FROM messages), (SELECT max(seq) FROM messages)) AND sealed IS NOT NULL AND sealed <> 'legacy';
+
+-- name: legacySealed
+SELECT * FROM messages WHERE sealed = 'legacy' ORDER BY seq LIMIT @limit;
+
+-- name: messageCount
+SELECT count(*) AS n FROM messages;
+
+-- name: keyRotation
+SELECT * FROM key_rotations ORDER BY id DESC LIMIT 1;
+
+-- name: getKeyRotation
+SELECT * FROM key_rotations WHERE id = @id;
+
+-- name: abandonKeyRotation
+UPDATE key_rotations SET state = 'failed', finished_at = @now, updated_at = @now,
+  error = 'abandoned: the process running it stopped; replaced by ' || @by
+WHERE id = @id AND state = 'running';
+
+-- name: insertKeyRotation
+INSERT INTO key_rotations (id, key_id, previous, state, owner, after_id, scanned, rewritten, skipped, total, started_by, started_at, updated_at, finished_at, error)
+VALUES (@id, @key_id, @previous, @state, @owner, @after_id, @scanned, @rewritten, @skipped, @total, @started_by, @started_at, @updated_at, @finished_at, @error);
+
+-- name: updateKeyRotation
+UPDATE key_rotations SET key_id = @key_id, previous = @previous, state = @state, owner = @owner, after_id = @after_id, scanned = @scanned,
+  rewritten = @rewritten, skipped = @skipped, updated_at = @updated_at, finished_at = @finished_at, error = @error
+WHERE id = @id AND owner = @expected_owner AND state = 'running';
 
 -- name: ftsDelete
 INSERT INTO messages_fts(messages_fts, rowid, subject, body) VALUES ('delete', @seq, @subject, @body);

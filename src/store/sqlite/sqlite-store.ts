@@ -8,6 +8,7 @@ import type { Channel } from '../../domain/channel.js';
 import type { InboxItem, Message } from '../../domain/message.js';
 import type { LeaderboardRow, Review, Task, TaskStatus } from '../../domain/task.js';
 import { GroupCommit } from '../group-commit.js';
+import type { KeyRotation, SealedContent, StoredMessage } from '../sealing.js';
 import type {
   AckOptions,
   AckResult,
@@ -47,6 +48,7 @@ import { Leases } from './leases.js';
 import { Messages } from './messages.js';
 import { QueueStats } from './queue-stats.js';
 import { RecentMessages } from './recent-messages.js';
+import { Sealing } from './sealing.js';
 import { Settings } from './settings.js';
 import { Tasks } from './tasks.js';
 import { Templates } from './templates.js';
@@ -97,6 +99,7 @@ export class SqliteStore implements Store {
   private readonly templates: Templates;
   private readonly settings: Settings;
   private readonly audit: Audit;
+  private readonly sealing: Sealing;
 
   constructor(opts: SqliteStoreOptions) {
     const conn = (this.conn = new Connection(opts.dir, opts.synchronous));
@@ -105,6 +108,7 @@ export class SqliteStore implements Store {
     this.tokens = new Tokens(conn);
     this.agents = new Agents(conn, this.tokens, this.floors);
     this.messages = new Messages(conn, this.agents, recent, opts.fanOutMin);
+    this.sealing = new Sealing(conn, recent);
     this.inboxes = new Inbox(conn, this.floors);
     this.leases = new Leases(conn, this.floors, recent);
     this.dead = new DeadLetters(conn, this.floors);
@@ -223,12 +227,26 @@ export class SqliteStore implements Store {
     return this.messages.history(q);
   }
 
-  scanMessages(afterId: string | null, limit: number): Promise<Message[]> {
-    return this.messages.scanMessages(afterId, limit);
+  // ---- encryption at rest (sealing.ts) --------------------------------------------------------
+
+  scanMessages(afterId: string | null, limit: number): Promise<StoredMessage[]> {
+    return this.sealing.scanMessages(afterId, limit);
   }
 
-  rewriteMessageContent(id: string, c: Pick<Message, 'subject' | 'body' | 'metadata'>): Promise<void> {
-    return this.messages.rewriteMessageContent(id, c);
+  sealingSample(limit: number): Promise<{ keys: string[]; legacy: StoredMessage[] }> {
+    return this.sealing.sealingSample(limit);
+  }
+
+  keyRotation(): Promise<KeyRotation | null> {
+    return this.sealing.keyRotation();
+  }
+
+  beginKeyRotation(r: Omit<KeyRotation, 'total'>, replacing: string | null): Promise<KeyRotation> {
+    return this.sealing.beginKeyRotation(r, replacing);
+  }
+
+  saveKeyRotation(r: KeyRotation, owner: string, contents: SealedContent[]): Promise<boolean> {
+    return this.sealing.saveKeyRotation(r, owner, contents);
   }
 
   inbox(agentId: string, q: InboxQuery): Promise<InboxItem[]> {

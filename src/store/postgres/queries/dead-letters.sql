@@ -2,7 +2,7 @@
 
 -- name: deadLetters
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
-       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash, m.sealed,
        d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at,
        d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until, d.dead_reason AS d_dead_reason, d.dead_at AS d_dead_at
 FROM deliveries d JOIN messages m ON m.seq = d.message_seq

@@ -15,7 +15,7 @@ WITH picked AS (
   FROM picked p WHERE d.recipient = $1 AND d.message_seq = p.message_seq AND d.state = 'pending'
 )
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
-       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash, m.sealed,
        d.recipient AS d_recipient,
        CASE WHEN d.state = 'pending' THEN 'delivered' ELSE d.state END AS d_state,
        CASE WHEN d.state = 'pending' THEN $4::bigint ELSE d.delivered_at END AS d_delivered_at,
@@ -36,7 +36,7 @@ WITH picked AS (
   FROM picked p WHERE d.recipient = $1 AND d.message_seq = p.message_seq AND d.state = 'pending'
 )
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
-       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash, m.sealed,
        d.recipient AS d_recipient,
        CASE WHEN d.state = 'pending' THEN 'delivered' ELSE d.state END AS d_state,
        CASE WHEN d.state = 'pending' THEN $4::bigint ELSE d.delivered_at END AS d_delivered_at,
@@ -46,7 +46,7 @@ ORDER BY d.priority DESC, d.message_seq;
 
 -- name: inboxItem
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
-       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash, m.sealed,
        d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at,
        d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
 FROM messages m JOIN deliveries d ON d.message_seq = m.seq AND d.recipient = $1

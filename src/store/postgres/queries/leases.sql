@@ -6,7 +6,7 @@
 -- another transaction is leasing right now are skipped, not waited for: two consumers of one agent
 -- never get the same delivery.
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
-       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash, m.sealed,
        d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at,
        d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
 FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS r(agent, lim, ord)
@@ -54,7 +54,7 @@ WITH moved AS (
   RETURNING recipient, message_seq, state, delivered_at, read_at, acked_at, attempts, handout, lease_until
 )
 SELECT m.seq, m.id, m.sender, m.recipients, m.kind, m.type, m.priority, m.subject, m.body, m.tags, m.thread_id, m.reply_to,
-       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash,
+       m.metadata, m.created_at, m.expires_at, m.idempotency_key, m.request_hash, m.sealed,
        d.recipient AS d_recipient, d.state AS d_state, d.delivered_at AS d_delivered_at, d.read_at AS d_read_at, d.acked_at AS d_acked_at,
        d.attempts AS d_attempts, d.handout AS d_handout, d.lease_until AS d_lease_until
 FROM moved d JOIN messages m ON m.seq = d.message_seq
