@@ -1,5 +1,6 @@
 // Operations endpoints, unauthenticated: /healthz (the process is alive), /readyz (the store answers,
-// its schema is current, and the process is not draining for shutdown), /openapi.json.
+// can write if its disk failed a write, its schema is current, and the process is not draining for
+// shutdown), /openapi.json.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HubError } from '../../errors.js';
 import type { Hub } from '../../hub/hub.js';
@@ -13,6 +14,8 @@ export function opsRoutes(hub: Hub, draining: () => boolean = () => false): Fast
       try {
         await hub.store.ping();
       } catch (e) {
+        // A disk that fails writes is said as such (the embedded store, until a write succeeds).
+        if (e instanceof HubError && e.code === 'storage_io_error') throw e;
         throw new HubError('store_unavailable', `store not reachable: ${(e as Error).message}`, { cause: e });
       }
       const schema = await hub.store.schema();
