@@ -9,6 +9,8 @@
 // adds after the check is the slack over half the limit, far below the other half.
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { HubError } from '../../errors.js';
+import { storageError } from './storage-errors.js';
 
 /** The size of the WAL file, 0 when there is none. */
 export function walBytes(walFile: string): number {
@@ -43,8 +45,9 @@ export class WalLimit {
   /**
    * Before a commit: when the WAL is past half the limit, checkpoint it all and let the next
    * commit restart it. Another checkpoint in progress (the checkpointer's PASSIVE one) or a
-   * reader on an old snapshot makes it busy: it is tried again until RESTART_WAIT_MS have passed,
-   * and the commit goes ahead in any case (a store that cannot write at all fails there, typed).
+   * reader on an old snapshot makes it busy: it is tried again until RESTART_WAIT_MS have passed.
+   * The commit goes ahead in any case; one the disk cannot take (full: the checkpoint could not
+   * grow the database file) fails there, typed, without waiting here first.
    */
   enforce(): void {
     if (walBytes(this.walFile) <= this.limitBytes / 2) return;
@@ -54,8 +57,10 @@ export class WalLimit {
       try {
         const [r] = this.db.pragma('wal_checkpoint(RESTART)') as { busy: number }[];
         busy = r === undefined || r.busy !== 0;
-      } catch {
-        // SQLITE_BUSY as an error (the checkpoint lock is taken), or a full disk: tried again.
+      } catch (e) {
+        // SQLITE_BUSY as an error (the checkpoint lock is taken) is tried again; not a disk error.
+        const typed = storageError(e);
+        if (!(typed instanceof HubError) || typed.code !== 'store_busy') return;
       }
       if (!busy) {
         this.restarts += 1;

@@ -1,16 +1,19 @@
 // The SQLite store's writes besides sends and acks (task claims and changes, reads, inbox
-// listings marking deliveries delivered, audit records, last-seen times) as named operations on a
-// connection. The resource modules ask for them by name (`Connection.write`); a group commit
-// gathers those of one event-loop turn, and the writer thread (writer.ts) runs them in one
-// transaction, each in a savepoint of its own: the hub's event loop never waits for the file's
-// lock or an fsync. Without a writer thread (`:memory:`, or the thread died) they run on the hub's
-// connection. Arguments and results are plain data: they cross threads by structured clone.
+// listings marking deliveries delivered, audit records, last-seen times, the sweep) as named
+// operations on a connection. The resource modules ask for them by name (`Connection.write`); a
+// group commit gathers those of one event-loop turn, and the writer thread (writer.ts) runs them
+// in one transaction, each in a savepoint of its own: the hub's event loop never waits for the
+// file's lock or an fsync. Without a writer thread (`:memory:`, or the thread died) they run on
+// the hub's connection. Arguments and results are plain data: they cross threads by structured
+// clone. (Registrations, tokens, channels, settings, nacks and the rare hand-out bookkeeping still
+// write on the hub's connection: request-driven and rare, none of them periodic.)
 import type Database from 'better-sqlite3';
 import { HubError } from '../../errors.js';
 import { recordSeen } from './agents.js';
 import { appendAudit } from './audit.js';
 import { type ErrorData, relaxed, toErrorData } from './commits.js';
 import { markDelivered, markRead } from './inbox.js';
+import { sweepRows } from './leases.js';
 import { storageError } from './storage-errors.js';
 import { claimNext, createTask, decideReview, requestReview, updateTask } from './tasks.js';
 import { touchToken } from './tokens.js';
@@ -37,6 +40,7 @@ const WRITES = {
   appendAudit: { durable: true, run: appendAudit },
   touchToken: { durable: false, run: touchToken },
   recordSeen: { durable: false, run: recordSeen },
+  sweep: { durable: false, run: sweepRows },
   probe: { durable: true, run: probe },
 } as const;
 
