@@ -49,6 +49,7 @@ import { Messages } from './messages.js';
 import { QueueStats } from './queue-stats.js';
 import { RecentMessages } from './recent-messages.js';
 import { Settings } from './settings.js';
+import { typeFailures } from './storage-errors.js';
 import { Tasks } from './tasks.js';
 import { Templates } from './templates.js';
 import { Tokens } from './tokens.js';
@@ -78,22 +79,7 @@ export class SqliteStore implements Store {
   // storage_full, 503 storage_io_error), not as a 500, whether the hub's connection met them or
   // the writer thread did: wrapped once here rather than in each of the methods below.
   static {
-    for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
-      const method: unknown = (SqliteStore.prototype as unknown as Record<string, unknown>)[name];
-      if (name === 'constructor' || typeof method !== 'function') continue;
-      Object.defineProperty(SqliteStore.prototype, name, {
-        value(this: SqliteStore, ...args: unknown[]): unknown {
-          try {
-            const out: unknown = method.apply(this, args);
-            return out instanceof Promise ? out.catch((e: unknown) => Promise.reject(this.conn.failed(e))) : out;
-          } catch (e) {
-            throw this.conn.failed(e);
-          }
-        },
-        writable: true,
-        configurable: true,
-      });
-    }
+    typeFailures(SqliteStore.prototype, (store, e) => store.conn.failed(e));
   }
 
   readonly kind = 'sqlite';

@@ -38,3 +38,26 @@ export function writerError(e: unknown): HubError {
   if (mapped instanceof HubError) return mapped;
   return new HubError('store_unavailable', `the store could not write: ${(e as Error).message}`);
 }
+
+/**
+ * Wraps every method of `proto` so that what it throws, or rejects with, goes through `typed`
+ * first (the SQLite store: storage failures typed, whichever of its connections met them).
+ */
+export function typeFailures<T extends object>(proto: T, typed: (self: T, e: unknown) => unknown): void {
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const method: unknown = (proto as Record<string, unknown>)[name];
+    if (name === 'constructor' || typeof method !== 'function') continue;
+    Object.defineProperty(proto, name, {
+      value(this: T, ...args: unknown[]): unknown {
+        try {
+          const out: unknown = method.apply(this, args);
+          return out instanceof Promise ? out.catch((e: unknown) => Promise.reject(typed(this, e))) : out;
+        } catch (e) {
+          throw typed(this, e);
+        }
+      },
+      writable: true,
+      configurable: true,
+    });
+  }
+}
