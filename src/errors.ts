@@ -32,6 +32,9 @@ export type ErrorCode =
   | 'config_invalid'
   | 'schema_too_new'
   | 'store_unavailable'
+  | 'store_busy'
+  | 'storage_full'
+  | 'storage_io_error'
   | 'hub_unreachable'
   | 'usage'
   | 'audit_broken'
@@ -86,6 +89,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   config_invalid: 500,
   schema_too_new: 503,
   store_unavailable: 503,
+  store_busy: 503,
+  storage_full: 507,
+  storage_io_error: 503,
   hub_unreachable: 502,
   usage: 400,
   audit_broken: 409,
@@ -122,8 +128,8 @@ export const EXIT_CODES = [
   },
   {
     exit: 8,
-    meaning: 'the hub is unreachable, not ready, shutting down, or closed a stream that fell behind',
-    codes: ['hub_unreachable', 'store_unavailable', 'shutting_down', 'slow_consumer'] as ErrorCode[],
+    meaning: 'the hub is unreachable, not ready, shutting down, or closed a stream that fell behind; or its store is busy, out of disk space or failing to write',
+    codes: ['hub_unreachable', 'store_unavailable', 'store_busy', 'storage_full', 'storage_io_error', 'shutting_down', 'slow_consumer'] as ErrorCode[],
   },
   { exit: 9, meaning: 'invalid configuration (file, environment or flag)', codes: ['config_invalid'] as ErrorCode[] },
   { exit: 10, meaning: 'the database schema is newer than this version of swarm', codes: ['schema_too_new'] as ErrorCode[] },

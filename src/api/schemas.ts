@@ -169,7 +169,7 @@ export const Problem = z.object({
   instance: z.string().optional(),
   request_id: z.string().optional(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  retry_after: z.number().int().optional().describe('rate_limited, store_unavailable, shutting_down: seconds to wait before trying again (also the Retry-After header)'),
+  retry_after: z.number().int().optional().describe('rate_limited, store_unavailable, store_busy, storage_io_error, shutting_down: seconds to wait before trying again (also the Retry-After header)'),
 });
 export type Problem = z.infer<typeof Problem>;
 

@@ -104,6 +104,12 @@ export const CONFIG_KEYS = {
     env: 'SWARM_BATCH_MAX',
     doc: 'Most sends, or most acks, one group commit holds; more wait for the next commit.',
   },
+  'store.walLimitMiB': {
+    schema: positiveInt.max(1024 * 1024),
+    default: 256,
+    env: 'SWARM_WAL_LIMIT_MIB',
+    doc: 'SQLite: the `-wal` file stays under this size under sustained load: past half of it, the writer waits for a checkpoint that lets the WAL start over (back-pressure on sends); once writes stop it is truncated to zero. Gauge: swarm_store_wal_bytes.',
+  },
   'security.encryptionKey': {
     schema: z.string().max(4096),
     default: '',

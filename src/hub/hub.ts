@@ -316,6 +316,8 @@ export class Hub {
     try {
       await this.store.ping();
     } catch (e) {
+      // A disk that fails writes is said as such (the embedded store, until a write succeeds).
+      if (e instanceof HubError && e.code === 'storage_io_error') throw e;
       throw new HubError('store_unavailable', `store not reachable: ${(e as Error).message}`, { cause: e });
     }
     const schema = await this.store.schema();

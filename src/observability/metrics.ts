@@ -24,12 +24,16 @@ export interface Metrics {
   deadLetters: Gauge<'agent'>;
   redeliveries: Gauge<'agent'>;
   auditWriteFailures: Counter;
+  walBytes: Gauge;
+  /** Numbers gauges read when Prometheus scrapes, set by whoever has them (serve.ts). */
+  sources: { walBytes: (() => number) | null };
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'swarm_process_' });
   const r = { registers: [registry] };
+  const sources: Metrics['sources'] = { walBytes: null };
   return {
     registry,
     httpRequests: new Counter({ name: 'swarm_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], ...r }),
@@ -62,5 +66,14 @@ export function createMetrics(): Metrics {
     deadLetters: new Gauge({ name: 'swarm_dead_letters', help: 'Dead letters, per agent (read at scrape)', labelNames: ['agent'], ...r }),
     redeliveries: new Gauge({ name: 'swarm_redeliveries', help: 'Hand-outs beyond the first, per agent (read at scrape)', labelNames: ['agent'], ...r }),
     auditWriteFailures: new Counter({ name: 'swarm_audit_write_failures_total', help: 'Audit records that could not be written (the act itself went on)', ...r }),
+    walBytes: new Gauge({
+      name: 'swarm_store_wal_bytes',
+      help: 'Size of the embedded store\'s -wal file, in bytes (read at scrape; kept under store.walLimitMiB; 0 on PostgreSQL)',
+      collect() {
+        this.set(sources.walBytes?.() ?? 0);
+      },
+      ...r,
+    }),
+    sources,
   };
 }

@@ -19,6 +19,9 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   agent_exists: 'Agent already exists',
   idempotency_conflict: 'Idempotency key reused',
   store_unavailable: 'Store unavailable',
+  store_busy: 'Store busy',
+  storage_full: 'Storage full',
+  storage_io_error: 'Storage I/O error',
   rate_limited: 'Too many requests',
   too_many_streams: 'Too many open streams',
   integrity_failed: 'Stored data fails authentication',
@@ -28,10 +31,13 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
 
 /**
  * Seconds to wait before trying again, for answers that mean "not now" rather than "no" and carry
- * no wait of their own: the store is away (a database restart takes seconds) or this process is
- * shutting down (a balancer sends the retry elsewhere). RFC 9110 §10.2.3: Retry-After with 503.
+ * no wait of their own: the store is away (a database restart takes seconds) or busy (another
+ * writer held the file's lock past the busy timeout), this process is shutting down (a balancer
+ * sends the retry elsewhere), or the disk failed a write (the hub is unready until one succeeds
+ * again). RFC 9110 §10.2.3: Retry-After with 503. A full disk (507) names no wait: space comes
+ * back when an operator frees it.
  */
-const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { store_unavailable: 1, shutting_down: 1 };
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { store_unavailable: 1, store_busy: 1, storage_io_error: 5, shutting_down: 1 };
 
 export function problemOf(code: ErrorCode, detail: string, extra?: Partial<Problem>): Problem {
   return {

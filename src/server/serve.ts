@@ -49,10 +49,11 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
     throw new HubError('config_invalid', `store.database must be empty, sqlite:DIR or a postgres:// URL, not ${JSON.stringify(db.replace(/\/\/[^@/]*@/, '//***@').slice(0, 80))}`);
   }
   const dir = db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : config['data.dir'];
-  return new SqliteStore({
+  const store = new SqliteStore({
     dir: resolve(dir),
     synchronous: config['store.synchronous'],
     batchMax: config['store.batchMax'],
+    walLimitMiB: config['store.walLimitMiB'],
     onCommit:
       metrics === undefined
         ? undefined
@@ -62,6 +63,8 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
           },
     onWarning: logger === undefined ? undefined : (message) => logger.warn(message),
   });
+  if (metrics !== undefined) metrics.sources.walBytes = () => store.walBytes();
+  return store;
 }
 
 /** The TLS certificate and key, when configured (both or neither). */

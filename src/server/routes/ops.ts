@@ -1,5 +1,6 @@
 // Operations endpoints, unauthenticated: /healthz (the process is alive), /readyz (the store answers,
-// its schema is current, and the process is not draining for shutdown), /openapi.json.
+// can write if its disk failed a write, its schema is current, and the process is not draining for
+// shutdown), /openapi.json.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HubError } from '../../errors.js';
 import type { Hub } from '../../hub/hub.js';

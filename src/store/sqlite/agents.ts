@@ -7,6 +7,7 @@ import type { NewAgent, Store } from '../store.js';
 import { CACHE_MAX, type Connection } from './connection.js';
 import type { Floors } from './floors.js';
 import type { Tokens } from './tokens.js';
+import type { WriteContext } from './writes.js';
 
 export class Agents implements Pick<Store, 'createAgent' | 'getAgent' | 'listAgents' | 'removeAgent' | 'setStatus' | 'recordSeen'> {
   /**
@@ -99,10 +100,14 @@ export class Agents implements Pick<Store, 'createAgent' | 'getAgent' | 'listAge
   async recordSeen(seen: ReadonlyMap<string, number>): Promise<void> {
     this.conn.live();
     if (seen.size === 0) return;
-    const s = this.conn.stmt('recordSeen');
-    this.conn.db.transaction(() => {
-      for (const [id, at] of seen) s.run({ id, at });
-    }).immediate();
+    await this.conn.write('recordSeen', [...seen]);
     for (const id of seen.keys()) this.forgetAgent(id);
   }
+}
+
+/** Run by writes.ts on the writer thread: last-seen times, [agent id, at] each. */
+export function recordSeen(c: WriteContext, seen: [string, number][]): null {
+  const s = c.stmt('recordSeen');
+  for (const [id, at] of seen) s.run({ id, at });
+  return null;
 }

@@ -1,36 +1,17 @@
 // The audit chain of the SQLite store: append-only records, each hashed onto the one before it
-// (src/domain/audit.ts), appended under the file's write lock so that the chain never forks.
+// (src/domain/audit.ts), appended under the file's write lock so that the chain never forks. The
+// append is a function of a connection, run on the writer thread (writes.ts).
 import { type AuditRecord, canonicalJson, chainNext, type NewAuditRecord } from '../../domain/audit.js';
 import { type AuditRow, toAuditRecord } from '../audit-rows.js';
 import type { AuditQuery, Store } from '../store.js';
 import type { Connection } from './connection.js';
+import type { WriteContext } from './writes.js';
 
 export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'auditChain'> {
   constructor(private readonly conn: Connection) {}
 
-  async appendAudit(r: NewAuditRecord): Promise<AuditRecord> {
-    this.conn.live();
-    // IMMEDIATE: the write lock is taken before the last record is read, so two appenders cannot
-    // both chain onto the same record.
-    return this.conn.db
-      .transaction((): AuditRecord => {
-        const last = (this.conn.stmt('auditLast').get() as { seq: number; at: number; hash: string } | undefined) ?? null;
-        const rec = chainNext(last, r);
-        this.conn.stmt('insertAudit').run({
-          seq: rec.seq,
-          at: rec.at,
-          actor: rec.actor,
-          action: rec.action,
-          target: rec.target,
-          request_id: rec.requestId,
-          outcome: rec.outcome,
-          detail: canonicalJson(rec.detail),
-          prev_hash: rec.prevHash,
-          hash: rec.hash,
-        });
-        return rec;
-      })
-      .immediate();
+  appendAudit(r: NewAuditRecord): Promise<AuditRecord> {
+    return this.conn.write('appendAudit', r);
   }
 
   async auditRecords(q: AuditQuery): Promise<AuditRecord[]> {
@@ -43,4 +24,26 @@ export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'audi
     this.conn.live();
     return (this.conn.stmt('auditChain').all({ after: afterSeq, limit }) as AuditRow[]).map(toAuditRecord);
   }
+}
+
+/**
+ * In the writer's IMMEDIATE transaction: the write lock is taken before the last record is read,
+ * so two appenders cannot both chain onto the same record.
+ */
+export function appendAudit(c: WriteContext, r: NewAuditRecord): AuditRecord {
+  const last = (c.stmt('auditLast').get() as { seq: number; at: number; hash: string } | undefined) ?? null;
+  const rec = chainNext(last, r);
+  c.stmt('insertAudit').run({
+    seq: rec.seq,
+    at: rec.at,
+    actor: rec.actor,
+    action: rec.action,
+    target: rec.target,
+    request_id: rec.requestId,
+    outcome: rec.outcome,
+    detail: canonicalJson(rec.detail),
+    prev_hash: rec.prevHash,
+    hash: rec.hash,
+  });
+  return rec;
 }

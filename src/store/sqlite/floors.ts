@@ -51,12 +51,22 @@ export class Floors {
     this.moved.add(agentId);
   }
 
-  /** Floors that moved are saved now and then (at each sweep, and at close): migration 0009. */
-  save(): void {
-    if (this.moved.size === 0) return;
-    const save = this.conn.stmt('saveFloor');
-    for (const agentId of this.moved) (this.byAgent.get(agentId) ?? []).forEach((seq, slot) => save.run(agentId, slot, seq));
+  /**
+   * Floors that moved are saved now and then (at each sweep, on the writer thread, and at close):
+   * migration 0009. Returns the rows to save, [agent, slot, seq] each, and forgets that they moved:
+   * a save that fails loses nothing but a shortcut (the next walk reads further).
+   */
+  unsaved(): [string, number, number][] {
+    const rows: [string, number, number][] = [];
+    for (const agentId of this.moved) (this.byAgent.get(agentId) ?? []).forEach((seq, slot) => rows.push([agentId, slot, seq]));
     this.moved.clear();
+    return rows;
+  }
+
+  /** Saves the floors that moved, on this connection (close). */
+  save(): void {
+    const save = this.conn.stmt('saveFloor');
+    for (const row of this.unsaved()) save.run(...row);
   }
 
   /** A closed delivery is open again (a dead letter retried): the floors go back to it. */

@@ -1,11 +1,14 @@
 // An agent's deliveries in the SQLite store: the inbox walk (per priority, from the agent's floors),
 // single items, reads, and the commit step of the acks' group commit. A delivery leased in memory
 // (leases.ts) is shown as the lease sees it, since its row learns so only when the lease ends.
+// Marking deliveries delivered or read is written on the writer thread (the functions at the end,
+// run by writes.ts).
 import type { InboxItem } from '../../domain/message.js';
 import { type InboxRow, toInboxItem } from '../rows.js';
 import type { AckResult, InboxQuery, Store } from '../store.js';
 import { type AckDone, type AckRequest, fromErrorData, isErrorData, knownRows, type Outcome } from './commits.js';
 import type { Connection } from './connection.js';
+import type { WriteContext } from './writes.js';
 import type { Floors } from './floors.js';
 import { type AgentQueue, RANKS } from './lease-book.js';
 
@@ -27,36 +30,42 @@ export class Inbox implements Pick<Store, 'inbox' | 'inboxItem' | 'markRead'> {
     this.queues = conn.queues;
   }
 
+  /**
+   * The walk reads on the hub's connection; the listed deliveries still pending are then marked
+   * delivered on the writer thread (writes.ts). One changed meanwhile (acknowledged, read) is
+   * read again, so the answer says what the row says.
+   */
   async inbox(agentId: string, q: InboxQuery): Promise<InboxItem[]> {
     this.conn.live();
     const at = Date.now();
     const states = JSON.stringify(q.states);
-    return this.conn.relaxed(() => {
-      let rows: InboxRow[];
-      if (q.states.includes('acked')) rows = this.conn.stmt('inboxAll').all({ recipient: agentId, states, limit: q.limit }) as InboxRow[];
-      else {
-        rows = [];
-        const open = this.conn.stmt('inboxOpen');
-        for (let rank = RANKS - 1; rank >= 0 && rows.length < q.limit; rank--) {
-          const [indexed, fanout] = this.floors.of(agentId, rank);
-          rows.push(...(open.all({ recipient: agentId, rank, floor_indexed: indexed, floor_fanout: fanout, states, now: at, limit: q.limit - rows.length }) as InboxRow[]));
-        }
+    const rows = this.conn.db.transaction(() => {
+      if (q.states.includes('acked')) return this.conn.stmt('inboxAll').all({ recipient: agentId, states, limit: q.limit }) as InboxRow[];
+      const found: InboxRow[] = [];
+      const open = this.conn.stmt('inboxOpen');
+      for (let rank = RANKS - 1; rank >= 0 && found.length < q.limit; rank--) {
+        const [indexed, fanout] = this.floors.of(agentId, rank);
+        found.push(...(open.all({ recipient: agentId, rank, floor_indexed: indexed, floor_fanout: fanout, states, now: at, limit: q.limit - found.length }) as InboxRow[]));
       }
-      const mark = this.conn.stmt('markDelivered');
-      for (const r of rows) {
-        this.overlay(r);
-        if (r.d_state === 'pending') {
-          mark.run({ recipient: agentId, seq: r.seq, at });
-          r.d_state = 'delivered';
-          r.d_delivered_at = at;
-          const e = this.queues.get(agentId)?.find(r.id, r.priority, r.seq);
-          if (e !== undefined && e.state === 'pending') {
-            e.state = 'delivered';
-            e.deliveredAt = at;
-          }
-        }
+      return found;
+    })();
+    const pending = rows.map((r) => this.overlay(r)).filter((r) => r.d_state === 'pending');
+    if (pending.length === 0) return rows.map(toInboxItem);
+    const marked = new Set(await this.conn.write('markDelivered', { agentId, seqs: pending.map((r) => r.seq), at }));
+    return rows.map((r) => {
+      if (r.d_state !== 'pending') return toInboxItem(r);
+      if (!marked.has(r.seq)) {
+        const now = this.conn.stmt('inboxItem').get({ recipient: agentId, id: r.id }) as InboxRow | undefined;
+        return toInboxItem(this.overlay(now ?? r));
       }
-      return rows.map(toInboxItem);
+      r.d_state = 'delivered';
+      r.d_delivered_at = at;
+      const e = this.queues.get(agentId)?.find(r.id, r.priority, r.seq);
+      if (e !== undefined && e.state === 'pending') {
+        e.state = 'delivered';
+        e.deliveredAt = at;
+      }
+      return toInboxItem(r);
     });
   }
 
@@ -78,20 +87,18 @@ export class Inbox implements Pick<Store, 'inbox' | 'inboxItem' | 'markRead'> {
   }
 
   async markRead(agentId: string, messageId: string, at: number): Promise<InboxItem | null> {
-    this.conn.live();
-    return this.conn.db.transaction(() => {
-      const row = this.conn.stmt('inboxItem').get({ recipient: agentId, id: messageId }) as InboxRow | undefined;
-      if (row === undefined) return null;
-      if (this.conn.stmt('markRead').run({ recipient: agentId, seq: row.seq, at }).changes > 0) {
-        const e = this.queues.get(agentId)?.find(row.id, row.priority, row.seq);
-        if (e !== undefined) {
-          e.state = 'read';
-          e.readAt = at;
-          e.deliveredAt ??= at;
-        }
+    const marked = await this.conn.write('markRead', { agentId, messageId, at });
+    if (marked === null) return null;
+    if (marked.changed) {
+      const e = this.queues.get(agentId)?.find(messageId, marked.priority, marked.seq);
+      if (e !== undefined) {
+        e.state = 'read';
+        e.readAt = at;
+        e.deliveredAt ??= at;
       }
-      return toInboxItem(this.overlay(this.conn.stmt('inboxItem').get({ recipient: agentId, id: messageId }) as InboxRow));
-    }).immediate();
+    }
+    const row = this.conn.stmt('inboxItem').get({ recipient: agentId, id: messageId }) as InboxRow | undefined;
+    return row === undefined ? null : toInboxItem(this.overlay(row));
   }
 
   /**
@@ -103,9 +110,8 @@ export class Inbox implements Pick<Store, 'inbox' | 'inboxItem' | 'markRead'> {
       const q = this.queues.get(it.agentId);
       return { agentId: it.agentId, at: it.at, strict: it.strict, ids: it.messageIds, known: knownRows(it.messageIds, (id) => q?.leases.get(id)) };
     });
-    const w = this.conn.writer;
-    if (w === null) return this.applyAcks(reqs, this.conn.commits.acks(reqs));
-    return w.call('acks', reqs).then((o) => this.applyAcks(reqs, o as Outcome<AckDone>[]));
+    const out = this.conn.commit<Outcome<AckDone>>('acks', reqs, () => this.conn.commits.acks(reqs));
+    return out instanceof Promise ? out.then((o) => this.applyAcks(reqs, o)) : this.applyAcks(reqs, out);
   }
 
   /** Acknowledged deliveries leave the hand-out queues. */
@@ -117,4 +123,20 @@ export class Inbox implements Pick<Store, 'inbox' | 'inboxItem' | 'markRead'> {
       return { acked: o.acked.map(([id]) => id), already: o.already };
     });
   }
+}
+
+// ---- the writes, each in a transaction of the writer's (writes.ts) --------------------------------
+
+/** Listed deliveries still pending become delivered; returns the seqs of those that did. */
+export function markDelivered(c: WriteContext, a: { agentId: string; seqs: number[]; at: number }): number[] {
+  const mark = c.stmt('markDelivered');
+  return a.seqs.filter((seq) => mark.run({ recipient: a.agentId, seq, at: a.at }).changes > 0);
+}
+
+/** Marks one delivery read; null when the agent has none of that message. */
+export function markRead(c: WriteContext, a: { agentId: string; messageId: string; at: number }): { seq: number; priority: InboxRow['priority']; changed: boolean } | null {
+  const row = c.stmt('inboxItem').get({ recipient: a.agentId, id: a.messageId }) as InboxRow | undefined;
+  if (row === undefined) return null;
+  const changed = c.stmt('markRead').run({ recipient: a.agentId, seq: row.seq, at: a.at }).changes > 0;
+  return { seq: row.seq, priority: row.priority, changed };
 }

@@ -10,6 +10,7 @@ import type { Connection } from './connection.js';
 import type { Floors } from './floors.js';
 import { AgentQueue, type Entry, type OpenState, RANKS } from './lease-book.js';
 import type { RecentMessages } from './recent-messages.js';
+import type { WriteContext } from './writes.js';
 
 /** Open deliveries read into an agent's hand-out queue at a time. */
 export const PAGE = 256;
@@ -219,16 +220,8 @@ export class Leases implements Pick<Store, 'lease' | 'adoptLeases' | 'nack' | 'r
     this.conn.live();
     const dead: [string, Entry][] = [];
     for (const [agentId, q] of this.queues) for (const e of q.leases.values()) if (e.until <= now && e.attempts >= maxAttempts && (e.expiresAt === null || e.expiresAt > now)) dead.push([agentId, e]);
-    const counts = this.conn.relaxed(() => {
-      const deadOne = this.conn.stmt('deadOne');
-      let n = 0;
-      for (const [agentId, e] of dead) n += deadOne.run({ recipient: agentId, seq: e.seq, now, reason: `not acknowledged after ${e.attempts} deliveries`, attempts: e.attempts }).changes;
-      this.floors.save();
-      return {
-        expired: addExpired((name) => this.conn.stmt(name), this.conn.stmt('sweepExpired').all({ now }) as ExpiredRow[]),
-        dead: n + this.conn.stmt('sweepDead').run({ now, max: maxAttempts }).changes,
-      };
-    });
+    // Written on the writer thread (writes.ts), like the floors that moved since the last sweep.
+    const counts = await this.conn.write('sweep', { dead: dead.map(([agentId, e]) => [agentId, e.seq, e.attempts]), now, maxAttempts, floors: this.floors.unsaved() });
     for (const [agentId, e] of dead) this.queues.get(agentId)?.leases.delete(e.messageId);
     for (const q of this.queues.values()) {
       for (const e of [...q.leases.values()]) if (e.expiresAt !== null && e.expiresAt <= now) q.leases.delete(e.messageId);
@@ -250,4 +243,20 @@ export class Leases implements Pick<Store, 'lease' | 'adoptLeases' | 'nack' | 'r
     }
     return next === Infinity ? null : next;
   }
+}
+
+/** Run by writes.ts on the writer thread: the sweep's writes, decided on the event loop (`sweep`). */
+export function sweepRows(
+  c: WriteContext,
+  a: { dead: [agentId: string, seq: number, attempts: number][]; now: number; maxAttempts: number; floors: [string, number, number][] },
+): { expired: number; dead: number } {
+  const deadOne = c.stmt('deadOne');
+  let n = 0;
+  for (const [recipient, seq, attempts] of a.dead) n += deadOne.run({ recipient, seq, now: a.now, reason: `not acknowledged after ${attempts} deliveries`, attempts }).changes;
+  const save = c.stmt('saveFloor');
+  for (const row of a.floors) save.run(...row);
+  return {
+    expired: addExpired((name) => c.stmt(name), c.stmt('sweepExpired').all({ now: a.now }) as ExpiredRow[]),
+    dead: n + c.stmt('sweepDead').run({ now: a.now, max: a.maxAttempts }).changes,
+  };
 }

@@ -40,9 +40,8 @@ export class Messages implements Pick<Store, 'getMessage' | 'recipientsOf' | 'th
   /** One group commit of sends (commits.ts), on the writer thread when there is one. */
   commitAppends(reqs: AppendRequest[]): (AppendResult | Error)[] | Promise<(AppendResult | Error)[]> {
     const items: AppendItem[] = reqs.map((r) => ({ ...r, fanout: this.isFanOut(r.recipients.length) }));
-    const w = this.conn.writer;
-    if (w === null) return this.applyAppends(items, this.conn.commits.appends(items));
-    return w.call('appends', items).then((o) => this.applyAppends(items, o as Outcome<AppendDone>[]));
+    const out = this.conn.commit<Outcome<AppendDone>>('appends', items, () => this.conn.commits.appends(items));
+    return out instanceof Promise ? out.then((o) => this.applyAppends(items, o)) : this.applyAppends(items, out);
   }
 
   /**

@@ -198,8 +198,10 @@ UPDATE deliveries SET attempts = max(attempts, @attempts), state = CASE WHEN sta
 WHERE recipient = @recipient AND message_seq = @seq AND state IN ('pending', 'delivered', 'read');
 
 -- name: deadOne
+-- Open deliveries only: the sweep decides on the event loop and writes on the writer thread, and an
+-- ack committed in between must stay acknowledged.
 UPDATE deliveries SET state = 'dead', dead_at = @now, dead_reason = @reason, attempts = max(attempts, @attempts), lease_until = NULL, lease_owner = NULL
-WHERE recipient = @recipient AND message_seq = @seq;
+WHERE recipient = @recipient AND message_seq = @seq AND state IN ('pending', 'delivered', 'read');
 
 -- name: expireOne
 UPDATE deliveries SET state = 'expired', lease_until = NULL, lease_owner = NULL

@@ -1,7 +1,8 @@
 // The embedded default store: one SQLite file in WAL mode (better-sqlite3 12.x, synchronous API).
 // Sends go through a GroupCommit so that concurrent sends share one transaction and one fsync.
 // One module per resource does the work (agents.ts, messages.ts, inbox.ts, leases.ts, …), all on
-// one Connection (connection.ts); this class wires them and answers the Store contract.
+// one Connection (connection.ts); this class wires them and answers the Store contract, with
+// storage failures typed (storage-errors.ts) whichever connection met them.
 import type { Agent, Presence } from '../../domain/agent.js';
 import type { AuditRecord, NewAuditRecord } from '../../domain/audit.js';
 import type { Channel } from '../../domain/channel.js';
@@ -50,6 +51,7 @@ import { QueueStats } from './queue-stats.js';
 import { RecentMessages } from './recent-messages.js';
 import { Sealing } from './sealing.js';
 import { Settings } from './settings.js';
+import { typeFailures } from './storage-errors.js';
 import { Tasks } from './tasks.js';
 import { Templates } from './templates.js';
 import { Tokens } from './tokens.js';
@@ -63,6 +65,8 @@ export interface SqliteStoreOptions {
   batchMax?: number;
   /** Told of every group commit: what, how many items, how long (metrics). */
   onCommit?: (kind: 'send' | 'ack', size: number, seconds: number) => void;
+  /** The `-wal` file is kept under this many MiB (store.walLimitMiB, wal-limit.ts); default 256. */
+  walLimitMiB?: number;
   /** Told of what an operator should know and nobody asked about (the writer thread dying). */
   onWarning?: (message: string) => void;
   /**
@@ -73,6 +77,13 @@ export interface SqliteStoreOptions {
 }
 
 export class SqliteStore implements Store {
+  // Every method answers SQLITE_BUSY, _FULL and _IOERR as typed errors (503 store_busy, 507
+  // storage_full, 503 storage_io_error), not as a 500, whether the hub's connection met them or
+  // the writer thread did: wrapped once here rather than in each of the methods below.
+  static {
+    typeFailures(SqliteStore.prototype, (store, e) => store.conn.failed(e));
+  }
+
   readonly kind = 'sqlite';
   /** One process owns the file: there is nobody to tell. */
   readonly shared = false;
@@ -102,7 +113,7 @@ export class SqliteStore implements Store {
   private readonly sealing: Sealing;
 
   constructor(opts: SqliteStoreOptions) {
-    const conn = (this.conn = new Connection(opts.dir, opts.synchronous));
+    const conn = (this.conn = new Connection(opts.dir, opts.synchronous, (opts.walLimitMiB ?? 256) * 1024 * 1024, opts.batchMax ?? 512));
     this.floors = new Floors(conn);
     const recent = new RecentMessages(conn);
     this.tokens = new Tokens(conn);
@@ -132,13 +143,18 @@ export class SqliteStore implements Store {
     return this.conn.ping();
   }
 
+  /** The size of the `-wal` file now, in bytes (the swarm_store_wal_bytes gauge). */
+  walBytes(): number {
+    return this.conn.walBytes();
+  }
+
   async schema(): Promise<SchemaInfo> {
     return this.conn.schemaInfo;
   }
 
   async close(): Promise<void> {
     if (this.conn.closed) return;
-    await Promise.all([this.appends.drain(), this.acks.drain()]);
+    await Promise.all([this.appends.drain(), this.acks.drain(), this.conn.drainWrites()]);
     await this.conn.stopThreads();
     try {
       this.conn.relaxed(() => this.floors.save());

@@ -3,6 +3,7 @@
 import { type TokenMatchRow, type TokenRow, toTokenInfo, toTokenMatch } from '../rows.js';
 import type { Store, TokenInfo, TokenMatch, TokenRecord } from '../store.js';
 import { CACHE_MAX, type Connection } from './connection.js';
+import type { WriteContext } from './writes.js';
 
 export class Tokens implements Pick<Store, 'createToken' | 'findToken' | 'hasLiveToken' | 'getToken' | 'listTokens' | 'revokeToken' | 'touchToken'> {
   private readonly tokens = new Map<string, TokenMatch | null>();
@@ -66,7 +67,12 @@ export class Tokens implements Pick<Store, 'createToken' | 'findToken' | 'hasLiv
   }
 
   async touchToken(id: string, at: number): Promise<void> {
-    this.conn.live();
-    this.conn.stmt('touchToken').run({ id, at });
+    await this.conn.write('touchToken', { id, at });
   }
+}
+
+/** Run by writes.ts on the writer thread. */
+export function touchToken(c: WriteContext, a: { id: string; at: number }): null {
+  c.stmt('touchToken').run(a);
+  return null;
 }

@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { HubError } from '../../errors.js';
 import { fromErrorData } from './commits.js';
-import type { WriterAnswer, WriterRequest } from './writer.js';
+import type { WriterAnswer, WriterOptions, WriterRequest } from './writer.js';
 
 interface Call {
   resolve: (outcomes: unknown[]) => void;
@@ -19,7 +19,7 @@ export class WriterThread {
   private exited = false;
   readonly done: Promise<void>;
 
-  constructor(file: string, o: { synchronous: 'full' | 'normal'; indexMs: number; indexBatch: number }, onExit: (unexpected: boolean) => void) {
+  constructor(file: string, o: WriterOptions, onExit: (unexpected: boolean) => void) {
     this.worker = new Worker(new URL('./writer.js', import.meta.url), { workerData: { file, ...o } });
     this.worker.unref();
     this.worker.on('message', (a: WriterAnswer) => {
