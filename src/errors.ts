@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'usage'
   | 'not_implemented'
   | 'audit_broken'
+  | 'data_dir_locked'
   | 'internal';
 
 export class HubError extends Error {
@@ -89,6 +90,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   usage: 400,
   not_implemented: 501,
   audit_broken: 409,
+  data_dir_locked: 409,
   internal: 500,
 };
 
@@ -131,6 +133,11 @@ export const EXIT_CODES = [
     exit: 13,
     meaning: 'rate limited: too many requests, sends, open streams or failed authentications, or held by the loop guard; retry later',
     codes: ['rate_limited', 'too_many_streams'] as ErrorCode[],
+  },
+  {
+    exit: 14,
+    meaning: 'the data directory is in use by another hub (`swarm serve`): the message names its pid, host and port',
+    codes: ['data_dir_locked'] as ErrorCode[],
   },
 ] as const;
 

@@ -12,25 +12,34 @@ export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'audi
     this.conn.live();
     // IMMEDIATE: the write lock is taken before the last record is read, so two appenders cannot
     // both chain onto the same record.
-    return this.conn.db
-      .transaction((): AuditRecord => {
-        const last = (this.conn.stmt('auditLast').get() as { seq: number; at: number; hash: string } | undefined) ?? null;
-        const rec = chainNext(last, r);
-        this.conn.stmt('insertAudit').run({
-          seq: rec.seq,
-          at: rec.at,
-          actor: rec.actor,
-          action: rec.action,
-          target: rec.target,
-          request_id: rec.requestId,
-          outcome: rec.outcome,
-          detail: canonicalJson(rec.detail),
-          prev_hash: rec.prevHash,
-          hash: rec.hash,
-        });
-        return rec;
-      })
-      .immediate();
+    return this.conn.db.transaction((): AuditRecord => this.appendIn([r])[0] as AuditRecord).immediate();
+  }
+
+  /**
+   * Appends records inside the caller's transaction, which must hold the write lock (IMMEDIATE):
+   * an act and its audit records commit together or not at all (store.ts AuditOf).
+   */
+  appendIn(records: readonly NewAuditRecord[]): AuditRecord[] {
+    const out: AuditRecord[] = [];
+    let last = (this.conn.stmt('auditLast').get() as { seq: number; at: number; hash: string } | undefined) ?? null;
+    for (const r of records) {
+      const rec = chainNext(last, r);
+      this.conn.stmt('insertAudit').run({
+        seq: rec.seq,
+        at: rec.at,
+        actor: rec.actor,
+        action: rec.action,
+        target: rec.target,
+        request_id: rec.requestId,
+        outcome: rec.outcome,
+        detail: canonicalJson(rec.detail),
+        prev_hash: rec.prevHash,
+        hash: rec.hash,
+      });
+      out.push(rec);
+      last = rec;
+    }
+    return out;
   }
 
   async auditRecords(q: AuditQuery): Promise<AuditRecord[]> {
