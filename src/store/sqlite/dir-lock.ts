@@ -48,6 +48,8 @@ export function lockDataDir(dir: string): DirLock {
   try {
     // timeout 0: refuse at once rather than wait for the holder to end.
     db = new Database(join(dir, LOCK_FILE), { timeout: 0 });
+    // Nothing is ever written to it: its journal stays in memory (no file beside it).
+    db.pragma('journal_mode = MEMORY');
     db.pragma('locking_mode = EXCLUSIVE');
     db.exec('BEGIN EXCLUSIVE');
   } catch (e) {
