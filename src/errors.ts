@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'audit_broken'
   | 'integrity_failed'
   | 'rotation_running'
+  | 'data_dir_locked'
   | 'internal';
 
 export class HubError extends Error {
@@ -97,6 +98,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   audit_broken: 409,
   integrity_failed: 500,
   rotation_running: 409,
+  data_dir_locked: 409,
   internal: 500,
 };
 
@@ -142,6 +144,11 @@ export const EXIT_CODES = [
     exit: 13,
     meaning: 'rate limited: too many requests, sends, open streams or failed authentications, or held by the loop guard; retry later',
     codes: ['rate_limited', 'too_many_streams'] as ErrorCode[],
+  },
+  {
+    exit: 14,
+    meaning: 'the data directory is in use by another hub (`swarm serve`): the message names its pid, host and port',
+    codes: ['data_dir_locked'] as ErrorCode[],
   },
 ] as const;
 

@@ -1,14 +1,15 @@
-// The roster: register (with a token), list with presence, remove, set status.
+// The roster: register (with a token), list with presence, remove, set status. Registration and
+// removal are stored with their audit records in one transaction.
 import { randomUUID } from 'node:crypto';
 import type { Agent, Presence, Role } from '../domain/agent.js';
 import { hasInbox, RESERVED_IDS } from '../domain/agent.js';
 import { HubError } from '../errors.js';
 import { mayManage } from '../security/permissions.js';
 import { hashToken, newToken } from '../security/tokens.js';
-import type { Store } from '../store/store.js';
+import type { Store, TokenRecord } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
-import { type AuditSink, by, noAudit } from './audit.js';
+import { by, entry } from './audit.js';
 import type { PresenceTracker } from './presence.js';
 
 export interface RegisterInput {
@@ -21,7 +22,6 @@ export interface RegisterInput {
 export type AgentView = Agent & { presence: Presence };
 
 export class Agents {
-  audit: AuditSink = noAudit;
   /** An agent was removed and these tokens of it revoked: its streams end, everywhere. */
   onRemoved: (agentId: string, tokenIds: string[]) => void = () => undefined;
 
@@ -43,31 +43,48 @@ export class Agents {
     return this.create(input, actor);
   }
 
-  /** Registration without a caller (`by` null): the first admin at hub start. */
-  async create(input: RegisterInput, byActor: Actor | null = null): Promise<{ agent: AgentView; token: string }> {
+  /** Registers the agent with its first token and the audit records of both, in one transaction. */
+  private async create(input: RegisterInput, byActor: Actor): Promise<{ agent: AgentView; token: string }> {
     const now = this.now();
-    const agent = await this.store.createAgent({
-      id: input.id,
-      role: input.role,
-      specialty: input.specialty ?? '',
-      capabilities: input.capabilities ?? [],
-      createdAt: now,
-    });
+    const token = newToken();
+    const record: TokenRecord = { id: randomUUID(), agentId: input.id, hash: hashToken(token), label: 'initial', createdAt: now };
+    const b = by(byActor);
+    const agent = await this.store.createAgent(
+      { id: input.id, role: input.role, specialty: input.specialty ?? '', capabilities: input.capabilities ?? [], createdAt: now },
+      {
+        token: record,
+        audit: (a) => [
+          entry({ ...b, action: 'agent.register', target: a.id, detail: { ...b.detail, role: a.role } }, now),
+          entry({ ...b, action: 'token.create', target: a.id, detail: { ...b.detail, token: record.id, label: record.label } }, now),
+        ],
+      },
+    );
     this.presence.forget(agent.id);
     if (agent.role !== 'admin' && hasInbox(agent.role)) await this.store.autoJoin(agent.id, now);
-    const b = by(byActor);
-    await this.audit.record({ ...b, action: 'agent.register', target: agent.id, detail: { ...b.detail, role: agent.role } });
-    const token = await this.issueToken(agent.id, 'initial', byActor);
     return { agent: this.presence.view(agent, now), token };
   }
 
-  async issueToken(agentId: string, label: string, byActor: Actor | null = null): Promise<string> {
+  /**
+   * The hub's own credential for an agent it registers itself (the admin at start), minted once:
+   * see Store.bootstrapToken. Returns the token, or null when the agent already holds one that
+   * this does not replace (another process minted it, or an admin issued one).
+   */
+  async bootstrap(input: RegisterInput, label: string, replacing: string[]): Promise<string | null> {
+    const now = this.now();
     const token = newToken();
-    const id = randomUUID();
-    await this.store.createToken({ id, agentId, hash: hashToken(token), label, createdAt: this.now() });
-    const b = by(byActor);
-    await this.audit.record({ ...b, action: 'token.create', target: agentId, detail: { ...b.detail, token_id: id, label } });
-    return token;
+    const record: TokenRecord = { id: randomUUID(), agentId: input.id, hash: hashToken(token), label, createdAt: now };
+    const b = by(null);
+    const out = await this.store.bootstrapToken(
+      { agent: { id: input.id, role: input.role, specialty: input.specialty ?? '', capabilities: input.capabilities ?? [], createdAt: now }, token: record, replacing },
+      (o) => [
+        ...(o.registered ? [entry({ ...b, action: 'agent.register', target: input.id, detail: { role: input.role } }, now)] : []),
+        ...o.revoked.map((id) => entry({ ...b, action: 'token.revoke', target: input.id, detail: { token: id, rotated_to: record.id } }, now)),
+        entry({ ...b, action: 'token.create', target: input.id, detail: { token: record.id, label } }, now),
+      ],
+    );
+    // Only a store this process owns replaces tokens, at start: no stream has opened yet.
+    if (out.registered) this.presence.forget(input.id);
+    return out.minted ? token : null;
   }
 
   async list(actor: Actor): Promise<AgentView[]> {
@@ -107,9 +124,9 @@ export class Agents {
     }
     if (agent.id === actor.principal.id) throw new HubError('forbidden', 'an agent cannot remove itself');
     const tokens = (await this.store.listTokens(id)).map((t) => t.id);
-    await this.store.removeAgent(id, this.now());
+    const at = this.now();
     const b = by(actor);
-    await this.audit.record({ ...b, action: 'agent.remove', target: id, detail: { ...b.detail, role: agent.role } });
+    await this.store.removeAgent(id, at, () => [entry({ ...b, action: 'agent.remove', target: id, detail: { ...b.detail, role: agent.role } }, at)]);
     this.presence.forget(id);
     this.onRemoved(id, tokens);
   }

@@ -1,7 +1,11 @@
-// The audit trail as a hub service: services record security-relevant acts through `record`
-// (which never fails the act being recorded: a failure is logged and counted), admins list the
-// records and verify the chain (src/domain/audit.ts says what verification can tell).
-import type { AuditAnchor, AuditOutcome, AuditRecord, ChainReport } from '../domain/audit.js';
+// The audit trail as a hub service. An act that changes something (a registration, a token, a
+// setting) hands its records to the store with the act itself (`entry` builds them; store.ts
+// AuditOf): both are stored or neither, so no act is left unaudited (issue 12). A call made for
+// another agent (`--as`) is recorded with `write` before it runs, and is refused when that write
+// fails. Refusals (failed authentication, a denied --as) change nothing: `record` writes them on a
+// best-effort basis, a failure logged and counted. Admins list the records and verify the chain
+// (src/domain/audit.ts says what verification can tell).
+import type { AuditAnchor, AuditOutcome, AuditRecord, ChainReport, NewAuditRecord } from '../domain/audit.js';
 import { verifyChain } from '../store/audit-chain.js';
 import type { AuditQuery, Store } from '../store/store.js';
 import type { Actor } from './actor.js';
@@ -16,9 +20,14 @@ export interface AuditEntry {
   detail?: Record<string, unknown> | undefined;
 }
 
-/** What services hold: somewhere to record to. */
+/** What services hold: somewhere to record refusals to (best effort: never fails the caller). */
 export interface AuditSink {
   record(e: AuditEntry): Promise<void>;
+}
+
+/** The record of an entry at a time, as the store appends it (with an act, or alone). */
+export function entry(e: AuditEntry, at: number): NewAuditRecord {
+  return { at, actor: e.actor, action: e.action, target: e.target ?? '', requestId: e.requestId ?? null, outcome: e.outcome ?? 'ok', detail: e.detail ?? {} };
 }
 
 /** For services used without a hub (tests, tools): records nothing. */
@@ -46,24 +55,31 @@ export class Audit implements AuditSink {
     private readonly now: () => number,
   ) {}
 
+  /** Writes the record before the act it announces; throws when it cannot, and the act must not run. */
+  async write(e: AuditEntry): Promise<void> {
+    try {
+      await this.store.appendAudit(entry(e, this.now()));
+    } catch (err) {
+      this.failed(err, e);
+      throw err;
+    }
+  }
+
+  /** Best effort, for refusals: a failure is logged and counted, never thrown. */
   async record(e: AuditEntry): Promise<void> {
     try {
-      await this.store.appendAudit({
-        at: this.now(),
-        actor: e.actor,
-        action: e.action,
-        target: e.target ?? '',
-        requestId: e.requestId ?? null,
-        outcome: e.outcome ?? 'ok',
-        detail: e.detail ?? {},
-      });
+      await this.store.appendAudit(entry(e, this.now()));
     } catch (err) {
-      this.failures += 1;
-      try {
-        this.onFailure?.(err, e);
-      } catch {
-        // Reporting must not fail the caller either.
-      }
+      this.failed(err, e);
+    }
+  }
+
+  private failed(err: unknown, e: AuditEntry): void {
+    this.failures += 1;
+    try {
+      this.onFailure?.(err, e);
+    } catch {
+      // Reporting must not fail the caller either.
     }
   }
 
@@ -77,5 +93,4 @@ export class Audit implements AuditSink {
     authorize(actor, 'audit.read', 'verify the audit trail');
     return verifyChain(this.store, anchor);
   }
-
 }

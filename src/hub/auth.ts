@@ -1,6 +1,7 @@
 // Authentication and acting-as: turns a bearer token (and an optional --as agent) into an Actor.
 // Tokens are looked up by hash; an expired token is refused saying so; failed attempts are
-// throttled per source address (security/throttle.ts) and recorded on the audit trail.
+// throttled per source address (security/throttle.ts), charged to the address's request limit,
+// and only then tallied for the audit trail (auth-failures.ts: one record per address a minute).
 import type { Agent } from '../domain/agent.js';
 import { HubError } from '../errors.js';
 import { mayManage } from '../security/permissions.js';
@@ -10,11 +11,18 @@ import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
 import { type AuditSink, noAudit } from './audit.js';
+import { AuthFailures } from './auth-failures.js';
 
 /** Where a request came from: for throttling and the audit trail. */
 export interface RequestSource {
   address?: string | undefined;
   requestId?: string | undefined;
+  /**
+   * Charges a request that carries no valid token to its address's limit (limits.addressRate),
+   * throwing `rate_limited` beyond it. Called before a failure is tallied, so that requests refused
+   * 429 cost nothing more.
+   */
+  charge?: (() => void) | undefined;
 }
 
 /** A token's last use is written at most this often (it is a hint, not a log). */
@@ -24,6 +32,8 @@ const MAX_TOUCHED = 10_000;
 export class Auth {
   audit: AuditSink = noAudit;
   readonly throttle: AuthThrottle;
+  /** Failed authentications, tallied per address and written to the audit trail once a minute. */
+  readonly failures: AuthFailures;
   private readonly touched = new Map<string, number>();
 
   constructor(
@@ -33,6 +43,7 @@ export class Auth {
     private readonly onError: (e: unknown) => void = () => undefined,
   ) {
     this.throttle = new AuthThrottle(limits);
+    this.failures = new AuthFailures({ record: (e) => this.audit.record(e) }, now);
   }
 
   /** A locked-out address is refused with `rate_limited` before its token is even looked at. */
@@ -46,7 +57,7 @@ export class Auth {
       });
     }
     if (token === undefined || token === '') {
-      throw await this.refused(from, 'missing token', token, new HubError('unauthorized', 'missing bearer token: send `Authorization: Bearer <token>` (CLI: --token or SWARM_TOKEN)'));
+      throw this.refused(from, 'missing token', token, new HubError('unauthorized', 'missing bearer token: send `Authorization: Bearer <token>` (CLI: --token or SWARM_TOKEN)'));
     }
     let actor: Actor;
     try {
@@ -54,7 +65,7 @@ export class Auth {
     } catch (e) {
       if (e instanceof HubError && e.code === 'unauthorized') {
         this.throttle.failed(source, now);
-        throw await this.refused(from, e.message, token, e);
+        throw this.refused(from, e.message, token, e);
       }
       throw e;
     }
@@ -67,16 +78,26 @@ export class Auth {
     }
   }
 
-  /** Counts a failed attempt that did not come through authenticate() (a malformed header). */
-  failed(source: string): void {
-    this.throttle.failed(source, this.now());
+  /** An Authorization header that is not `Bearer <token>`: a failed attempt too. Returns the error to throw. */
+  malformed(from: RequestSource): HubError {
+    this.throttle.failed(from.address ?? '', this.now());
+    return this.refused(from, 'malformed Authorization header', undefined, new HubError('unauthorized', 'malformed Authorization header: expected `Bearer <token>`'));
   }
 
-  /** Records a failed authentication; returns the error to throw. */
-  private async refused(from: RequestSource, reason: string, token: string | undefined, e: HubError): Promise<HubError> {
+  /** Writes the failures tallied so far (at shutdown) and schedules nothing more. */
+  stop(): Promise<void> {
+    return this.failures.stop();
+  }
+
+  /**
+   * A failed authentication: charged to its address first (which throws `rate_limited` beyond the
+   * limit: then nothing is tallied), then tallied for the audit trail. Returns the error to throw.
+   */
+  private refused(from: RequestSource, reason: string, token: string | undefined, e: HubError): HubError {
+    from.charge?.();
     // A fingerprint ties repeated attempts with one token together without keeping the token.
     const fingerprint = token !== undefined && looksLikeToken(token) ? hashToken(token).toString('hex').slice(0, 16) : undefined;
-    await this.audit.record({ actor: 'anonymous', action: 'auth.failed', requestId: from.requestId, outcome: 'denied', detail: { reason, source: from.address, token: fingerprint } });
+    this.failures.note(from.address ?? '', reason, fingerprint);
     return e;
   }
 

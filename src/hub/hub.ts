@@ -1,7 +1,5 @@
 // The hub: every use case, wired over one Store. The HTTP server, CLI (through the client) and
 // later MCP are thin faces over this object; none of them holds business rules.
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Config } from '../config/keys.js';
 import type { Store, StoreEvent } from '../store/store.js';
 import { HubError } from '../errors.js';
@@ -97,7 +95,6 @@ export class Hub {
     );
     this.auth.audit = this.audit;
     this.settings = new Settings(o.store, o.config, this.now);
-    this.settings.audit = this.audit;
     const set = this.settings;
     this.agentSends = new RateLimiter(() => ({ rate: set.get('limits.agentRate'), burst: set.get('limits.agentBurst') }));
     const take = o.store.takeTokens?.bind(o.store);
@@ -119,7 +116,6 @@ export class Hub {
     this.presence.onChange = (a, at) =>
       this.dispatcher.presence({ type: 'presence', agent: a.id, presence: a.presence, status: a.status, mission: a.mission, at });
     this.agents = new Agents(o.store, this.presence, this.now);
-    this.agents.audit = this.audit;
     this.channels = new Channels(o.store, this.now);
     this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: () => set.get('limits.recipients') }, this.channels);
     this.loopGuard = new LoopGuard(() => ({
@@ -149,7 +145,6 @@ export class Hub {
     this.inbox.onNack = (n) => this.metrics.nacks.inc(n);
     this.streams = new Streams(this.dispatcher, this.presence, () => set.get('streams.prefetch'), () => set.get('limits.streamsPerAgent'), this.now);
     this.tokens = new Tokens(o.store, this.now);
-    this.tokens.audit = this.audit;
     this.tokens.onRevoked = (tokenIds) => {
       this.streams.revoke(tokenIds);
       this.publish({ type: 'revoked', tokenIds });
@@ -341,32 +336,9 @@ export class Hub {
     this.settings.stop();
     await this.keys.stop();
     await this.presence.stop();
+    await this.auth.stop();
   }
 }
 
-export const ADMIN_ID = 'admin';
-export const ADMIN_TOKEN_FILE = 'admin.token';
-
-/**
- * First start: creates the `admin` identity and writes its token to <dataDir>/admin.token (0600),
- * which the CLI run from the same directory picks up. If the file was deleted, a new admin token
- * is issued and written (whoever can write the data directory already owns the hub).
- */
-export async function ensureAdminToken(hub: Hub, dataDir: string): Promise<{ file: string; created: boolean }> {
-  const file = join(dataDir, ADMIN_TOKEN_FILE);
-  if (existsSync(file) && (await hub.store.getAgent(ADMIN_ID)) !== null && (await hub.store.hasLiveToken(ADMIN_ID))) {
-    return { file, created: false };
-  }
-  let token: string;
-  try {
-    token = (await hub.store.getAgent(ADMIN_ID)) === null ? (await hub.agents.create({ id: ADMIN_ID, role: 'admin', specialty: 'Hub administrator' })).token : await hub.agents.issueToken(ADMIN_ID, 'admin.token reissued');
-  } catch (e) {
-    // Several processes starting at once on one database: another one created the admin first.
-    if (!(e instanceof HubError && e.code === 'agent_exists')) throw e;
-    token = await hub.agents.issueToken(ADMIN_ID, 'admin.token');
-  }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return { file, created: true };
-}
+// The admin token the hub mints for itself at start (onboarding.ts).
+export { ADMIN_ID, ADMIN_TOKEN_FILE, ensureAdminToken } from './onboarding.js';

@@ -1,5 +1,8 @@
 // Onboarding and wrap-up: register + token + a templated welcome; the end-of-cycle message; and
-// broadcasts from any named template.
+// broadcasts from any named template. And the first credential of all: the admin token the hub
+// mints for itself at start, once.
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Agent, Role } from '../domain/agent.js';
 import { hasInbox } from '../domain/agent.js';
 import type { Priority } from '../domain/message.js';
@@ -9,6 +12,7 @@ import { authorize } from './actor.js';
 import type { AgentView, Agents } from './agents.js';
 import type { SendResult } from './messages.js';
 import type { Templates } from './templates.js';
+import type { Store } from '../store/store.js';
 
 export class Onboarding {
   constructor(
@@ -50,4 +54,46 @@ export class Onboarding {
     if (targets.length === 0) throw new HubError('unknown_recipient', 'nobody to broadcast to: no other agent or captain is registered');
     return this.templates.send(actor, name, targets, { subject: o.subject ?? '', priority: o.priority });
   }
+}
+
+export const ADMIN_ID = 'admin';
+export const ADMIN_TOKEN_FILE = 'admin.token';
+/** The label of the token the hub mints for the admin; older versions labelled it one of the others. */
+const ADMIN_LABEL = 'admin.token';
+const OLDER_ADMIN_LABELS = ['initial', 'admin.token reissued'];
+
+export interface AdminToken {
+  /** <data.dir>/admin.token */
+  file: string;
+  /** This start minted the admin token and wrote the file. */
+  created: boolean;
+  /**
+   * There is no file here, and no token was minted: the admin already holds one (minted by another
+   * process on a shared store, whose data directory has the file, or issued by an admin).
+   */
+  elsewhere: boolean;
+}
+
+/**
+ * First start: creates the `admin` identity and writes its token to <dataDir>/admin.token (0600),
+ * which the CLI run from the same directory picks up. Minted once (Store.bootstrapToken): processes
+ * starting at once on one PostgreSQL mint one token between them, and a process started later on an
+ * empty data directory mints none (issue 12: each used to add a non-expiring admin token). On a
+ * store this process owns (SQLite, whose data directory is the store's), a deleted file is
+ * replaced: the token it held is revoked and a new one written (whoever can write the data
+ * directory owns the hub anyway).
+ */
+export async function ensureAdminToken(hub: { agents: Agents; store: Store }, dataDir: string): Promise<AdminToken> {
+  const file = join(dataDir, ADMIN_TOKEN_FILE);
+  const hasFile = existsSync(file);
+  if (hasFile && (await hub.store.getAgent(ADMIN_ID)) !== null && (await hub.store.hasLiveToken(ADMIN_ID))) return { file, created: false, elsewhere: false };
+  const replacing = hub.store.shared ? [] : [ADMIN_LABEL, ...OLDER_ADMIN_LABELS];
+  const token = await hub.agents.bootstrap({ id: ADMIN_ID, role: 'admin', specialty: 'Hub administrator' }, ADMIN_LABEL, replacing);
+  if (token === null) return { file, created: false, elsewhere: !hasFile };
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Whole or not at all: a process reading the file (the CLI, another process's start) never sees half.
+  const part = `${file}.${process.pid}.part`;
+  writeFileSync(part, `${token}\n`, { mode: 0o600 });
+  renameSync(part, file);
+  return { file, created: true, elsewhere: false };
 }

@@ -9,7 +9,7 @@ import { HubError } from '../errors.js';
 import type { SettingChange, Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
-import { type AuditSink, by, noAudit } from './audit.js';
+import { by, entry } from './audit.js';
 
 export interface SettingView {
   key: SharedKey;
@@ -29,7 +29,6 @@ export class Settings {
   onChanged: (() => void) | null = null;
   private version = 0;
   private poller: NodeJS.Timeout | null = null;
-  audit: AuditSink = noAudit;
 
   constructor(
     private readonly store: Store,
@@ -120,9 +119,11 @@ export class Settings {
     authorize(actor, 'config.manage', 'change shared settings');
     const value = this.validate(key, raw);
     this.checkPresence(new Map([[key, value]]));
-    const [change] = await this.store.recordSettings([{ key, value }], actor.self.id, 'set', this.now());
+    const at = this.now();
     const b = by(actor);
-    await this.audit.record({ ...b, action: 'config.set', target: key, detail: { ...b.detail, value, previous: change?.previous ?? null, version: change?.version } });
+    const [change] = await this.store.recordSettings([{ key, value }], actor.self.id, 'set', at, ([c]) => [
+      entry({ ...b, action: 'config.set', target: key, detail: { ...b.detail, value, previous: c?.previous ?? null, version: c?.version } }, at),
+    ]);
     await this.load();
     this.onChanged?.();
     if (change === undefined) throw new HubError('internal', 'setting not recorded');
@@ -144,9 +145,11 @@ export class Settings {
       if (JSON.stringify(target) !== JSON.stringify(current)) changes.push({ key, value: target ?? null });
     }
     this.checkPresence(new Map(changes.map((c) => [c.key, c.value ?? this.local[c.key as ConfigKey]])));
-    const recorded = changes.length === 0 ? [] : await this.store.recordSettings(changes, actor.self.id, `rollback to v${version}`, this.now());
+    const at = this.now();
     const b = by(actor);
-    await this.audit.record({ ...b, action: 'config.rollback', target: `v${version}`, detail: { ...b.detail, changes: recorded.map((c) => ({ key: c.key, value: c.value, version: c.version })) } });
+    const recorded = await this.store.recordSettings(changes, actor.self.id, `rollback to v${version}`, at, (done) => [
+      entry({ ...b, action: 'config.rollback', target: `v${version}`, detail: { ...b.detail, changes: done.map((c) => ({ key: c.key, value: c.value, version: c.version })) } }, at),
+    ]);
     await this.load();
     if (recorded.length > 0) this.onChanged?.();
     return recorded;

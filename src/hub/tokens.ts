@@ -1,15 +1,16 @@
 // Token management (admins): issue a token for an agent with an optional expiry and scopes, list
 // tokens (never their secrets), revoke, rotate. A token is shown once, when it is created; the hub
 // keeps only its hash. Revoking ends every stream opened with the token, in every hub process
-// (onRevoked publishes it).
+// (onRevoked publishes it). Each change is stored with its audit records in one transaction.
 import { randomUUID } from 'node:crypto';
 import { HubError } from '../errors.js';
 import { allows, isOperation, OPERATION_NAMES } from '../security/permissions.js';
 import { hashToken, newToken } from '../security/tokens.js';
-import type { Store, TokenInfo } from '../store/store.js';
+import type { NewAuditRecord } from '../domain/audit.js';
+import type { Store, TokenInfo, TokenRecord } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
-import { type AuditSink, by, noAudit } from './audit.js';
+import { by, entry } from './audit.js';
 
 export interface TokenRequest {
   agent: string;
@@ -32,8 +33,6 @@ export const MAX_TOKEN_SECONDS = 10 * 365 * 86400;
 export class Tokens {
   /** Tokens just revoked: streams opened with them end, here and in other processes. */
   onRevoked: (tokenIds: string[]) => void = () => undefined;
-  /** Set by the hub: token changes are security-relevant acts. */
-  audit: AuditSink = noAudit;
 
   constructor(
     private readonly store: Store,
@@ -42,6 +41,52 @@ export class Tokens {
 
   async create(actor: Actor, r: TokenRequest): Promise<IssuedToken> {
     authorize(actor, 'token.manage', 'manage tokens');
+    const issued = await this.prepare(actor, r);
+    const { info } = issued;
+    await this.store.createToken(issued.record, () => [this.created(actor, info)]);
+    return { token: issued.token, info };
+  }
+
+  async list(actor: Actor, agent: string | undefined): Promise<TokenInfo[]> {
+    authorize(actor, 'token.manage', 'manage tokens');
+    return this.store.listTokens(agent ?? null);
+  }
+
+  async revoke(actor: Actor, id: string): Promise<TokenInfo> {
+    authorize(actor, 'token.manage', 'manage tokens');
+    const t = await this.live(id);
+    const at = this.now();
+    const b = by(actor);
+    const r = await this.store.revokeToken(id, at, () => [entry({ ...b, action: 'token.revoke', target: t.agentId, detail: { ...b.detail, token: id } }, at)]);
+    if (r === null) throw this.missing(id);
+    this.onRevoked([id]);
+    return { ...t, revokedAt: at };
+  }
+
+  /**
+   * A new token for the same agent, label and scopes, and the old one revoked, in one transaction:
+   * of two rotations of one token at once, one succeeds and the other finds no live token. The
+   * new one lives as long as the old one was given (from now), unless `expiresInSeconds` says
+   * otherwise.
+   */
+  async rotate(actor: Actor, id: string, expiresInSeconds?: number): Promise<IssuedToken & { revoked: string }> {
+    authorize(actor, 'token.manage', 'manage tokens');
+    const old = await this.live(id);
+    const lifetime = expiresInSeconds ?? (old.expiresAt === null ? undefined : Math.max(1, Math.round((old.expiresAt - old.createdAt) / 1000)));
+    const next = await this.prepare(actor, { agent: old.agentId, expiresInSeconds: lifetime, scopes: old.scopes ?? undefined, label: old.label });
+    const { info } = next;
+    const b = by(actor);
+    const r = await this.store.rotateToken(id, next.record, info.createdAt, () => [
+      this.created(actor, info, { rotated_from: id }),
+      entry({ ...b, action: 'token.revoke', target: old.agentId, detail: { ...b.detail, token: id, rotated_to: info.id } }, info.createdAt),
+    ]);
+    if (r === null) throw this.missing(id);
+    this.onRevoked([id]);
+    return { token: next.token, info, revoked: id };
+  }
+
+  /** Checks a request and makes the token: its secret, what the store keeps, what is shown. */
+  private async prepare(actor: Actor, r: TokenRequest): Promise<IssuedToken & { record: TokenRecord }> {
     const agent = await this.store.getAgent(r.agent);
     if (agent === null) throw new HubError('agent_not_found', `unknown agent ${r.agent}`, { details: { agent: r.agent } });
     let scopes: string[] | null = null;
@@ -61,43 +106,16 @@ export class Tokens {
     const id = randomUUID();
     const expiresAt = r.expiresInSeconds === undefined ? null : now + r.expiresInSeconds * 1000;
     const label = r.label ?? `issued by ${actor.principal.id}`;
-    await this.store.createToken({ id, agentId: agent.id, hash: hashToken(token), label, createdAt: now, expiresAt, scopes });
-    const b = by(actor);
-    await this.audit.record({ ...b, action: 'token.create', target: agent.id, detail: { ...b.detail, token: id, label, expires_at: expiresAt, scopes } });
-    return { token, info: { id, agentId: agent.id, label, createdAt: now, expiresAt, scopes, lastUsedAt: null, revokedAt: null } };
+    return {
+      token,
+      record: { id, agentId: agent.id, hash: hashToken(token), label, createdAt: now, expiresAt, scopes },
+      info: { id, agentId: agent.id, label, createdAt: now, expiresAt, scopes, lastUsedAt: null, revokedAt: null },
+    };
   }
 
-  async list(actor: Actor, agent: string | undefined): Promise<TokenInfo[]> {
-    authorize(actor, 'token.manage', 'manage tokens');
-    return this.store.listTokens(agent ?? null);
-  }
-
-  async revoke(actor: Actor, id: string): Promise<TokenInfo> {
-    authorize(actor, 'token.manage', 'manage tokens');
-    const t = await this.live(id);
-    const r = await this.store.revokeToken(id, this.now());
-    if (r === null) throw this.missing(id);
-    this.onRevoked([id]);
+  private created(actor: Actor, info: TokenInfo, extra: Record<string, unknown> = {}): NewAuditRecord {
     const b = by(actor);
-    await this.audit.record({ ...b, action: 'token.revoke', target: t.agentId, detail: { ...b.detail, token: id } });
-    return { ...t, revokedAt: this.now() };
-  }
-
-  /**
-   * A new token for the same agent, label and scopes, and the old one revoked. The new one lives
-   * as long as the old one was given (from now), unless `expiresInSeconds` says otherwise.
-   */
-  async rotate(actor: Actor, id: string, expiresInSeconds?: number): Promise<IssuedToken & { revoked: string }> {
-    authorize(actor, 'token.manage', 'manage tokens');
-    const old = await this.live(id);
-    const lifetime = expiresInSeconds ?? (old.expiresAt === null ? undefined : Math.max(1, Math.round((old.expiresAt - old.createdAt) / 1000)));
-    const issued = await this.create(actor, { agent: old.agentId, expiresInSeconds: lifetime, scopes: old.scopes ?? undefined, label: old.label });
-    // null: revoked by someone else meanwhile; the rotation stands, the old token is gone either way.
-    await this.store.revokeToken(id, this.now());
-    this.onRevoked([id]);
-    const b = by(actor);
-    await this.audit.record({ ...b, action: 'token.revoke', target: old.agentId, detail: { ...b.detail, token: id, rotated_to: issued.info.id } });
-    return { ...issued, revoked: id };
+    return entry({ ...b, action: 'token.create', target: info.agentId, detail: { ...b.detail, token: info.id, label: info.label, expires_at: info.expiresAt, scopes: info.scopes, ...extra } }, info.createdAt);
   }
 
   private async live(id: string): Promise<TokenInfo> {

@@ -65,7 +65,7 @@ export function createMetrics(): Metrics {
     inFlight: new Gauge({ name: 'swarm_leases_in_flight', help: 'Deliveries leased and not acknowledged, per agent (read at scrape)', labelNames: ['agent'], ...r }),
     deadLetters: new Gauge({ name: 'swarm_dead_letters', help: 'Dead letters, per agent (read at scrape)', labelNames: ['agent'], ...r }),
     redeliveries: new Gauge({ name: 'swarm_redeliveries', help: 'Hand-outs beyond the first, per agent (read at scrape)', labelNames: ['agent'], ...r }),
-    auditWriteFailures: new Counter({ name: 'swarm_audit_write_failures_total', help: 'Audit records that could not be written (the act itself went on)', ...r }),
+    auditWriteFailures: new Counter({ name: 'swarm_audit_write_failures_total', help: 'Audit records that could not be written: of a refusal (logged), or of a call made with --as (then refused)', ...r }),
     walBytes: new Gauge({
       name: 'swarm_store_wal_bytes',
       help: 'Size of the embedded store\'s -wal file, in bytes (read at scrape; kept under store.walLimitMiB; 0 on PostgreSQL)',

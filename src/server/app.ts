@@ -139,24 +139,23 @@ async function build(o: AppOptions) {
       v1.addHook('onRequest', async (req, reply) => {
         const header = req.headers.authorization;
         const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-        if (header !== undefined && m === null) {
-          chargeAddress(req);
-          hub.auth.failed(req.ip);
-          throw new HubError('unauthorized', 'malformed Authorization header: expected `Bearer <token>`');
-        }
-        const as = req.headers[AS_HEADER];
-        if (Array.isArray(as)) throw new HubError('validation_failed', `send the ${AS_HEADER} header once`);
+        // A request without a valid token is charged to its address before its failure is tallied
+        // for the audit trail: one refused 429 costs nothing more (Auth.refused).
+        const from = { address: req.ip, requestId: String(req.id), charge: () => chargeAddress(req) };
         try {
-          req.actor = await hub.auth.authenticate(m?.[1], as, { address: req.ip, requestId: String(req.id) });
+          if (header !== undefined && m === null) throw hub.auth.malformed(from);
+          const as = req.headers[AS_HEADER];
+          if (Array.isArray(as)) throw new HubError('validation_failed', `send the ${AS_HEADER} header once`);
+          req.actor = await hub.auth.authenticate(m?.[1], as, from);
         } catch (e) {
-          if (e instanceof HubError && e.code === 'unauthorized') chargeAddress(req);
           const retry = e instanceof HubError && e.code === 'rate_limited' ? e.details?.retryAfterSeconds : undefined;
           if (typeof retry === 'number') reply.header('retry-after', String(retry));
           throw e;
         }
         if (req.actor.self.id !== req.actor.principal.id) {
-          // Every call made for another agent: who, for whom, what.
-          await hub.audit.record({
+          // Every call made for another agent: who, for whom, what. Written before the call runs;
+          // a call that cannot be recorded is not made.
+          await hub.audit.write({
             actor: req.actor.principal.id,
             action: 'act.as',
             target: req.actor.self.id,

@@ -1,6 +1,6 @@
-// Runs the hub: opens the store, makes sure an admin token exists, listens, and shuts down cleanly
-// on SIGTERM/SIGINT (drain, stop accepting, finish in-flight requests and commits, flush presence,
-// close).
+// Runs the hub: locks the embedded store's directory (one hub per directory), opens the store,
+// makes sure an admin token exists, listens, and shuts down cleanly on SIGTERM/SIGINT (drain, stop
+// accepting, finish in-flight requests and commits, flush presence, close, unlock).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/keys.js';
@@ -9,6 +9,7 @@ import { ensureAdminToken, Hub } from '../hub/hub.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
+import { type DirLock, lockDataDir } from '../store/sqlite/dir-lock.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { checkSealing, encryptedStore } from '../store/encrypted-store.js';
 import { Keyring, parseKey } from '../security/crypto.js';
@@ -32,9 +33,23 @@ function isPostgres(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
+/**
+ * The embedded store's directory, or null on PostgreSQL: processes sharing a PostgreSQL database
+ * (and possibly one data directory, for the admin token) are meant to run side by side.
+ */
+function sqliteDir(config: Config): string | null {
+  const db = config['store.database'];
+  if (isPostgres(db)) return null;
+  if (db !== '' && !db.startsWith('sqlite:')) {
+    throw new HubError('config_invalid', `store.database must be empty, sqlite:DIR or a postgres:// URL, not ${JSON.stringify(db.replace(/\/\/[^@/]*@/, '//***@').slice(0, 80))}`);
+  }
+  return resolve(db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : config['data.dir']);
+}
+
 export async function openStore(config: Config, metrics?: Metrics, logger?: Logger): Promise<Store> {
   const db = config['store.database'];
-  if (isPostgres(db)) {
+  const dir = sqliteDir(config);
+  if (dir === null) {
     return PostgresStore.open({
       url: db,
       sessionUrl: config['store.sessionDatabase'] || undefined,
@@ -45,12 +60,8 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
       onWarning: logger === undefined ? undefined : (message) => logger.warn(message),
     });
   }
-  if (db !== '' && !db.startsWith('sqlite:')) {
-    throw new HubError('config_invalid', `store.database must be empty, sqlite:DIR or a postgres:// URL, not ${JSON.stringify(db.replace(/\/\/[^@/]*@/, '//***@').slice(0, 80))}`);
-  }
-  const dir = db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : config['data.dir'];
   const store = new SqliteStore({
-    dir: resolve(dir),
+    dir,
     synchronous: config['store.synchronous'],
     batchMax: config['store.batchMax'],
     walLimitMiB: config['store.walLimitMiB'],
@@ -102,6 +113,19 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
   }
   const metrics = createMetrics();
   const keyring = keyringFrom(config);
+  // Before the store is opened: a second hub on the directory must not touch it (migrations,
+  // released leases) before it is refused.
+  const dir = sqliteDir(config);
+  const lock = dir === null ? null : lockDataDir(dir);
+  try {
+    return await serve(config, logger, metrics, keyring, lock, role, opts);
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+}
+
+async function serve(config: Config, logger: Logger, metrics: Metrics, keyring: Keyring | null, lock: DirLock | null, role: ServeRole, opts: { version?: string; port?: number }): Promise<RunningHub> {
   const plainStore = await openStore(config, metrics, logger);
   try {
     for (const warning of await checkSealing(plainStore, keyring)) logger.warn(warning);
@@ -111,7 +135,7 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
   }
   const store = keyring === null ? plainStore : encryptedStore(plainStore, keyring);
   const hub = new Hub({ store, config, metrics, onError: (e, what) => logger.error({ err: e }, `${what} failed`) });
-  const admin = role === 'worker' ? { file: '', created: false } : await ensureAdminToken(hub, resolve(config['data.dir']));
+  const admin = role === 'worker' ? { file: '', created: false, elsewhere: false } : await ensureAdminToken(hub, resolve(config['data.dir']));
   // Shared settings: the hub's versioned values over this process's own. Only this process writes
   // an embedded store, so polling for changes made elsewhere is needed only on a shared database.
   await hub.settings.load(store.kind === 'sqlite' ? undefined : 2000);
@@ -142,13 +166,21 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
     if (err.code === 'EADDRINUSE') throw new HubError('config_invalid', `port ${port} on ${config['server.host']} is already in use (set --port or server.port)`, { cause: e });
     throw e;
   }
+  const bound = app.server.address();
+  lock?.listening(typeof bound === 'object' && bound !== null ? bound.port : port);
   logger.info({ url: address, role, store: store.kind, data: resolve(config['data.dir']), synchronous: config['store.synchronous'] }, 'hub listening');
   if (admin.created) logger.info({ file: admin.file }, 'admin token written');
+  if (admin.elsewhere) {
+    logger.info(
+      { file: admin.file },
+      'the admin already holds a token (minted by another process on this database, or issued by an admin): none is minted or written here; use the admin.token of the process that minted it, or `swarm token create admin`',
+    );
+  }
   let closing: Promise<void> | null = null;
   return {
     url: address,
     hub,
-    adminTokenFile: admin.file,
+    adminTokenFile: admin.elsewhere ? '' : admin.file,
     close: () => {
       closing ??= (async () => {
         // Out of the balancer's rotation before the listener closes: closing at once raced the
@@ -166,6 +198,7 @@ export async function startHub(config: Config, opts: { logger?: Logger; version?
         await app.close();
         await hub.stop();
         await store.close();
+        lock?.release();
         logger.info('hub stopped');
       })();
       return closing;

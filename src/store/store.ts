@@ -42,6 +42,34 @@ export interface TokenInfo {
   revokedAt: number | null;
 }
 
+/**
+ * The audit records of an act, made from its outcome and appended to the chain in the act's own
+ * transaction: both are stored, or neither (issue 12: an act must never be left unaudited). Called
+ * once, inside the transaction and only when the act happens; it must be synchronous and do no I/O.
+ * A throw, or a record the store cannot append, rolls the act back and fails the call.
+ */
+export type AuditOf<R> = (outcome: R) => NewAuditRecord[];
+
+/** The hub's own credential for an agent (the admin token written at start): see `bootstrapToken`. */
+export interface BootstrapToken {
+  agent: NewAgent;
+  token: TokenRecord;
+  /**
+   * Live tokens of the agent with these labels are revoked and replaced by `token`. Any other live
+   * token of the agent means that nothing is minted. Empty: any live token means nothing is minted.
+   */
+  replacing: string[];
+}
+
+export interface BootstrapOutcome {
+  /** `token` was stored. */
+  minted: boolean;
+  /** The agent was registered (or revived) by this call. */
+  registered: boolean;
+  /** Tokens revoked because `token` replaces them. */
+  revoked: string[];
+}
+
 /** What authenticating with a token needs. Expiry is the caller's to check (to say why it fails). */
 export interface TokenMatch {
   tokenId: string;
@@ -250,21 +278,29 @@ export interface Store {
   close(): Promise<void>;
 
   // ---- agents -------------------------------------------------------------------------------
-  /** Registers an agent; re-registering a removed id revives it. Throws `agent_exists` if active. */
-  createAgent(agent: NewAgent): Promise<Agent>;
+  /**
+   * Registers an agent; re-registering a removed id revives it. Throws `agent_exists` if active.
+   * With `token`, also stores its first token; with `audit`, the records of the registration: all
+   * in one transaction.
+   */
+  createAgent(agent: NewAgent, o?: { token?: TokenRecord; audit?: AuditOf<Agent> }): Promise<Agent>;
   /** An active (not removed) agent, or null. */
   getAgent(id: string): Promise<Agent | null>;
   /** Active agents, ordered by id. */
   listAgents(): Promise<Agent[]>;
-  /** Marks the agent removed and revokes its tokens; its messages stay in history. False if unknown. */
-  removeAgent(id: string, at: number): Promise<boolean>;
+  /**
+   * Marks the agent removed and revokes its tokens; its messages stay in history. False if unknown
+   * (and nothing is audited). `audit`: written in the same transaction.
+   */
+  removeAgent(id: string, at: number, audit?: AuditOf<{ agentId: string }>): Promise<boolean>;
   /** Sets status and mission (and counts as being seen). Null if the agent is unknown. */
   setStatus(id: string, status: Presence, mission: string, at: number): Promise<Agent | null>;
   /** Records last-seen times, batched by the caller; unknown ids are ignored. */
   recordSeen(seen: ReadonlyMap<string, number>): Promise<void>;
 
   // ---- tokens -------------------------------------------------------------------------------
-  createToken(token: TokenRecord): Promise<void>;
+  /** Stores a token (by hash); `audit`: written in the same transaction. */
+  createToken(token: TokenRecord, audit?: AuditOf<{ agentId: string }>): Promise<void>;
   /**
    * The agent a token belongs to, with its expiry and scopes, when it is not revoked and its agent
    * not removed; null otherwise. Expired tokens are returned (the caller refuses them, saying so).
@@ -274,8 +310,25 @@ export interface Store {
   getToken(id: string): Promise<TokenInfo | null>;
   /** Tokens not revoked of active agents (of one agent, or all), oldest first; never hashes. */
   listTokens(agentId: string | null): Promise<TokenInfo[]>;
-  /** Revokes a live token; returns its agent, or null when unknown or already revoked. */
-  revokeToken(id: string, at: number): Promise<{ agentId: string } | null>;
+  /**
+   * Revokes a live token; returns its agent, or null when unknown or already revoked (then nothing
+   * is audited). `audit`: written in the same transaction.
+   */
+  revokeToken(id: string, at: number, audit?: AuditOf<{ agentId: string }>): Promise<{ agentId: string } | null>;
+  /**
+   * Revokes the live token `id` and stores `next` in its place, in one transaction: of two
+   * rotations of one token, however concurrent (also from several processes), one succeeds and the
+   * other returns null, storing nothing, as it does when `id` is unknown or already revoked.
+   */
+  rotateToken(id: string, next: TokenRecord, at: number, audit?: AuditOf<{ agentId: string }>): Promise<{ agentId: string } | null>;
+  /**
+   * Mints the hub's own credential once (BootstrapToken says when). In one transaction, serialised
+   * with every other process sharing the store (SQLite: the write lock; PostgreSQL: a lock on the
+   * tokens table), so that processes starting at once on an empty store mint exactly one: registers
+   * the agent when it is not active, then stores the token unless the agent holds a live token that
+   * it does not replace.
+   */
+  bootstrapToken(b: BootstrapToken, audit?: AuditOf<BootstrapOutcome>): Promise<BootstrapOutcome>;
   /** Records when a token was last used (callers batch: at most once a minute per token). */
   touchToken(id: string, at: number): Promise<void>;
   /** Whether an active agent holds any live token. */
@@ -393,8 +446,11 @@ export interface Store {
   currentSettings(): Promise<{ version: number; values: Map<string, unknown> }>;
   /** Values of every key as they were right after `version` (keys first set later are absent). */
   settingsAt(version: number): Promise<Map<string, unknown>>;
-  /** Records changes, one version each, in one transaction; `previous` is filled from the store. Returns them. */
-  recordSettings(changes: { key: string; value: unknown }[], author: string, note: string, at: number): Promise<SettingChange[]>;
+  /**
+   * Records changes, one version each, in one transaction; `previous` is filled from the store.
+   * Returns them. `audit`: written in the same transaction (also for no changes: an empty list).
+   */
+  recordSettings(changes: { key: string; value: unknown }[], author: string, note: string, at: number, audit?: AuditOf<SettingChange[]>): Promise<SettingChange[]>;
   /** Newest first. */
   settingsHistory(limit: number): Promise<SettingChange[]>;
   /** The newest version number (0: never changed); cheap, for other processes to poll. */

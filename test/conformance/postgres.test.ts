@@ -16,6 +16,7 @@ import { MIGRATIONS_DIR } from '../../src/store/postgres/migrate.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { STALE_BOUND_MS } from '../../src/store/postgres/directory.js';
 import { within } from '../support/within.js';
+import { actsConformance } from './acts-suite.js';
 import { auditConformance } from './audit-suite.js';
 import { msg } from './fixtures.js';
 import { loadMigrations } from '../../src/store/sql-files.js';
@@ -55,6 +56,7 @@ if (url === undefined || url === '') {
   moreConformance('postgres', postgres);
   auditConformance('postgres', postgres);
   sealingConformance('postgres', postgres);
+  actsConformance('postgres', postgres);
 
 
   describe('PostgreSQL adapter', () => {
@@ -144,6 +146,31 @@ if (url === undefined || url === '') {
       const ofK = history.filter((c) => c.key === 'k');
       ofK.forEach((c, i) => assert.deepEqual(c.previous, i === 0 ? null : ofK[i - 1]?.value));
       assert.equal(await a.settingsVersion(), 40);
+    });
+
+    it('stores starting at once on one schema mint one admin token between them, and two rotating one token leave one live', async (t) => {
+      const schema = await freshSchema(t);
+      const stores = await Promise.all(Array.from({ length: 4 }, () => open(t, schema, 2)));
+      const agent = { id: 'admin', role: 'admin' as const, specialty: '', capabilities: [], createdAt: 1 };
+      const outs = await Promise.all(
+        stores.map((s, i) => s.bootstrapToken({ agent, token: { id: `boot-${i}`, agentId: 'admin', hash: hashToken(newToken()), label: 'admin.token', createdAt: 2 }, replacing: [] })),
+      );
+      assert.deepEqual(outs.map((o) => o.minted).filter(Boolean), [true], 'exactly one minted');
+      assert.deepEqual(outs.map((o) => o.registered).filter(Boolean), [true], 'exactly one registered the admin');
+      const [a, b] = stores as [PostgresStore, PostgresStore];
+      assert.equal((await a.listTokens('admin')).length, 1);
+
+      await a.createToken({ id: 'old', agentId: 'admin', hash: hashToken(newToken()), label: 'ci', createdAt: 3 });
+      let current = 'old';
+      for (let round = 0; round < 5; round++) {
+        const rotated = await Promise.all(
+          [a, b].map((s, i) => s.rotateToken(current, { id: `r${round}-${i}`, agentId: 'admin', hash: hashToken(newToken()), label: 'ci', createdAt: 4 + round }, 4 + round)),
+        );
+        assert.equal(rotated.filter((r) => r !== null).length, 1, `round ${round}: one rotation wins`);
+        const ci = (await a.listTokens('admin')).filter((x) => x.label === 'ci');
+        assert.equal(ci.length, 1, `round ${round}: one live token`);
+        current = ci[0]?.id ?? '';
+      }
     });
 
     it('a token revoked through one store stops working through another within the directory bound', async (t) => {

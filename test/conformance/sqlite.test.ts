@@ -10,6 +10,10 @@ import { migrate, MIGRATIONS_DIR } from '../../src/store/sqlite/migrate.js';
 import { loadMigrations } from '../../src/store/sql-files.js';
 import { tempDir } from '../support/temp.js';
 import type { Priority } from '../../src/domain/message.js';
+import { Keyring, newKey, parseKey } from '../../src/security/crypto.js';
+import { encryptedStore } from '../../src/store/encrypted-store.js';
+import type { Store } from '../../src/store/store.js';
+import { actsConformance } from './acts-suite.js';
 import { auditConformance } from './audit-suite.js';
 import { msg, seed, send } from './fixtures.js';
 import { moreConformance } from './more-suite.js';
@@ -26,6 +30,9 @@ moreConformance('sqlite', sqlite);
 auditConformance('sqlite', sqlite);
 sealingConformance('sqlite', sqlite);
 
+actsConformance('sqlite', sqlite);
+// The encryption decorator passes acts through with their audit records.
+actsConformance('sqlite encrypted', async (t): Promise<Store> => encryptedStore(await sqlite(t), new Keyring(parseKey(newKey(), 'test'))));
 
 // A file store commits sends and acks on its writer thread; `:memory:` commits on its own
 // connection. Both paths must keep the contract.

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { type HubProcess, spawnHub } from '../support/process.js';
+import { adminTokenOf, type HubProcess, spawnHub } from '../support/process.js';
 import { testDatabaseUrl, testSchema } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 
@@ -30,8 +30,9 @@ async function post(url: string, token: string, path: string, body: unknown): Pr
   return { status: r.status, json: await r.json() };
 }
 
-async function agent(p: HubProcess, id: string): Promise<string> {
-  const r = await post(p.url, p.adminToken, '/v1/agents', { id });
+/** Registers an agent through the first process, with the admin token (minted by one of them). */
+async function agent(procs: HubProcess[], id: string): Promise<string> {
+  const r = await post(procs[0]!.url, adminTokenOf(procs), '/v1/agents', { id });
   assert.equal(r.status, 201, JSON.stringify(r.json));
   return r.json.token as string;
 }
@@ -41,8 +42,8 @@ describe('limits across api processes', () => {
     const RATE = 10;
     const BURST = 10;
     const procs = await apis(t, { SWARM_AGENT_RATE: String(RATE), SWARM_AGENT_BURST: String(BURST) });
-    const sender = await agent(procs[0]!, 'Agent-1');
-    await agent(procs[0]!, 'Agent-2');
+    const sender = await agent(procs, 'Agent-1');
+    await agent(procs, 'Agent-2');
     // 3 s of sends as fast as 12 concurrent clients go, round robin over the processes; bounded.
     const started = performance.now();
     let admitted = 0;
@@ -70,8 +71,8 @@ describe('limits across api processes', () => {
 
   it('a loop whose two directions go through different processes is stopped at limits.loopRate', { timeout: 60_000 }, async (t) => {
     const procs = await apis(t, { SWARM_LOOP_RATE: '6', SWARM_LOOP_WINDOW: '60' });
-    const a = await agent(procs[0]!, 'Agent-1');
-    const b = await agent(procs[0]!, 'Agent-2');
+    const a = await agent(procs, 'Agent-1');
+    const b = await agent(procs, 'Agent-2');
     // Agent-1 always writes through process 1, Agent-2 always answers through process 2.
     let stoppedAt = 0;
     for (let n = 1; n <= 20 && stoppedAt === 0; n++) {

@@ -116,8 +116,7 @@ describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150
       // Every process has seen the token (and keeps it in its directory cache).
       for (const p of apis) assert.equal((await http(p.url, 'GET', '/v1/whoami', { token })).status, 200);
       const via = apis[(round * 5 + 3) % apis.length] as HubProcess;
-      const viaAdmin = via.adminToken;
-      const revoked = await http(via.url, 'DELETE', `/v1/tokens/${created.json.info.id as string}`, { token: viaAdmin });
+      const revoked = await http(via.url, 'DELETE', `/v1/tokens/${created.json.info.id as string}`, { token: admin });
       assert.equal(revoked.status, 200, revoked.body);
       const t0 = performance.now();
       const refusedAfter = await Promise.all(
@@ -143,7 +142,7 @@ describe('24 hub processes behind PgBouncer in transaction mode', { timeout: 150
     const a0 = apis[0] as HubProcess;
     // A shared setting changed through a config process (under a table lock) applies in every api process.
     const config = procs.find((p) => p.role === 'config')?.hub as HubProcess;
-    const put = await http(config.url, 'PUT', '/v1/config/delivery.maxAttempts', { token: config.adminToken, body: { value: 7 } });
+    const put = await http(config.url, 'PUT', '/v1/config/delivery.maxAttempts', { token: admin, body: { value: 7 } });
     assert.equal(put.status, 200, put.body);
     await until(
       'every api process applies delivery.maxAttempts = 7',

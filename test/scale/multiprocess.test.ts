@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { HubStream } from '../../src/client/stream.js';
-import { type HubProcess, spawnHub } from '../support/process.js';
+import { adminTokenOf, type HubProcess, spawnHub } from '../support/process.js';
 import { query, testDatabaseUrl, testSchema } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 
@@ -42,7 +42,7 @@ describe('several hub processes on one PostgreSQL', () => {
     const distinct = await query<{ n: number }>(`SELECT count(DISTINCT version)::int AS n FROM "${schema}".schema_migrations`);
     assert.equal(migrations[0]?.n, distinct[0]?.n, 'each migration recorded once');
     const [a0, a1, a2] = apis as [HubProcess, HubProcess, HubProcess];
-    const admin = a0.adminToken;
+    const admin = adminTokenOf(apis);
 
     const tokens = new Map<string, string>();
     await post(a0.url, admin, '/v1/agents', { id: 'Agent-4', role: 'captain' }).then((r) => tokens.set('Agent-4', r.json.token));
@@ -115,7 +115,7 @@ describe('several hub processes on one PostgreSQL', () => {
   it('killing an api process mid-load loses nothing answered; its stream resumes on another process', { timeout: 120_000 }, async (t) => {
     const { apis } = await cluster(t, ['api', 'api', 'worker']);
     const [a0, a1] = apis as [HubProcess, HubProcess];
-    const admin = a0.adminToken;
+    const admin = adminTokenOf(apis);
     const sender = (await post(a0.url, admin, '/v1/agents', { id: 'Agent-1' })).json.token as string;
     const receiver = (await post(a0.url, admin, '/v1/agents', { id: 'Agent-2' })).json.token as string;
 

@@ -9,7 +9,7 @@ import { LOCK_APPLICATION } from '../../src/store/postgres/leader.js';
 import { type PgBouncer, startPgBouncer } from './pgbouncer.js';
 import { type OwnPostgres, ownPostgres } from './postgres.js';
 import { procUsage } from './proc.js';
-import { type HubProcess, spawnHub } from './process.js';
+import { adminTokenOf, type HubProcess, spawnHub } from './process.js';
 import { tempDir } from './temp.js';
 
 export type Role = 'api' | 'config' | 'worker';
@@ -34,7 +34,7 @@ export interface Fleet {
   apis: HubProcess[];
   /** A connection straight to PostgreSQL, for pg_stat_activity and checks. */
   observer: pg.Client;
-  /** The admin token of the first api process. */
+  /** The admin token: minted once, by whichever process started first (adminTokenOf). */
   admin: string;
   /** The processes' environment. */
   env: Record<string, string>;
@@ -80,7 +80,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     observer = new pg.Client({ connectionString: cluster.url });
     await observer.connect();
     const apis = procs.filter((p) => p.role === 'api').map((p) => p.hub);
-    return { pg: cluster, bouncer, database, procs, apis, observer, admin: apis[0]?.adminToken ?? '', env, startMs, stop };
+    return { pg: cluster, bouncer, database, procs, apis, observer, admin: adminTokenOf(procs.map((p) => p.hub)), env, startMs, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -18,6 +18,16 @@ export interface HubProcess {
   kill(): Promise<void>;
 }
 
+/**
+ * The admin token of processes sharing one PostgreSQL: minted once, by whichever of them started
+ * first, so found in that one's data directory only.
+ */
+export function adminTokenOf(procs: HubProcess[]): string {
+  const tokens = [...new Set(procs.map((p) => p.adminToken).filter((t) => t !== ''))];
+  if (tokens.length !== 1) throw new Error(`expected one admin token among ${procs.length} processes, found ${tokens.length}`);
+  return tokens[0] as string;
+}
+
 /** Environment for children: nothing of the developer's SWARM_* settings leaks in. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

@@ -92,6 +92,22 @@ export async function storeRows<T>(s: TestStore, sql: string, params: unknown[] 
   }
 }
 
+/** Runs a statement (a schema change, say) on the store's database, beside the hub's own connections. */
+export async function storeExec(s: TestStore, sql: string): Promise<void> {
+  if (s.kind === 'postgres') {
+    await withPg(s, async (c) => {
+      await c.query(sql);
+    });
+    return;
+  }
+  const db = new Database(join(s.dir, 'swarm.db'));
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
 /** Changes a stopped hub's tables directly, as an intruder with database access would: each statement must change one row. */
 export async function storeTamper(s: TestStore, statements: { sql: string; params?: unknown[] }[]): Promise<void> {
   if (s.kind === 'postgres') {

@@ -32,7 +32,10 @@ export function registerServeCommand(program: Command, version: string): void {
       'after',
       '\nRoles: all (default) is the whole hub in one process, with the embedded SQLite store or\nPostgreSQL. With --database postgres://…, run any number of: api (HTTP API, streams, config;\nport 8080), config (the shared-settings service only; 8081), worker (expiry, dead letters,\ntask claims; /healthz, /readyz, /metrics on 8082).',
     )
-    .addHelpText('after', '\nOn first start the hub writes an admin token to <data>/admin.token (mode 0600); the CLI\nrun from the same directory uses it when no --token is given.\nStop with Ctrl-C or SIGTERM: in-flight sends finish and commit before exit.')
+    .addHelpText(
+      'after',
+      '\nOn first start the hub writes an admin token to <data>/admin.token (mode 0600); the CLI\nrun from the same directory uses it when no --token is given. It is minted once: on a shared\nPostgreSQL, only the first process writes one.\nOne hub per embedded store: a second `serve` on the same directory exits with code 14, naming\nthe pid, host and port of the first.\nStop with Ctrl-C or SIGTERM: in-flight sends finish and commit before exit.',
+    )
     .action(async (o: ServeOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const role = o.role as ServeRole;
@@ -52,7 +55,8 @@ export function registerServeCommand(program: Command, version: string): void {
       try {
         const port = sources['server.port'] === 'default' ? ROLE_PORTS[role] : config['server.port'];
         const hub = await startHub(config, { version, role, port });
-        if (!g.quiet) process.stderr.write(`swarm hub listening on ${hub.url} (data ${config['data.dir']}, admin token ${hub.adminTokenFile})\n`);
+        const admin = hub.adminTokenFile === '' ? 'no admin token file here' : `admin token ${hub.adminTokenFile}`;
+        if (!g.quiet) process.stderr.write(`swarm hub listening on ${hub.url} (data ${config['data.dir']}, ${admin})\n`);
         const grace = config['shutdown.graceSeconds'];
         await new Promise<void>((resolve, reject) => {
           onSignal = (): void => {

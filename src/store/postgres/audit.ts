@@ -1,5 +1,6 @@
 // The audit chain of the PostgreSQL store: appenders in every process queue on a table lock, so
 // that each record chains to the one before it (domain/audit.ts chainNext).
+import type pg from 'pg';
 import { type AuditRecord, canonicalJson, chainNext, type NewAuditRecord } from '../../domain/audit.js';
 import { type AuditRow, toAuditRecord } from '../audit-rows.js';
 import type { AuditQuery, Store } from '../store.js';
@@ -11,17 +12,32 @@ export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'audi
 
   async appendAudit(r: NewAuditRecord): Promise<AuditRecord> {
     this.conn.live();
-    const detail = canonicalJson(r.detail);
-    const bad = refuseNul('the audit record', r.actor, r.action, r.target, r.requestId, detail);
-    if (bad !== null) throw bad;
-    return this.conn.tx(async (c) => {
-      // Every process's appenders queue here: the last record read is still the last at insert.
-      await this.conn.q('lockAudit', [], c);
-      const last = (await this.conn.rows<{ seq: number; at: number; hash: string }>('auditLast', [], c))[0] ?? null;
+    const [rec] = await this.conn.tx((c) => this.appendIn(c, [r]));
+    return rec as AuditRecord;
+  }
+
+  /**
+   * Appends records inside the caller's transaction on `c`: an act and its audit records commit
+   * together or not at all (store.ts AuditOf). The table lock is held to the commit.
+   */
+  async appendIn(c: pg.PoolClient, records: readonly NewAuditRecord[]): Promise<AuditRecord[]> {
+    if (records.length === 0) return [];
+    const details = records.map((r) => canonicalJson(r.detail));
+    for (const [i, r] of records.entries()) {
+      const bad = refuseNul('the audit record', r.actor, r.action, r.target, r.requestId, details[i] ?? '');
+      if (bad !== null) throw bad;
+    }
+    // Every process's appenders queue here: the last record read is still the last at insert.
+    await this.conn.q('lockAudit', [], c);
+    let last: Pick<AuditRecord, 'seq' | 'at' | 'hash'> | null = (await this.conn.rows<{ seq: number; at: number; hash: string }>('auditLast', [], c))[0] ?? null;
+    const out: AuditRecord[] = [];
+    for (const [i, r] of records.entries()) {
       const rec = chainNext(last, r);
-      await this.conn.q('insertAudit', [rec.seq, rec.at, rec.actor, rec.action, rec.target, rec.requestId, rec.outcome, detail, rec.prevHash, rec.hash], c);
-      return rec;
-    });
+      await this.conn.q('insertAudit', [rec.seq, rec.at, rec.actor, rec.action, rec.target, rec.requestId, rec.outcome, details[i], rec.prevHash, rec.hash], c);
+      out.push(rec);
+      last = rec;
+    }
+    return out;
   }
 
   async auditRecords(q: AuditQuery): Promise<AuditRecord[]> {

@@ -20,7 +20,10 @@ import type {
   AckResult,
   AppendRequest,
   AppendResult,
+  AuditOf,
   AuditQuery,
+  BootstrapOutcome,
+  BootstrapToken,
   DeadLetter,
   HistoryQuery,
   InboxQuery,
@@ -114,8 +117,9 @@ export class PostgresStore implements Store {
       await conn.pool.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
     });
     this.sweeper = new Leadership(url, `swarm.sweeper:${conn.tables}`);
-    this.agents = new Agents(conn);
-    this.tokens = new Tokens(conn);
+    this.audit = new Audit(conn);
+    this.tokens = new Tokens(conn, this.audit);
+    this.agents = new Agents(conn, this.tokens, this.audit);
     this.messages = new Messages(conn);
     this.sealing = new Sealing(conn);
     this.inboxes = new Inbox(conn);
@@ -125,8 +129,7 @@ export class PostgresStore implements Store {
     this.channels = new Channels(conn);
     this.tasks = new Tasks(conn);
     this.templates = new Templates(conn);
-    this.settings = new Settings(conn);
-    this.audit = new Audit(conn);
+    this.settings = new Settings(conn, this.audit);
     this.buckets = new RateBuckets(conn);
     this.appends = new GroupCommit({ maxBatch: batchMax, commit: (items) => this.messages.commitAppends(items) });
     this.acks = new GroupCommit({ maxBatch: batchMax, commit: (items) => conn.tx((c) => this.inboxes.commitAcks(c, items)) });
@@ -195,8 +198,8 @@ export class PostgresStore implements Store {
 
   // ---- agents (agents.ts) ---------------------------------------------------------------------------
 
-  createAgent(a: NewAgent): Promise<Agent> {
-    return this.agents.createAgent(a);
+  createAgent(a: NewAgent, o?: { token?: TokenRecord; audit?: AuditOf<Agent> }): Promise<Agent> {
+    return this.agents.createAgent(a, o);
   }
   getAgent(id: string): Promise<Agent | null> {
     return this.agents.getAgent(id);
@@ -204,8 +207,8 @@ export class PostgresStore implements Store {
   listAgents(): Promise<Agent[]> {
     return this.agents.listAgents();
   }
-  removeAgent(id: string, at: number): Promise<boolean> {
-    return this.agents.removeAgent(id, at);
+  removeAgent(id: string, at: number, audit?: AuditOf<{ agentId: string }>): Promise<boolean> {
+    return this.agents.removeAgent(id, at, audit);
   }
   setStatus(id: string, status: Presence, mission: string, at: number): Promise<Agent | null> {
     return this.agents.setStatus(id, status, mission, at);
@@ -216,8 +219,8 @@ export class PostgresStore implements Store {
 
   // ---- tokens (tokens.ts) ---------------------------------------------------------------------------
 
-  createToken(t: TokenRecord): Promise<void> {
-    return this.tokens.createToken(t);
+  createToken(t: TokenRecord, audit?: AuditOf<{ agentId: string }>): Promise<void> {
+    return this.tokens.createToken(t, audit);
   }
   findToken(hash: Buffer): Promise<TokenMatch | null> {
     return this.tokens.findToken(hash);
@@ -231,8 +234,14 @@ export class PostgresStore implements Store {
   listTokens(agentId: string | null): Promise<TokenInfo[]> {
     return this.tokens.listTokens(agentId);
   }
-  revokeToken(id: string, at: number): Promise<{ agentId: string } | null> {
-    return this.tokens.revokeToken(id, at);
+  revokeToken(id: string, at: number, audit?: AuditOf<{ agentId: string }>): Promise<{ agentId: string } | null> {
+    return this.tokens.revokeToken(id, at, audit);
+  }
+  rotateToken(id: string, next: TokenRecord, at: number, audit?: AuditOf<{ agentId: string }>): Promise<{ agentId: string } | null> {
+    return this.tokens.rotateToken(id, next, at, audit);
+  }
+  bootstrapToken(b: BootstrapToken, audit?: AuditOf<BootstrapOutcome>): Promise<BootstrapOutcome> {
+    return this.agents.bootstrapToken(b, audit);
   }
   touchToken(id: string, at: number): Promise<void> {
     return this.tokens.touchToken(id, at);
@@ -391,8 +400,8 @@ export class PostgresStore implements Store {
   settingsAt(version: number): Promise<Map<string, unknown>> {
     return this.settings.settingsAt(version);
   }
-  recordSettings(changes: { key: string; value: unknown }[], author: string, note: string, at: number): Promise<SettingChange[]> {
-    return this.settings.recordSettings(changes, author, note, at);
+  recordSettings(changes: { key: string; value: unknown }[], author: string, note: string, at: number, audit?: AuditOf<SettingChange[]>): Promise<SettingChange[]> {
+    return this.settings.recordSettings(changes, author, note, at, audit);
   }
   settingsHistory(limit: number): Promise<SettingChange[]> {
     return this.settings.settingsHistory(limit);

@@ -1,6 +1,7 @@
 // Shared settings of the PostgreSQL store: a versioned history, one row per change. Writers take a
 // table lock so that versions follow commit order across processes (readers are not blocked).
-import type { SettingChange, Store } from '../store.js';
+import type { AuditOf, SettingChange, Store } from '../store.js';
+import type { Audit } from './audit.js';
 import type { Connection } from './connection.js';
 import { refuseNul } from './nul.js';
 
@@ -10,7 +11,10 @@ function parseJson(text: string | null): unknown {
 }
 
 export class Settings implements Pick<Store, 'currentSettings' | 'settingsAt' | 'recordSettings' | 'settingsHistory' | 'settingsVersion'> {
-  constructor(private readonly conn: Connection) {}
+  constructor(
+    private readonly conn: Connection,
+    private readonly audit: Audit,
+  ) {}
 
   async currentSettings(): Promise<{ version: number; values: Map<string, unknown> }> {
     this.conn.live();
@@ -24,11 +28,14 @@ export class Settings implements Pick<Store, 'currentSettings' | 'settingsAt' | 
     return new Map(rows.map((r) => [r.key, parseJson(r.value)]));
   }
 
-  async recordSettings(changes: { key: string; value: unknown }[], author: string, note: string, at: number): Promise<SettingChange[]> {
+  async recordSettings(changes: { key: string; value: unknown }[], author: string, note: string, at: number, audit?: AuditOf<SettingChange[]>): Promise<SettingChange[]> {
     this.conn.live();
     const bad = refuseNul('the setting', author, note, ...changes.map((c) => c.key));
     if (bad !== null) throw bad;
-    if (changes.length === 0) return [];
+    if (changes.length === 0) {
+      if (audit !== undefined) await this.conn.tx((c) => this.audit.appendIn(c, audit([])));
+      return [];
+    }
     return this.conn.tx(async (c) => {
       // Writers queue here, so that versions follow commit order and `previous` is what the
       // version before left (readers go on meanwhile).
@@ -48,7 +55,7 @@ export class Settings implements Pick<Store, 'currentSettings' | 'settingsAt' | 
         [recorded.map((r) => r.version), recorded.map((r) => r.key), recorded.map((r) => r.value), recorded.map((r) => r.previous), author, note, at],
         c,
       );
-      return recorded.map((r, i): SettingChange => ({
+      const out = recorded.map((r, i): SettingChange => ({
         version: r.version,
         key: r.key,
         value: changes[i]?.value,
@@ -57,6 +64,8 @@ export class Settings implements Pick<Store, 'currentSettings' | 'settingsAt' | 
         note,
         createdAt: at,
       }));
+      if (audit !== undefined) await this.audit.appendIn(c, audit(out));
+      return out;
     });
   }
 

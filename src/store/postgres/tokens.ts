@@ -1,18 +1,34 @@
 // Tokens of the PostgreSQL store: issued, looked up by hash (through the directory cache, which a
-// creation or revocation clears), listed and revoked.
+// creation or revocation clears), listed, revoked and rotated. Writes carry their audit records in
+// their own transaction (store.ts AuditOf).
 import type pg from 'pg';
 import { type TokenMatchRow, type TokenRow, toTokenInfo, toTokenMatch } from '../rows.js';
-import type { Store, TokenInfo, TokenMatch, TokenRecord } from '../store.js';
+import type { AuditOf, Store, TokenInfo, TokenMatch, TokenRecord } from '../store.js';
+import type { Audit } from './audit.js';
 import type { Connection } from './connection.js';
 
-export class Tokens implements Pick<Store, 'createToken' | 'findToken' | 'hasLiveToken' | 'getToken' | 'listTokens' | 'revokeToken' | 'touchToken'> {
-  constructor(private readonly conn: Connection) {}
+export class Tokens implements Pick<Store, 'createToken' | 'findToken' | 'hasLiveToken' | 'getToken' | 'listTokens' | 'revokeToken' | 'rotateToken' | 'touchToken'> {
+  constructor(
+    private readonly conn: Connection,
+    private readonly audit: Audit,
+  ) {}
 
-  async createToken(t: TokenRecord): Promise<void> {
+  async createToken(t: TokenRecord, audit?: AuditOf<{ agentId: string }>): Promise<void> {
     this.conn.live();
+    try {
+      await this.conn.tx(async (c) => {
+        await this.insert(t, c);
+        if (audit !== undefined) await this.audit.appendIn(c, audit({ agentId: t.agentId }));
+      });
+    } finally {
+      this.conn.directory.clear();
+    }
+  }
+
+  /** The insert alone, on the caller's transaction. */
+  async insert(t: TokenRecord, c: pg.PoolClient): Promise<void> {
     const scopes = t.scopes === null || t.scopes === undefined ? null : JSON.stringify(t.scopes);
-    await this.conn.q('insertToken', [t.id, t.agentId, t.hash, t.label, t.createdAt, t.expiresAt ?? null, scopes]);
-    this.conn.directory.clear();
+    await this.conn.q('insertToken', [t.id, t.agentId, t.hash, t.label, t.createdAt, t.expiresAt ?? null, scopes], c);
   }
 
   async findToken(hash: Buffer): Promise<TokenMatch | null> {
@@ -37,10 +53,39 @@ export class Tokens implements Pick<Store, 'createToken' | 'findToken' | 'hasLiv
     return (await this.conn.rows<TokenRow & pg.QueryResultRow>('listTokens', [agentId])).map(toTokenInfo);
   }
 
-  async revokeToken(id: string, at: number): Promise<{ agentId: string } | null> {
+  async revokeToken(id: string, at: number, audit?: AuditOf<{ agentId: string }>): Promise<{ agentId: string } | null> {
     this.conn.live();
-    const [row] = await this.conn.rows<{ agent_id: string }>('revokeToken', [id, at]);
-    this.conn.directory.clear();
+    try {
+      return await this.conn.tx(async (c) => {
+        const r = await this.revoke(id, at, c);
+        if (r !== null && audit !== undefined) await this.audit.appendIn(c, audit(r));
+        return r;
+      });
+    } finally {
+      this.conn.directory.clear();
+    }
+  }
+
+  async rotateToken(id: string, next: TokenRecord, at: number, audit?: AuditOf<{ agentId: string }>): Promise<{ agentId: string } | null> {
+    this.conn.live();
+    try {
+      // The revocation locks the old token's row to the commit: a concurrent rotation waits for
+      // it, then finds the token revoked (revoked_at IS NULL is checked again) and stores nothing.
+      return await this.conn.tx(async (c) => {
+        const r = await this.revoke(id, at, c);
+        if (r === null) return null;
+        await this.insert(next, c);
+        if (audit !== undefined) await this.audit.appendIn(c, audit(r));
+        return r;
+      });
+    } finally {
+      this.conn.directory.clear();
+    }
+  }
+
+  /** Revokes a live token on the caller's transaction; null when unknown or already revoked. */
+  async revoke(id: string, at: number, c: pg.PoolClient): Promise<{ agentId: string } | null> {
+    const [row] = await this.conn.rows<{ agent_id: string }>('revokeToken', [id, at], c);
     return row === undefined ? null : { agentId: row.agent_id };
   }
 

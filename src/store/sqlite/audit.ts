@@ -14,6 +14,15 @@ export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'audi
     return this.conn.write('appendAudit', r);
   }
 
+  /**
+   * Appends records inside the caller's transaction on the hub's connection, which must hold the
+   * write lock (IMMEDIATE): an act and its audit records commit together or not at all (store.ts
+   * AuditOf).
+   */
+  appendIn(records: readonly NewAuditRecord[]): AuditRecord[] {
+    return records.map((r) => appendAudit(this.conn, r));
+  }
+
   async auditRecords(q: AuditQuery): Promise<AuditRecord[]> {
     this.conn.live();
     const rows = this.conn.stmt('auditRecords').all({ since: q.since ?? null, actor: q.actor ?? null, action: q.action ?? null, limit: q.limit }) as AuditRow[];

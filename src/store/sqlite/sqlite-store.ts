@@ -15,7 +15,10 @@ import type {
   AckResult,
   AppendRequest,
   AppendResult,
+  AuditOf,
   AuditQuery,
+  BootstrapOutcome,
+  BootstrapToken,
   DeadLetter,
   HistoryQuery,
   InboxQuery,
@@ -116,8 +119,9 @@ export class SqliteStore implements Store {
     const conn = (this.conn = new Connection(opts.dir, opts.synchronous, (opts.walLimitMiB ?? 256) * 1024 * 1024, opts.batchMax ?? 512));
     this.floors = new Floors(conn);
     const recent = new RecentMessages(conn);
-    this.tokens = new Tokens(conn);
-    this.agents = new Agents(conn, this.tokens, this.floors);
+    this.audit = new Audit(conn);
+    this.tokens = new Tokens(conn, this.audit);
+    this.agents = new Agents(conn, this.tokens, this.floors, this.audit);
     this.messages = new Messages(conn, this.agents, recent, opts.fanOutMin);
     this.sealing = new Sealing(conn, recent);
     this.inboxes = new Inbox(conn, this.floors);
@@ -127,8 +131,7 @@ export class SqliteStore implements Store {
     this.channels = new Channels(conn);
     this.tasks = new Tasks(conn);
     this.templates = new Templates(conn);
-    this.settings = new Settings(conn);
-    this.audit = new Audit(conn);
+    this.settings = new Settings(conn, this.audit);
     this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('send', opts.onCommit, (items: AppendRequest[]) => this.messages.commitAppends(items)) });
     this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('ack', opts.onCommit, (items: AckItem[]) => this.inboxes.commitAcks(items)) });
     conn.start(opts.onWarning);
@@ -166,8 +169,8 @@ export class SqliteStore implements Store {
 
   // ---- agents (agents.ts) ---------------------------------------------------------------------
 
-  createAgent(a: NewAgent): Promise<Agent> {
-    return this.agents.createAgent(a);
+  createAgent(a: NewAgent, o?: { token?: TokenRecord; audit?: AuditOf<Agent> }): Promise<Agent> {
+    return this.agents.createAgent(a, o);
   }
 
   getAgent(id: string): Promise<Agent | null> {
@@ -178,8 +181,8 @@ export class SqliteStore implements Store {
     return this.agents.listAgents();
   }
 
-  removeAgent(id: string, at: number): Promise<boolean> {
-    return this.agents.removeAgent(id, at);
+  removeAgent(id: string, at: number, audit?: AuditOf<{ agentId: string }>): Promise<boolean> {
+    return this.agents.removeAgent(id, at, audit);
   }
 
   setStatus(id: string, status: Presence, mission: string, at: number): Promise<Agent | null> {
@@ -192,8 +195,8 @@ export class SqliteStore implements Store {
 
   // ---- tokens (tokens.ts) ---------------------------------------------------------------------
 
-  createToken(t: TokenRecord): Promise<void> {
-    return this.tokens.createToken(t);
+  createToken(t: TokenRecord, audit?: AuditOf<{ agentId: string }>): Promise<void> {
+    return this.tokens.createToken(t, audit);
   }
 
   findToken(hash: Buffer): Promise<TokenMatch | null> {
@@ -212,8 +215,16 @@ export class SqliteStore implements Store {
     return this.tokens.listTokens(agentId);
   }
 
-  revokeToken(id: string, at: number): Promise<{ agentId: string } | null> {
-    return this.tokens.revokeToken(id, at);
+  revokeToken(id: string, at: number, audit?: AuditOf<{ agentId: string }>): Promise<{ agentId: string } | null> {
+    return this.tokens.revokeToken(id, at, audit);
+  }
+
+  rotateToken(id: string, next: TokenRecord, at: number, audit?: AuditOf<{ agentId: string }>): Promise<{ agentId: string } | null> {
+    return this.tokens.rotateToken(id, next, at, audit);
+  }
+
+  bootstrapToken(b: BootstrapToken, audit?: AuditOf<BootstrapOutcome>): Promise<BootstrapOutcome> {
+    return this.agents.bootstrapToken(b, audit);
   }
 
   touchToken(id: string, at: number): Promise<void> {
@@ -414,8 +425,8 @@ export class SqliteStore implements Store {
     return this.settings.settingsAt(version);
   }
 
-  recordSettings(changes: { key: string; value: unknown }[], author: string, note: string, at: number): Promise<SettingChange[]> {
-    return this.settings.recordSettings(changes, author, note, at);
+  recordSettings(changes: { key: string; value: unknown }[], author: string, note: string, at: number, audit?: AuditOf<SettingChange[]>): Promise<SettingChange[]> {
+    return this.settings.recordSettings(changes, author, note, at, audit);
   }
 
   settingsHistory(limit: number): Promise<SettingChange[]> {

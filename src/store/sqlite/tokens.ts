@@ -1,22 +1,41 @@
 // API tokens of the SQLite store, stored by hash, with a bounded read cache of hash -> agent: every
-// authenticated request asks it. A revoked token must never be answered from the cache.
+// authenticated request asks it. A revoked token must never be answered from the cache. Issuing,
+// revoking and rotating write their audit records in their own transaction (store.ts AuditOf).
 import { type TokenMatchRow, type TokenRow, toTokenInfo, toTokenMatch } from '../rows.js';
-import type { Store, TokenInfo, TokenMatch, TokenRecord } from '../store.js';
+import type { AuditOf, Store, TokenInfo, TokenMatch, TokenRecord } from '../store.js';
+import type { Audit } from './audit.js';
 import { CACHE_MAX, type Connection } from './connection.js';
 import type { WriteContext } from './writes.js';
 
-export class Tokens implements Pick<Store, 'createToken' | 'findToken' | 'hasLiveToken' | 'getToken' | 'listTokens' | 'revokeToken' | 'touchToken'> {
+export class Tokens implements Pick<Store, 'createToken' | 'findToken' | 'hasLiveToken' | 'getToken' | 'listTokens' | 'revokeToken' | 'rotateToken' | 'touchToken'> {
   private readonly tokens = new Map<string, TokenMatch | null>();
 
-  constructor(private readonly conn: Connection) {}
+  constructor(
+    private readonly conn: Connection,
+    private readonly audit: Audit,
+  ) {}
 
   /** Agents were written (agents.ts): any cached answer, an unknown token's too, may be stale. */
   forgetAll(): void {
     this.tokens.clear();
   }
 
-  async createToken(t: TokenRecord): Promise<void> {
+  async createToken(t: TokenRecord, audit?: AuditOf<{ agentId: string }>): Promise<void> {
     this.conn.live();
+    try {
+      this.conn.db
+        .transaction(() => {
+          this.insert(t);
+          if (audit !== undefined) this.audit.appendIn(audit({ agentId: t.agentId }));
+        })
+        .immediate();
+    } finally {
+      this.tokens.delete(t.hash.toString('hex'));
+    }
+  }
+
+  /** The insert alone, inside the caller's transaction. */
+  insert(t: TokenRecord): void {
     this.conn.stmt('insertToken').run({
       id: t.id,
       agent_id: t.agentId,
@@ -26,7 +45,6 @@ export class Tokens implements Pick<Store, 'createToken' | 'findToken' | 'hasLiv
       expires_at: t.expiresAt ?? null,
       scopes: t.scopes === null || t.scopes === undefined ? null : JSON.stringify(t.scopes),
     });
-    this.tokens.delete(t.hash.toString('hex'));
   }
 
   async findToken(hash: Buffer): Promise<TokenMatch | null> {
@@ -58,11 +76,44 @@ export class Tokens implements Pick<Store, 'createToken' | 'findToken' | 'hasLiv
     return (this.conn.stmt('listTokens').all({ agent_id: agentId }) as TokenRow[]).map(toTokenInfo);
   }
 
-  async revokeToken(id: string, at: number): Promise<{ agentId: string } | null> {
+  async revokeToken(id: string, at: number, audit?: AuditOf<{ agentId: string }>): Promise<{ agentId: string } | null> {
     this.conn.live();
+    try {
+      return this.conn.db
+        .transaction(() => {
+          const r = this.revoke(id, at);
+          if (r !== null && audit !== undefined) this.audit.appendIn(audit(r));
+          return r;
+        })
+        .immediate();
+    } finally {
+      // The cache must not answer for a revoked token, not even once.
+      this.tokens.clear();
+    }
+  }
+
+  async rotateToken(id: string, next: TokenRecord, at: number, audit?: AuditOf<{ agentId: string }>): Promise<{ agentId: string } | null> {
+    this.conn.live();
+    try {
+      // IMMEDIATE: the write lock is held from the revocation's check to the commit, so a second
+      // rotation of the same token finds it revoked and stores nothing.
+      return this.conn.db
+        .transaction(() => {
+          const r = this.revoke(id, at);
+          if (r === null) return null;
+          this.insert(next);
+          if (audit !== undefined) this.audit.appendIn(audit(r));
+          return r;
+        })
+        .immediate();
+    } finally {
+      this.tokens.clear();
+    }
+  }
+
+  /** Revokes a live token inside the caller's transaction; null when unknown or already revoked. */
+  revoke(id: string, at: number): { agentId: string } | null {
     const row = this.conn.stmt('revokeToken').get({ id, at }) as { agent_id: string; hash: Buffer } | undefined;
-    // The cache must not answer for a revoked token, not even once.
-    this.tokens.clear();
     return row === undefined ? null : { agentId: row.agent_id };
   }
 

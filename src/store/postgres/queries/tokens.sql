@@ -17,6 +17,11 @@ FROM tokens t JOIN agents a ON a.id = t.agent_id
 WHERE t.revoked_at IS NULL AND a.removed_at IS NULL AND ($1::text IS NULL OR t.agent_id = $1)
 ORDER BY t.created_at, t.id;
 
+-- name: lockTokens
+-- Minting the hub's own credential (bootstrapToken): one process at a time, across every process,
+-- until the transaction ends. Conflicts with itself and with writes to tokens, not with reads.
+LOCK TABLE tokens IN SHARE ROW EXCLUSIVE MODE;
+
 -- name: revokeToken
 UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING agent_id;
 
