@@ -121,7 +121,7 @@ export class Hub {
     this.agents = new Agents(o.store, this.presence, this.now);
     this.agents.audit = this.audit;
     this.channels = new Channels(o.store, this.now);
-    this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: () => set.get('limits.recipients') }, this.channels);
+    this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: () => set.get('limits.recipients'), maxFanOut: () => set.get('limits.fanOut') }, this.channels);
     this.loopGuard = new LoopGuard(() => ({
       rate: set.get('limits.loopRate'),
       windowMs: set.get('limits.loopWindowSeconds') * 1000,
@@ -171,7 +171,7 @@ export class Hub {
     this.inbox.publishAcked = (agent, ids) => this.publish({ type: 'acked', agent, ids });
     this.presence.onLocalChange = () => this.publish({ type: 'presence' });
     this.settings.onChanged = () => this.publish({ type: 'settings' });
-    this.onboarding = new Onboarding(this.agents, this.templates);
+    this.onboarding = new Onboarding(this.agents, this.templates, () => set.get('limits.fanOut'));
   }
 
   /**

@@ -42,6 +42,7 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
       schema: config['store.schema'] || undefined,
       poolSize: config['store.poolSize'],
       batchMax: config['store.batchMax'],
+      queueMax: config['store.queueMax'],
       onWarning: logger === undefined ? undefined : (message) => logger.warn(message),
     });
   }
@@ -53,6 +54,7 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
     dir: resolve(dir),
     synchronous: config['store.synchronous'],
     batchMax: config['store.batchMax'],
+    queueMax: config['store.queueMax'],
     onCommit:
       metrics === undefined
         ? undefined

@@ -59,6 +59,8 @@ export interface SqliteStoreOptions {
   dir: string;
   synchronous: 'full' | 'normal';
   batchMax?: number;
+  /** Most sends, and most acks, waiting for a commit; beyond, refused with `overloaded` (default: unbounded). */
+  queueMax?: number | undefined;
   /** Told of every group commit: what, how many items, how long (metrics). */
   onCommit?: (kind: 'send' | 'ack', size: number, seconds: number) => void;
   /** Told of what an operator should know and nobody asked about (the writer thread dying). */
@@ -114,8 +116,9 @@ export class SqliteStore implements Store {
     this.templates = new Templates(conn);
     this.settings = new Settings(conn);
     this.audit = new Audit(conn);
-    this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('send', opts.onCommit, (items: AppendRequest[]) => this.messages.commitAppends(items)) });
-    this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('ack', opts.onCommit, (items: AckItem[]) => this.inboxes.commitAcks(items)) });
+    const bound = { maxQueue: opts.queueMax, queueName: 'store.queueMax' };
+    this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, ...bound, commit: timed('send', opts.onCommit, (items: AppendRequest[]) => this.messages.commitAppends(items)) });
+    this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, ...bound, commit: timed('ack', opts.onCommit, (items: AckItem[]) => this.inboxes.commitAcks(items)) });
     conn.start(opts.onWarning);
   }
 
