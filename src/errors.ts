@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'agent_not_found'
   | 'message_not_found'
   | 'unknown_recipient'
+  | 'too_many_recipients'
   | 'channel_not_found'
   | 'task_not_found'
   | 'template_not_found'
@@ -27,6 +28,7 @@ export type ErrorCode =
   | 'slow_consumer'
   | 'rate_limited'
   | 'too_many_streams'
+  | 'overloaded'
   | 'shutting_down'
   | 'method_not_allowed'
   | 'config_invalid'
@@ -71,6 +73,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   agent_not_found: 404,
   message_not_found: 404,
   unknown_recipient: 422,
+  too_many_recipients: 422,
   channel_not_found: 404,
   task_not_found: 404,
   template_not_found: 404,
@@ -85,6 +88,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   slow_consumer: 429,
   rate_limited: 429,
   too_many_streams: 429,
+  overloaded: 503,
   shutting_down: 503,
   method_not_allowed: 405,
   config_invalid: 500,
@@ -113,8 +117,8 @@ export const EXIT_CODES = [
   { exit: 2, meaning: 'usage error: unknown command, bad flag or argument', codes: ['usage'] as ErrorCode[] },
   {
     exit: 3,
-    meaning: 'the hub refused the input (malformed, invalid or too large)',
-    codes: ['invalid_json', 'validation_failed', 'payload_too_large', 'unsupported_media_type', 'method_not_allowed', 'bad_frame'] as ErrorCode[],
+    meaning: 'the hub refused the input (malformed, invalid or too large, or reaching more recipients than limits.fanOut)',
+    codes: ['invalid_json', 'validation_failed', 'payload_too_large', 'unsupported_media_type', 'method_not_allowed', 'bad_frame', 'too_many_recipients'] as ErrorCode[],
   },
   {
     exit: 4,
@@ -130,8 +134,8 @@ export const EXIT_CODES = [
   },
   {
     exit: 8,
-    meaning: 'the hub is unreachable, not ready, shutting down, or closed a stream that fell behind; or its store is busy, out of disk space or failing to write',
-    codes: ['hub_unreachable', 'store_unavailable', 'store_busy', 'storage_full', 'storage_io_error', 'shutting_down', 'slow_consumer'] as ErrorCode[],
+    meaning: 'the hub is unreachable, not ready, shutting down, overloaded (retry later), or closed a stream that fell behind; or its store is busy, out of disk space or failing to write',
+    codes: ['hub_unreachable', 'store_unavailable', 'store_busy', 'storage_full', 'storage_io_error', 'shutting_down', 'slow_consumer', 'overloaded'] as ErrorCode[],
   },
   { exit: 9, meaning: 'invalid configuration (file, environment or flag)', codes: ['config_invalid'] as ErrorCode[] },
   { exit: 10, meaning: 'the database schema is newer than this version of swarm', codes: ['schema_too_new'] as ErrorCode[] },

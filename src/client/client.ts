@@ -48,7 +48,10 @@ import type {
   WrapupResponse,
 } from '../api/schemas.js';
 import { rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
+// One HTTP stack: undici's own fetch with undici's own Agent. Node's built-in fetch is a bundled
+// undici of another major version, which refuses a dispatcher of this one (Node 26 answers
+// UND_ERR_INVALID_ARG), so it is not used here at all.
+import { Agent, fetch, type Response } from 'undici';
 import { type ErrorCode, ERROR_CODES, HubError } from '../errors.js';
 
 export interface ClientOptions {
@@ -108,7 +111,7 @@ export class SwarmClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeout),
         ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
-      } as RequestInit);
+      });
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause;
       const why = (e as Error).name === 'TimeoutError' ? `no answer within ${timeout} ms` : (cause?.code ?? (e as Error).message);
@@ -304,7 +307,10 @@ export class SwarmClient {
 
   async ready(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.base}/readyz`, { signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000) });
+      const res = await fetch(`${this.base}/readyz`, {
+        signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
+        ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
+      });
       return res.ok;
     } catch {
       return false;

@@ -110,6 +110,12 @@ export const CONFIG_KEYS = {
     env: 'SWARM_WAL_LIMIT_MIB',
     doc: 'SQLite: the `-wal` file stays under this size under sustained load: past half of it, the writer waits for a checkpoint that lets the WAL start over (back-pressure on sends); once writes stop it is truncated to zero. Gauge: swarm_store_wal_bytes.',
   },
+  'store.queueMax': {
+    schema: positiveInt.max(1_000_000),
+    default: 4096,
+    env: 'SWARM_QUEUE_MAX',
+    doc: 'Most sends, and most acks, waiting in this process for the store to commit them; beyond, the hub answers 503 overloaded with Retry-After (a WebSocket frame gets an error frame) instead of queueing without bound.',
+  },
   'security.encryptionKey': {
     schema: z.string().max(4096),
     default: '',
@@ -150,6 +156,12 @@ export const CONFIG_KEYS = {
     doc: 'Largest request body the hub accepts, in bytes (413 beyond).',
   },
   'limits.recipients': { shared: true, schema: positiveInt.max(100000), default: 1000, env: 'SWARM_MAX_RECIPIENTS', doc: 'Most addresses one message may name.' },
+  'limits.fanOut': { shared: true,
+    schema: positiveInt.max(1_000_000),
+    default: 10_000,
+    env: 'SWARM_MAX_FAN_OUT',
+    doc: 'Most agents one message may reach once `all` and #channels are expanded; beyond, the send is refused (422 too_many_recipients) and nothing is stored.',
+  },
   'limits.waitSeconds': { shared: true, schema: positiveInt.max(3600), default: 300, env: 'SWARM_MAX_WAIT', doc: 'Longest inbox long-poll (`inbox --wait`) the hub holds open.' },
   'limits.agentRate': { shared: true,
     schema: rate,
@@ -219,6 +231,12 @@ export const CONFIG_KEYS = {
     default: 8 * 1024 * 1024,
     env: 'SWARM_STREAM_BUFFER',
     doc: 'Bytes queued for a stream client that does not read before the hub closes it (WebSocket code 4008, SSE event close).',
+  },
+  'streams.maxPendingFrames': {
+    schema: positiveInt.max(1_000_000),
+    default: 1000,
+    env: 'SWARM_STREAM_PENDING_FRAMES',
+    doc: 'Frames a WebSocket client may have sent that the hub has not answered yet (they are handled one at a time, in order); beyond, the hub closes the socket (code 4013, reason overloaded). Batch ids into one ack frame rather than sending one frame per id.',
   },
   'streams.heartbeatSeconds': {
     schema: positiveInt.max(3600),
@@ -302,6 +320,7 @@ export type SharedKey =
   | 'presence.idleSeconds'
   | 'presence.offlineSeconds'
   | 'limits.recipients'
+  | 'limits.fanOut'
   | 'limits.waitSeconds'
   | 'limits.agentRate'
   | 'limits.agentBurst'

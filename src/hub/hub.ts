@@ -117,7 +117,7 @@ export class Hub {
       this.dispatcher.presence({ type: 'presence', agent: a.id, presence: a.presence, status: a.status, mission: a.mission, at });
     this.agents = new Agents(o.store, this.presence, this.now);
     this.channels = new Channels(o.store, this.now);
-    this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: () => set.get('limits.recipients') }, this.channels);
+    this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: () => set.get('limits.recipients'), maxFanOut: () => set.get('limits.fanOut') }, this.channels);
     this.loopGuard = new LoopGuard(() => ({
       rate: set.get('limits.loopRate'),
       windowMs: set.get('limits.loopWindowSeconds') * 1000,
@@ -171,7 +171,7 @@ export class Hub {
     this.inbox.publishAcked = (agent, ids) => this.publish({ type: 'acked', agent, ids });
     this.presence.onLocalChange = () => this.publish({ type: 'presence' });
     this.settings.onChanged = () => this.publish({ type: 'settings' });
-    this.onboarding = new Onboarding(this.agents, this.templates);
+    this.onboarding = new Onboarding(this.agents, this.templates, () => set.get('limits.fanOut'));
   }
 
   /**

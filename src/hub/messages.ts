@@ -46,7 +46,10 @@ export interface HistoryFilter {
 }
 
 export interface MessagesOptions {
+  /** Most addresses one message may name (limits.recipients). */
   maxRecipients: () => number;
+  /** Most agents one message may reach once `all` and channels are expanded (limits.fanOut). */
+  maxFanOut: () => number;
 }
 
 /** Canonical fingerprint of what was asked, to catch an idempotency key reused for other content. */
@@ -100,7 +103,8 @@ export class Messages {
       throw new HubError('validation_failed', `too many recipients: ${to.length} (limit ${this.opts.maxRecipients()}, setting limits.recipients)`);
     }
     const channels: string[] = [];
-    const resolved = await this.resolve(actor, to, channels);
+    // The hub's own records of events name their few recipients themselves: no limit refuses them.
+    const resolved = await this.resolve(actor, to, channels, internal.hubEvent === true ? Infinity : this.opts.maxFanOut());
     const recipients = [...resolved.keys()];
     const now = this.now();
     if (input.expiresAt !== undefined && input.expiresAt <= now) {
@@ -161,14 +165,26 @@ export class Messages {
     return { message: r.message, recipients: r.recipients, duplicate: false };
   }
 
-  /** Addresses to agent ids: every address must name an active agent; `all` is everyone else. */
-  private async resolve(actor: Actor, to: string[], channels: string[]): Promise<Map<string, Role>> {
+  /**
+   * Addresses to agent ids: every address must name an active agent; `all` is everyone else.
+   * More than `maxFanOut` agents in all refuses the send, checked as the set grows, so that a huge
+   * channel is not read to the end first.
+   */
+  private async resolve(actor: Actor, to: string[], channels: string[], maxFanOut: number): Promise<Map<string, Role>> {
     const out = new Map<string, Role>();
+    const add = (id: string, role: Role): void => {
+      out.set(id, role);
+      if (out.size > maxFanOut) {
+        throw new HubError('too_many_recipients', `${to.join(',')} reaches more than ${maxFanOut} agents (setting limits.fanOut): send to fewer, or to a smaller channel`, {
+          details: { limit: maxFanOut },
+        });
+      }
+    };
     for (const address of to) {
       if (address === BROADCAST) {
         authorize(actor, 'message.broadcast', 'broadcast to all');
         const before = out.size;
-        for (const a of await this.store.listAgents()) if (a.id !== actor.self.id && a.role !== 'admin' && hasInbox(a.role)) out.set(a.id, a.role);
+        for (const a of await this.store.listAgents()) if (a.id !== actor.self.id && a.role !== 'admin' && hasInbox(a.role)) add(a.id, a.role);
         if (out.size === before && to.length === 1) {
           throw new HubError('unknown_recipient', 'nobody to broadcast to: no other agent or captain is registered', { details: { recipient: BROADCAST } });
         }
@@ -187,7 +203,7 @@ export class Messages {
         for (const id of await this.store.channelMembers(name)) {
           if (id === actor.self.id || out.has(id)) continue;
           const agent = await this.store.getAgent(id);
-          if (agent !== null && hasInbox(agent.role)) out.set(id, agent.role);
+          if (agent !== null && hasInbox(agent.role)) add(id, agent.role);
         }
         continue;
       }
@@ -201,7 +217,7 @@ export class Messages {
       if (!hasInbox(agent.role)) {
         throw new HubError('unknown_recipient', `${address} is an observer: observers have no inbox`, { details: { recipient: address } });
       }
-      out.set(address, agent.role);
+      add(address, agent.role);
     }
     return out;
   }

@@ -18,6 +18,8 @@ export class Onboarding {
   constructor(
     private readonly agents: Agents,
     private readonly templates: Templates,
+    /** Most agents `all` may reach (limits.fanOut): a broadcast sends one message to each. */
+    private readonly maxFanOut: () => number = () => Infinity,
   ) {}
 
   async onboard(
@@ -37,6 +39,10 @@ export class Onboarding {
     const roster = await this.agents.list(actor);
     const targets = target === 'all' ? roster.filter((a) => a.role !== 'admin' && hasInbox(a.role) && a.id !== actor.self.id) : roster.filter((a) => a.id === target);
     if (targets.length === 0 && target !== 'all') throw new HubError('agent_not_found', `unknown agent ${target}`, { details: { agent: target } });
+    const max = this.maxFanOut();
+    if (targets.length > max) {
+      throw new HubError('too_many_recipients', `all reaches more than ${max} agents (setting limits.fanOut): send to fewer`, { details: { limit: max } });
+    }
     return targets;
   }
 

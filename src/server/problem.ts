@@ -16,6 +16,8 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   agent_not_found: 'Unknown agent',
   message_not_found: 'Unknown message',
   unknown_recipient: 'Unknown recipient',
+  too_many_recipients: 'Too many recipients',
+  overloaded: 'Hub overloaded',
   agent_exists: 'Agent already exists',
   idempotency_conflict: 'Idempotency key reused',
   store_unavailable: 'Store unavailable',
@@ -33,11 +35,11 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
  * Seconds to wait before trying again, for answers that mean "not now" rather than "no" and carry
  * no wait of their own: the store is away (a database restart takes seconds) or busy (another
  * writer held the file's lock past the busy timeout), this process is shutting down (a balancer
- * sends the retry elsewhere), or the disk failed a write (the hub is unready until one succeeds
- * again). RFC 9110 §10.2.3: Retry-After with 503. A full disk (507) names no wait: space comes
- * back when an operator frees it.
+ * sends the retry elsewhere), its commit queue is full (it drains within a few commits), or the
+ * disk failed a write (the hub is unready until one succeeds again). RFC 9110 §10.2.3:
+ * Retry-After with 503. A full disk (507) names no wait: space comes back when an operator frees it.
  */
-const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { store_unavailable: 1, store_busy: 1, storage_io_error: 5, shutting_down: 1 };
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { store_unavailable: 1, store_busy: 1, storage_io_error: 5, shutting_down: 1, overloaded: 1 };
 
 export function problemOf(code: ErrorCode, detail: string, extra?: Partial<Problem>): Problem {
   return {

@@ -57,6 +57,7 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
       schema: config['store.schema'] || undefined,
       poolSize: config['store.poolSize'],
       batchMax: config['store.batchMax'],
+      queueMax: config['store.queueMax'],
       onWarning: logger === undefined ? undefined : (message) => logger.warn(message),
     });
   }
@@ -65,6 +66,7 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
     synchronous: config['store.synchronous'],
     batchMax: config['store.batchMax'],
     walLimitMiB: config['store.walLimitMiB'],
+    queueMax: config['store.queueMax'],
     onCommit:
       metrics === undefined
         ? undefined

@@ -7,6 +7,10 @@
 // way) or return a promise (PostgreSQL: one transaction on one pooled connection). While an
 // asynchronous commit is in flight, new items wait and form the next batch: one transaction at a
 // time keeps batches large and the send order of the queue.
+//
+// The waiting items are bounded (`maxQueue`): when the store falls behind, an item beyond the
+// bound is refused at once with `overloaded` (503 with Retry-After over HTTP) instead of holding
+// its request, and its memory, until the queue drains (issue 12).
 
 type Outcomes<O> = (O | Error)[];
 
@@ -17,6 +21,10 @@ export interface GroupCommitOptions<I, O> {
   commit: (items: I[]) => Outcomes<O> | Promise<Outcomes<O>>;
   /** Most items per transaction. */
   maxBatch: number;
+  /** Most items waiting for a commit (the one in flight not counted); beyond, `submit` refuses. Default: unbounded. */
+  maxQueue?: number | undefined;
+  /** What the bound is called, for the refusal's message (a setting's name). */
+  queueName?: string | undefined;
 }
 
 interface Pending<I, O> {
@@ -35,11 +43,22 @@ export class GroupCommit<I, O> {
   /** Sizes of recent batches, for metrics and the benchmark. */
   batches = 0;
   items = 0;
+  /** Items refused because the queue was full. */
+  refused = 0;
 
   constructor(private readonly opts: GroupCommitOptions<I, O>) {}
 
   submit(item: I): Promise<O> {
     if (this.closed) return Promise.reject(new HubError('shutting_down', 'the store is closing: not accepted'));
+    const max = this.opts.maxQueue;
+    if (max !== undefined && this.queue.length >= max) {
+      this.refused += 1;
+      return Promise.reject(
+        new HubError('overloaded', `the hub is overloaded: ${this.queue.length} writes already wait for the store (${this.opts.queueName ?? 'queue bound'} ${max}); retry shortly`, {
+          details: { retryAfterSeconds: 1 },
+        }),
+      );
+    }
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.schedule();

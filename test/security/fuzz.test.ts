@@ -1,9 +1,14 @@
-// Property-based fuzzing (fast-check) of a real listening hub: well over 10,000 generated hostile
-// requests — bad JSON, wrong types, huge strings, unicode edge cases (lone surrogates, NUL, RTL
-// overrides, emoji), header injection over raw sockets, path tricks, wrong methods, bad
-// Content-Length, random query parameters — with valid and invalid tokens. Every request is one the
-// hub must refuse: each answer is a 4xx (never a 5xx), the hub stays up, and the stored data is
-// exactly what it was. The rate limits are turned off here so that they cannot hide validation.
+// Property-based fuzzing (fast-check) of a real listening hub, on the store under test (SQLite, or
+// PostgreSQL with SWARM_TEST_STORE=postgres: scripts/test.mjs runs this file on both): more than
+// 30,000 generated hostile requests. 20,000 of them are generated from the hub's own
+// `/openapi.json`, over every operation it lists (test/support/openapi-fuzz.ts): each breaks the
+// operation's schema or carries no valid token. The others are bad JSON, wrong types, huge
+// strings and unicode edge cases (lone surrogates, NUL, RTL overrides, emoji) in message bodies,
+// and header injection, path tricks, wrong methods and bad Content-Length over raw sockets. Every
+// request is one the hub must refuse: each answer is a 4xx (never a 5xx, never silence), the hub
+// stays up, and the stored data, audit trail included, is exactly what it was, but for the audit
+// records a refusal itself writes (failed authentications, acting for another agent). The rate
+// limits are turned off here so that they cannot hide validation.
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
@@ -11,16 +16,30 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseRecipients } from '../../src/domain/message.js';
 import { storeCounts } from '../support/db.js';
+import { type FuzzRequest, operationsOf, pct, requestsFor } from '../support/openapi-fuzz.js';
 import { storeRows, type TestStore } from '../support/store.js';
 import { addAgent, http, startStreamApp } from '../streams/clients.js';
 
-/** Requests per property; the two together make more than 10,000. */
+/** Requests per property: 20,000 over the OpenAPI operations, 30,500 in all. */
+const OPENAPI_RUNS = 20_000;
 const JSON_RUNS = 7000;
 const RAW_RUNS = 3500;
 const BODY_LIMIT = 64 * 1024;
 const KNOWN = new Set(['agent-1', 'agent-2', 'captain', 'admin', 'all', 'system']);
 
-/** Everything the hub stores that a request could change (not last-seen times). */
+interface AuditRow {
+  seq: number;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  detail: string;
+  hash: string;
+}
+
+const audit = (s: TestStore): Promise<AuditRow[]> => storeRows<AuditRow>(s, 'SELECT seq, actor, action, target, outcome, detail, hash FROM audit ORDER BY seq');
+
+/** Everything the hub stores that a request could change (not last-seen times; the audit trail apart). */
 async function snapshot(s: TestStore): Promise<unknown> {
   const all = (sql: string): Promise<unknown[]> => storeRows(s, sql);
   return {
@@ -34,6 +53,7 @@ async function snapshot(s: TestStore): Promise<unknown> {
     reviews: await all('SELECT count(*) n FROM reviews'),
     templates: await all('SELECT count(*) n FROM templates'),
     settings: await all('SELECT count(*) n FROM settings'),
+    templateRows: await all('SELECT name, body FROM templates ORDER BY name'),
   };
 }
 
@@ -83,8 +103,6 @@ const notAnObject = fc
     }
   });
 
-/** Percent-encodes every byte of the UTF-8 form (a lone surrogate becomes U+FFFD's bytes). */
-const pct = (text: string): string => [...Buffer.from(text, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 const queryPart = fc.tuple(unicode, unicode).map(([k, v]) => `${pct(`z${k}`)}=${pct(v)}`);
 
 interface JsonReq {
@@ -224,6 +242,32 @@ function sendJson(port: number, agent: Agent, r: JsonReq, tokens: { valid: strin
   });
 }
 
+/** Sends one request generated from the OpenAPI document; resolves with the status. */
+function sendGenerated(port: number, agent: Agent, r: FuzzRequest, tokens: Record<'agent' | 'captain' | 'admin', string>): Promise<number> {
+  const headers: Record<string, string> = { ...r.headers };
+  if (r.token === 'agent' || r.token === 'captain' || r.token === 'admin') headers.authorization = `Bearer ${tokens[r.token]}`;
+  else if (r.badAuth !== undefined) headers.authorization = r.badAuth;
+  if (r.as !== undefined) headers['x-swarm-as'] = r.as;
+  const body = r.body === undefined ? undefined : Buffer.from(r.body, 'utf8');
+  if (body !== undefined) {
+    headers['content-type'] = r.contentType ?? 'application/json';
+    headers['content-length'] = String(body.length);
+  }
+  return new Promise((resolve, reject) => {
+    // A head past the hub's 16 KiB limit is answered 431 while it is still being written, and the
+    // connection closed: such a request gets a connection of its own, not the shared keep-alive one.
+    const own = r.url.length > 8000;
+    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.url, headers, agent: own ? false : agent, timeout: 15_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 15 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** Writes raw bytes and collects every status line the hub answers before it closes. */
 function sendRaw(port: number, bytes: Buffer): Promise<number[]> {
   return new Promise((resolve, reject) => {
@@ -248,8 +292,19 @@ function statuses(b: Buffer): number[] {
   return [...b.toString('latin1').matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
 }
 
-describe('fuzz: hostile requests against a real hub', () => {
-  it(`${JSON_RUNS + RAW_RUNS} generated hostile requests: all refused with a 4xx, the hub stays up, nothing stored changes`, { timeout: 180_000 }, async (t) => {
+/** The audit records a refused request may write; anything else new in the audit table is a change. */
+function unexpectedAudit(rows: AuditRow[], principals: Set<string>): AuditRow[] {
+  return rows.filter((r) => {
+    // A failed authentication (missing, unknown or revoked token), refused before anything else.
+    if (r.action === 'auth.failed') return !(r.actor === 'anonymous' && r.outcome === 'denied');
+    // A call made for another agent is recorded before it is validated (ok), or refused (denied).
+    if (r.action === 'act.as') return !(principals.has(r.actor) && (r.outcome === 'ok' || r.outcome === 'denied'));
+    return true;
+  });
+}
+
+describe(`fuzz: hostile requests against a real hub (${process.env.SWARM_TEST_STORE === 'postgres' ? 'PostgreSQL' : 'SQLite'})`, () => {
+  it(`${OPENAPI_RUNS + JSON_RUNS + RAW_RUNS} generated hostile requests: all refused with a 4xx, the hub stays up, nothing stored changes`, { timeout: 300_000 }, async (t) => {
     const { h, base } = await startStreamApp(t, {
       'limits.agentRate': 0,
       'auth.failureLimit': 1_000_000, // the bad tokens would otherwise lock the test's own address out
@@ -266,41 +321,98 @@ describe('fuzz: hostile requests against a real hub', () => {
     assert.equal((await http(base, 'POST', '/v1/channels', { token: a1, body: { name: 'general' } })).status, 201);
     assert.equal((await http(base, 'POST', '/v1/tasks', { token: captain, body: { title: 'T', points: 1 } })).status, 201);
     const before = await snapshot(h);
+    const auditBefore = await audit(h);
+    const openapi = await http(base, 'GET', '/openapi.json');
+    assert.equal(openapi.status, 200);
+    const operations = operationsOf(openapi.json);
+    assert.ok(operations.length >= 50, `only ${operations.length} operations in /openapi.json`);
 
     const seen = new Map<number, number>();
     const count = (status: number): void => void seen.set(status, (seen.get(status) ?? 0) + 1);
     let sent = 0;
+    /** Requests that may write an auth.failed record (no valid token), and act.as records. */
+    let withoutToken = 0;
+    let actingAs = 0;
+    const perOperation = new Map<string, Map<string, number>>();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     t.after(() => agent.destroy());
+    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+    t.diagnostic(`seed ${seed} (FUZZ_SEED=${seed} repeats this run)`);
+
+    const ingredients = { text: hostileString, value: hostileValue };
+    // One arbitrary per operation, built once (building one compiles its patterns), picked evenly.
+    const generated = fc.oneof(...operations.map((op) => requestsFor(op, ingredients, { notJson: notAnObject, actAs: ['Agent-1', 'Agent-2', 'captain', 'admin', 'Agent-9'] })));
+    const tokens = { agent: a1, captain, admin: h.adminToken };
+    const started = Date.now();
+    await fc.assert(
+      fc.asyncProperty(generated, async (r) => {
+        const status = await sendGenerated(port, agent, r, tokens);
+        sent += 1;
+        count(status);
+        if (r.token === 'none' || r.token === 'unknown' || r.token === 'malformed') withoutToken += 1;
+        if (r.as !== undefined) actingAs += 1;
+        const byDefect = perOperation.get(r.op) ?? new Map<string, number>();
+        perOperation.set(r.op, byDefect.set(`${r.defect} ${status}`, (byDefect.get(`${r.defect} ${status}`) ?? 0) + 1));
+        // A refusal, with its status named when it is not (fast-check prints the request).
+        if (status < 400 || status >= 500) throw new Error(`answered ${status}`);
+      }),
+      { numRuns: OPENAPI_RUNS, seed, endOnFailure: true },
+    );
+    t.diagnostic(`${OPENAPI_RUNS} requests over ${operations.length} operations of /openapi.json in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // Picked evenly: each operation gets at least a third of its share (114 of 20,000 over 58).
+    const least = Math.floor(OPENAPI_RUNS / operations.length / 3);
+    const thin = operations.filter((op) => [...(perOperation.get(op.id)?.values() ?? [])].reduce((a, b) => a + b, 0) < least).map((op) => op.id);
+    assert.deepEqual(thin, [], `operations fuzzed fewer than ${least} times`);
+    // Past the token check: each operation that takes a body or parameters was refused for them too.
+    const deep = operations.filter((op) => op.body !== null || op.params.length > 0).filter((op) => ![...(perOperation.get(op.id)?.keys() ?? [])].some((k) => !k.startsWith('token ') && / 4\d\d$/.test(k)));
+    assert.deepEqual(deep.map((op) => op.id), [], 'operations refused only for their token');
 
     await fc.assert(
       fc.asyncProperty(jsonRequest, async (r) => {
         const status = await sendJson(port, agent, r, { valid: a1 });
         sent += 1;
         count(status);
+        if (r.token !== 'valid') withoutToken += 1;
         // A refusal; a read (GET) may ignore a query parameter it does not know and answer.
         return status < 500 && (status >= 400 || r.method === 'GET');
       }),
-      { numRuns: JSON_RUNS, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31), endOnFailure: true },
+      { numRuns: JSON_RUNS, seed, endOnFailure: true },
     );
 
     await fc.assert(
       fc.asyncProperty(rawRequest, async (r) => {
         const got = await sendRaw(port, r.text);
         sent += 1;
+        withoutToken += 1;
         for (const s of got) count(s);
-        // Every answer a refusal; a public read-only route (/healthz…) may answer GET/HEAD.
-        return got.every((s) => s < 500 && (s >= 400 || r.readOnly));
+        // An answer, every one a refusal; a public read-only route (/healthz…) may answer GET/HEAD.
+        // Silence is no refusal: a client cannot tell it from a hub that died.
+        return got.length > 0 && got.every((s) => s < 500 && (s >= 400 || r.readOnly));
       }),
-      { numRuns: RAW_RUNS, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31), endOnFailure: true },
+      { numRuns: RAW_RUNS, seed, endOnFailure: true },
     );
 
     t.diagnostic(`${sent} requests; answers: ${[...seen].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(', ')}`);
-    assert.ok(sent >= 10_000, `only ${sent} requests`);
+    assert.equal(sent, OPENAPI_RUNS + JSON_RUNS + RAW_RUNS);
     assert.ok(![...seen.keys()].some((s) => s >= 500), 'a 5xx answer');
     const health = await http(base, 'GET', '/healthz');
     assert.equal(health.status, 200, 'the hub is still up');
     assert.equal((await http(base, 'GET', '/v1/inbox', { token: a1 })).status, 200, 'and still answers its agents');
     assert.deepEqual(await snapshot(h), before, 'a refused request changed the store');
+
+    // The audit trail: every record there before is there unchanged, and every new one is a record
+    // a refusal writes, no more of them than such requests were sent; the chain still verifies.
+    const auditAfter = await audit(h);
+    assert.deepEqual(auditAfter.slice(0, auditBefore.length), auditBefore, 'a refused request changed an audit record');
+    const added = auditAfter.slice(auditBefore.length);
+    assert.deepEqual(unexpectedAudit(added, new Set(['Agent-1', 'captain', 'admin'])), [], 'a refused request wrote an audit record of something done');
+    const failed = added.filter((r) => r.action === 'auth.failed').length;
+    const actedAs = added.filter((r) => r.action === 'act.as').length;
+    t.diagnostic(`audit: ${failed} auth.failed records for ${withoutToken} requests without a valid token; ${actedAs} act.as records for ${actingAs} requests acting for another agent`);
+    assert.ok(failed <= withoutToken, `${failed} auth.failed records for ${withoutToken} requests without a valid token`);
+    assert.ok(actedAs <= actingAs, `${actedAs} act.as records for ${actingAs} requests acting for another agent`);
+    const verified = await http(base, 'GET', '/v1/audit/verify', { token: h.adminToken });
+    assert.equal(verified.status, 200, verified.body);
+    assert.equal(verified.json.ok, true, verified.body);
   });
 });

@@ -92,10 +92,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `swarm ARGS…` as its own process. */
-export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/** Runs `swarm ARGS…` as its own process; `node`: the Node.js binary to run it with (default: this one). */
+export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number; node?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [SWARM_BIN, ...args], {
+    const proc = spawn(opts.node ?? process.execPath, [SWARM_BIN, ...args], {
       cwd: opts.cwd ?? process.cwd(),
       env: cleanEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],

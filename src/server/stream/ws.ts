@@ -21,6 +21,8 @@ export const WS_CLOSE = {
   unauthorized: 4001,
   forbidden: 4003,
   slowConsumer: 4008,
+  /** The client sent more than streams.maxPendingFrames frames that were not answered yet (1013: try again later). */
+  overloaded: 4013,
   tooManyStreams: 4029,
 } as const;
 
@@ -31,6 +33,7 @@ function closeCodeFor(reason: HubError | null): number {
   if (reason.code === 'unauthorized') return WS_CLOSE.unauthorized;
   if (reason.code === 'forbidden') return WS_CLOSE.forbidden;
   if (reason.code === 'too_many_streams') return WS_CLOSE.tooManyStreams;
+  if (reason.code === 'overloaded') return WS_CLOSE.overloaded;
   return WS_CLOSE.internal;
 }
 
@@ -54,6 +57,7 @@ function frameProblem(raw: unknown): HubError {
 export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
   const maxBuffered = hub.config['streams.maxBufferedBytes'];
   const heartbeatMs = hub.config['streams.heartbeatSeconds'] * 1000;
+  const maxPending = hub.config['streams.maxPendingFrames'];
   app.withTypeProvider<ZodTypeProvider>().get(
     '/ws',
     {
@@ -68,6 +72,11 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
       let sub: Subscription | null = null;
       let closedByPeer = false;
       let chain: Promise<void> = Promise.resolve();
+      // Frames received and not answered yet: the chain above holds each one (and its bytes) until
+      // its turn. Bounded, so that a client writing faster than its frames are handled cannot grow
+      // the hub's memory without end (issue 12).
+      let pending = 0;
+      let flooded = false;
       // Frames sent in one turn of the event loop leave in one write: the TCP socket is corked at
       // the first frame of a turn and uncorked after it (one syscall instead of one per frame). An
       // answer to an ack and the deliveries its freed credit lets through share that write.
@@ -86,6 +95,7 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
       };
 
       const handle = async (data: Buffer, isBinary: boolean): Promise<void> => {
+        if (flooded) return;
         let id: string | undefined;
         try {
           if (isBinary) throw new HubError('bad_frame', 'binary frames are not accepted: send JSON text');
@@ -119,7 +129,22 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
       };
       // Attached before any await: frames that arrive while the subscription opens are kept.
       socket.on('message', (data: Buffer, isBinary: boolean) => {
-        chain = chain.then(() => handle(data, isBinary));
+        if (flooded) return;
+        if (pending >= maxPending) {
+          // The frames still waiting are dropped unanswered: the client learns from the error frame
+          // and the close code that it must wait for answers (or batch ids) before sending more.
+          flooded = true;
+          const e = new HubError('overloaded', `more than ${maxPending} frames sent and not answered yet (setting streams.maxPendingFrames): wait for answers, or batch ids into one frame`);
+          send(errorFrame(undefined, e));
+          sub?.close(e);
+          socket.close(WS_CLOSE.overloaded, 'overloaded');
+          setTimeout(() => socket.terminate(), 2000).unref();
+          return;
+        }
+        pending += 1;
+        chain = chain.then(() => handle(data, isBinary)).finally(() => {
+          pending -= 1;
+        });
       });
       socket.on('close', () => {
         closedByPeer = true;

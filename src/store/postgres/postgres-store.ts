@@ -71,6 +71,8 @@ export interface PostgresStoreOptions {
   /** Most connections this process opens. */
   poolSize?: number | undefined;
   batchMax?: number | undefined;
+  /** Most sends, and most acks, waiting for a commit; beyond, refused with `overloaded` (default: unbounded). */
+  queueMax?: number | undefined;
   /**
    * Named prepared statements, parsed once per connection (default). Off behind PgBouncer in
    * transaction mode (1.18 keeps no prepared statements across transactions): every statement is
@@ -111,7 +113,7 @@ export class PostgresStore implements Store {
   private readonly buckets: RateBuckets;
   private readonly sealing: Sealing;
 
-  private constructor(conn: Connection, batchMax: number, url: string, schema: string | null) {
+  private constructor(conn: Connection, batchMax: number, url: string, schema: string | null, queueMax?: number) {
     this.conn = conn;
     this.events = new PgEvents(url, `swarm_events${schema === null ? '' : `_${schema}`}`.slice(0, 63), async (channel, payloads) => {
       await conn.pool.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
@@ -131,15 +133,16 @@ export class PostgresStore implements Store {
     this.templates = new Templates(conn);
     this.settings = new Settings(conn, this.audit);
     this.buckets = new RateBuckets(conn);
-    this.appends = new GroupCommit({ maxBatch: batchMax, commit: (items) => this.messages.commitAppends(items) });
-    this.acks = new GroupCommit({ maxBatch: batchMax, commit: (items) => conn.tx((c) => this.inboxes.commitAcks(c, items)) });
+    const bound = { maxQueue: queueMax, queueName: 'store.queueMax' };
+    this.appends = new GroupCommit({ maxBatch: batchMax, ...bound, commit: (items) => this.messages.commitAppends(items) });
+    this.acks = new GroupCommit({ maxBatch: batchMax, ...bound, commit: (items) => conn.tx((c) => this.inboxes.commitAcks(c, items)) });
   }
 
   /** Connects, migrates the schema (refusing a newer one with `schema_too_new`), and returns the store. */
   static async open(opts: PostgresStoreOptions): Promise<PostgresStore> {
     const schema = opts.schema ?? null;
     const conn = await Connection.open({ url: opts.url, schema, poolSize: opts.poolSize ?? 10, prepare: opts.prepare ?? true });
-    const store = new PostgresStore(conn, opts.batchMax ?? 512, opts.sessionUrl ?? opts.url, schema);
+    const store = new PostgresStore(conn, opts.batchMax ?? 512, opts.sessionUrl ?? opts.url, schema, opts.queueMax);
     await store.startDirectory();
     if (opts.onWarning !== undefined) void store.events.checkListen().then((problem) => problem !== null && opts.onWarning?.(problem));
     return store;

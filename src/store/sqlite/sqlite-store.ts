@@ -66,6 +66,8 @@ export interface SqliteStoreOptions {
   dir: string;
   synchronous: 'full' | 'normal';
   batchMax?: number;
+  /** Most sends, and most acks, waiting for a commit; beyond, refused with `overloaded` (default: unbounded). */
+  queueMax?: number | undefined;
   /** Told of every group commit: what, how many items, how long (metrics). */
   onCommit?: (kind: 'send' | 'ack', size: number, seconds: number) => void;
   /** The `-wal` file is kept under this many MiB (store.walLimitMiB, wal-limit.ts); default 256. */
@@ -132,8 +134,9 @@ export class SqliteStore implements Store {
     this.tasks = new Tasks(conn);
     this.templates = new Templates(conn);
     this.settings = new Settings(conn, this.audit);
-    this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('send', opts.onCommit, (items: AppendRequest[]) => this.messages.commitAppends(items)) });
-    this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, commit: timed('ack', opts.onCommit, (items: AckItem[]) => this.inboxes.commitAcks(items)) });
+    const bound = { maxQueue: opts.queueMax, queueName: 'store.queueMax' };
+    this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, ...bound, commit: timed('send', opts.onCommit, (items: AppendRequest[]) => this.messages.commitAppends(items)) });
+    this.acks = new GroupCommit({ maxBatch: opts.batchMax ?? 512, ...bound, commit: timed('ack', opts.onCommit, (items: AckItem[]) => this.inboxes.commitAcks(items)) });
     conn.start(opts.onWarning);
   }
 
