@@ -22,13 +22,12 @@ export interface RegisterInput {
 export type AgentView = Agent & { presence: Presence };
 
 export class Agents {
-  /** An agent was removed and these tokens of it revoked: its streams end, everywhere. */
-  onRemoved: (agentId: string, tokenIds: string[]) => void = () => undefined;
-
   constructor(
     private readonly store: Store,
     private readonly presence: PresenceTracker,
     private readonly now: () => number,
+    /** An agent was removed and these tokens of it revoked: its streams end, everywhere. */
+    private readonly onRemoved: (agentId: string, tokenIds: string[]) => void,
   ) {}
 
   /** Registers an agent and issues its first token (returned once, stored as a hash). */
@@ -137,7 +136,7 @@ export class Agents {
     const updated = await this.store.setStatus(actor.self.id, status, mission ?? actor.self.mission, now);
     if (updated === null) throw new HubError('agent_not_found', `unknown agent ${actor.self.id}`);
     this.presence.seen(actor.self.id, now);
-    this.presence.onLocalChange?.();
+    this.presence.changedHere();
     return this.presence.view(updated, now);
   }
 }

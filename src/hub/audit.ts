@@ -47,12 +47,11 @@ export function by(actor: Actor | null | undefined): Pick<AuditEntry, 'actor' | 
 export class Audit implements AuditSink {
   /** Records that could not be written (also counted in swarm_audit_write_failures_total). */
   failures = 0;
-  /** Told of every failed write (the logger and the metric). */
-  onFailure: ((e: unknown, entry: AuditEntry) => void) | null = null;
-
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
+    /** Told of every failed write (the logger and the metric). */
+    private readonly onFailure: (e: unknown, entry: AuditEntry) => void = () => undefined,
   ) {}
 
   /** Writes the record before the act it announces; throws when it cannot, and the act must not run. */
@@ -77,7 +76,7 @@ export class Audit implements AuditSink {
   private failed(err: unknown, e: AuditEntry): void {
     this.failures += 1;
     try {
-      this.onFailure?.(err, e);
+      this.onFailure(err, e);
     } catch {
       // Reporting must not fail the caller either.
     }

@@ -30,7 +30,6 @@ const TOUCH_EVERY_MS = 60_000;
 const MAX_TOUCHED = 10_000;
 
 export class Auth {
-  audit: AuditSink = noAudit;
   readonly throttle: AuthThrottle;
   /** Failed authentications, tallied per address and written to the audit trail once a minute. */
   readonly failures: AuthFailures;
@@ -41,6 +40,8 @@ export class Auth {
     private readonly now: () => number = Date.now,
     limits: () => ThrottleLimits = () => ({ limit: 10, windowMs: 60_000, lockoutMs: 60_000 }),
     private readonly onError: (e: unknown) => void = () => undefined,
+    /** Refusals (failed authentications, a denied --as) and --as calls are recorded here. */
+    private readonly audit: AuditSink = noAudit,
   ) {
     this.throttle = new AuthThrottle(limits);
     this.failures = new AuthFailures({ record: (e) => this.audit.record(e) }, now);

@@ -82,29 +82,25 @@ export class Hub {
     this.now = o.now ?? Date.now;
     this.onError = o.onError ?? (() => undefined);
     this.metrics = o.metrics ?? createMetrics();
-    this.audit = new Audit(o.store, this.now);
-    this.audit.onFailure = (e) => {
+    // Each service is given, at construction, what its acts lead to: the consequences of a send,
+    // an ack or a revocation are named in the service's own hooks and wired here, in one place.
+    this.audit = new Audit(o.store, this.now, (e) => {
       this.metrics.auditWriteFailures.inc();
       this.onError(e, 'audit');
-    };
+    });
     this.auth = new Auth(
       o.store,
       this.now,
       () => ({ limit: o.config['auth.failureLimit'], windowMs: o.config['auth.failureWindowSeconds'] * 1000, lockoutMs: o.config['auth.lockoutSeconds'] * 1000 }),
       (e) => this.onError(e, 'token last use'),
+      this.audit,
     );
-    this.auth.audit = this.audit;
-    this.settings = new Settings(o.store, o.config, this.now);
+    this.settings = new Settings(o.store, o.config, this.now, () => this.publish({ type: 'settings' }));
     const set = this.settings;
     this.agentSends = new RateLimiter(() => ({ rate: set.get('limits.agentRate'), burst: set.get('limits.agentBurst') }));
     const take = o.store.takeTokens?.bind(o.store);
     this.hubSends = o.store.shared && take !== undefined ? new SharedRateLimiter(() => ({ rate: set.get('limits.agentRate'), burst: set.get('limits.agentBurst') }), take, 'agent-sends') : null;
     this.addressRequests = new RateLimiter(() => ({ rate: set.get('limits.addressRate'), burst: set.get('limits.addressBurst') }));
-    this.presence = new PresenceTracker(o.store, () => ({
-      idleAfterMs: set.get('presence.idleSeconds') * 1000,
-      offlineAfterMs: set.get('presence.offlineSeconds') * 1000,
-    }));
-    this.presence.now = this.now;
     this.dispatcher = new Dispatcher(o.store, {
       visibilityMs: () => set.get('delivery.visibilitySeconds') * 1000,
       maxAttempts: () => set.get('delivery.maxAttempts'),
@@ -113,64 +109,76 @@ export class Hub {
       onHandOut: (attempt) => this.metrics.handedOut.inc({ attempt: attempt > 1 ? 'redelivery' : 'first' }),
     });
     this.signals.listen((ids) => this.dispatcher.notify(ids));
-    this.presence.onChange = (a, at) =>
-      this.dispatcher.presence({ type: 'presence', agent: a.id, presence: a.presence, status: a.status, mission: a.mission, at });
-    this.agents = new Agents(o.store, this.presence, this.now);
-    this.channels = new Channels(o.store, this.now);
-    this.messages = new Messages(o.store, this.signals, this.now, { maxRecipients: () => set.get('limits.recipients'), maxFanOut: () => set.get('limits.fanOut') }, this.channels);
-    this.loopGuard = new LoopGuard(() => ({
-      rate: set.get('limits.loopRate'),
-      windowMs: set.get('limits.loopWindowSeconds') * 1000,
-      cooldownMs: set.get('limits.loopCooldownSeconds') * 1000,
-    }));
-    this.loopGuard.onTrip = (trip) => {
-      this.publish({ type: 'loop', ...trip });
-      void this.tellCaptains(trip).catch((e: unknown) => this.onError(e, 'loop guard notice'));
-    };
-    if (o.store.shared) this.loopGuard.onRecorded = (from, to) => this.publish({ type: 'edges', edges: [[from, to, 1]] });
-    this.messages.beforeStore = (actor, recipients) => this.loopGuard.check(actor.self, recipients, this.now());
-    this.messages.onSent = (m, recipients) => {
-      this.metrics.messagesSent.inc({ sender: m.sender, type: m.type, kind: m.kind });
-      this.metrics.deliveriesCreated.inc(recipients);
-    };
-    this.templates = new Templates(o.store, this.messages, () => ({ onboarding: set.get('templates.onboarding'), wrapup: set.get('templates.wrapup') }), this.now);
-    this.tasks = new Tasks(o.store, this.messages, this.presence, this.now, () => set.get('tasks.claimTimeoutSeconds') * 1000);
-    this.tasks.onEvent = (event, t) => {
-      this.metrics.tasks.inc({ event, agent: t.assignee ?? '' });
-      if (event === 'verified' && t.assignee !== null) this.metrics.pointsVerified.inc({ agent: t.assignee }, t.points);
-    };
-    this.reports = new Reports(this.messages, () => set.get('limits.reportBytes'));
-    this.inbox = new Inbox(o.store, this.signals, this.dispatcher, this.now);
-    this.inbox.onAck = (n, via) => this.metrics.acks.inc({ via }, n);
-    this.inbox.onNack = (n) => this.metrics.nacks.inc(n);
+    this.presence = new PresenceTracker(
+      o.store,
+      () => ({ idleAfterMs: set.get('presence.idleSeconds') * 1000, offlineAfterMs: set.get('presence.offlineSeconds') * 1000 }),
+      {
+        onChange: (a, at) => this.dispatcher.presence({ type: 'presence', agent: a.id, presence: a.presence, status: a.status, mission: a.mission, at }),
+        onLocalChange: () => this.publish({ type: 'presence' }),
+      },
+      this.now,
+    );
     this.streams = new Streams(this.dispatcher, this.presence, () => set.get('streams.prefetch'), () => set.get('limits.streamsPerAgent'), this.now);
-    this.tokens = new Tokens(o.store, this.now);
-    this.tokens.onRevoked = (tokenIds) => {
-      this.streams.revoke(tokenIds);
-      this.publish({ type: 'revoked', tokenIds });
-    };
-    this.agents.onRemoved = (agent, tokenIds) => {
+    this.agents = new Agents(o.store, this.presence, this.now, (agent, tokenIds) => {
       this.streams.revoke(tokenIds, [agent]);
       this.publish({ type: 'revoked', tokenIds, agents: [agent] });
+    });
+    this.tokens = new Tokens(o.store, this.now, (tokenIds) => {
+      this.streams.revoke(tokenIds);
+      this.publish({ type: 'revoked', tokenIds });
+    });
+    this.channels = new Channels(o.store, this.now);
+    this.loopGuard = new LoopGuard(
+      () => ({
+        rate: set.get('limits.loopRate'),
+        windowMs: set.get('limits.loopWindowSeconds') * 1000,
+        cooldownMs: set.get('limits.loopCooldownSeconds') * 1000,
+      }),
+      {
+        onTrip: (trip) => {
+          this.publish({ type: 'loop', ...trip });
+          void this.tellCaptains(trip).catch((e: unknown) => this.onError(e, 'loop guard notice'));
+        },
+        onRecorded: (from, to) => this.publish({ type: 'edges', edges: [[from, to, 1]] }),
+      },
+    );
+    // Deliveries wait for these agents: this process's long-polls and streams, and the other processes.
+    const announce = (agents: string[]): void => {
+      this.signals.notify(agents);
+      this.publish({ type: 'deliveries', agents });
     };
-    this.queue = new Queue(o.store, this.dispatcher, this.now);
+    this.messages = new Messages(o.store, this.now, { maxRecipients: () => set.get('limits.recipients'), maxFanOut: () => set.get('limits.fanOut') }, this.channels, {
+      beforeStore: (actor, recipients) => this.loopGuard.check(actor.self, recipients, this.now()),
+      announce,
+      onSent: (m, recipients) => {
+        this.metrics.messagesSent.inc({ sender: m.sender, type: m.type, kind: m.kind });
+        this.metrics.deliveriesCreated.inc(recipients);
+      },
+    });
+    this.templates = new Templates(o.store, this.messages, () => ({ onboarding: set.get('templates.onboarding'), wrapup: set.get('templates.wrapup') }), this.now);
+    this.tasks = new Tasks(o.store, this.messages, this.presence, this.now, () => set.get('tasks.claimTimeoutSeconds') * 1000, (event, t) => {
+      this.metrics.tasks.inc({ event, agent: t.assignee ?? '' });
+      if (event === 'verified' && t.assignee !== null) this.metrics.pointsVerified.inc({ agent: t.assignee }, t.points);
+    });
+    this.reports = new Reports(this.messages, () => set.get('limits.reportBytes'));
+    this.inbox = new Inbox(o.store, this.signals, this.dispatcher, this.now, {
+      onAcked: (agent, ids, via) => {
+        if (ids.length > 0) this.publish({ type: 'acked', agent, ids });
+        this.metrics.acks.inc({ via }, ids.length);
+      },
+      onNacked: (agent, n) => {
+        this.metrics.nacks.inc(n);
+        this.publish({ type: 'deliveries', agents: [agent] });
+      },
+    });
+    this.queue = new Queue(o.store, this.dispatcher, this.now, announce);
     this.keys = new Keys(
       o.store,
       this.now,
       () => ({ batch: o.config['security.rotationBatch'], pauseMs: o.config['security.rotationPauseSeconds'] * 1000 }),
       (e) => this.onError(e, 'key rotation'),
+      this.audit,
     );
-    this.keys.audit = this.audit;
-    const announce = (agents: string[]): void => {
-      this.signals.notify(agents);
-      this.publish({ type: 'deliveries', agents });
-    };
-    this.messages.announce = announce;
-    this.queue.announce = announce;
-    this.inbox.announce = (agents) => this.publish({ type: 'deliveries', agents });
-    this.inbox.publishAcked = (agent, ids) => this.publish({ type: 'acked', agent, ids });
-    this.presence.onLocalChange = () => this.publish({ type: 'presence' });
-    this.settings.onChanged = () => this.publish({ type: 'settings' });
     this.onboarding = new Onboarding(this.agents, this.templates, () => set.get('limits.fanOut'));
   }
 

@@ -23,19 +23,21 @@ const UNREAD: DeliveryState[] = ['pending', 'delivered'];
 const OPEN: DeliveryState[] = ['pending', 'delivered', 'read'];
 const ALL: DeliveryState[] = [...DELIVERY_STATES];
 
-export class Inbox {
-  /** Told of acknowledgements and returns (metrics). */
-  onAck: ((n: number, via: 'http' | 'stream') => void) | null = null;
-  onNack: ((n: number) => void) | null = null;
-  /** Tells the other processes: acknowledged ids (their streams' credit), returned deliveries. */
-  publishAcked: (agent: string, ids: string[]) => void = () => undefined;
-  announce: (agents: string[]) => void = () => undefined;
+/** What acknowledging and returning deliveries lead to (wired by the hub). */
+export interface InboxHooks {
+  /** Acknowledged ids: the metric, and the other processes (their streams' credit). */
+  onAcked(agent: string, ids: string[], via: 'http' | 'stream'): void;
+  /** Deliveries returned (nacked): the metric, and the other processes' streams of the agent. */
+  onNacked(agent: string, n: number): void;
+}
 
+export class Inbox {
   constructor(
     private readonly store: Store,
     private readonly signals: InboxSignals,
     private readonly dispatcher: Dispatcher,
     private readonly now: () => number,
+    private readonly hooks: InboxHooks,
   ) {}
 
   async list(actor: Actor, o: InboxOptions): Promise<InboxItem[]> {
@@ -65,8 +67,7 @@ export class Inbox {
     if (messageIds.length === 0) throw new HubError('validation_failed', 'nothing to acknowledge: give one or more message ids');
     const r = await this.store.ack(actor.self.id, messageIds, this.now(), { strict });
     this.dispatcher.acked(actor.self.id, r.acked);
-    if (r.acked.length > 0) this.publishAcked(actor.self.id, r.acked);
-    this.onAck?.(r.acked.length, strict ? 'stream' : 'http');
+    this.hooks.onAcked(actor.self.id, r.acked, strict ? 'stream' : 'http');
     return r;
   }
 
@@ -76,11 +77,10 @@ export class Inbox {
     if (messageIds.length === 0) throw new HubError('validation_failed', 'nothing to return: give one or more message ids');
     const now = this.now();
     const ids = await this.store.nack(actor.self.id, messageIds, now + delayMs, now);
-    this.onNack?.(ids.length);
     this.dispatcher.acked(actor.self.id, ids);
     if (delayMs > 0) this.dispatcher.wakeAt(actor.self.id, now + delayMs);
     this.dispatcher.notify([actor.self.id]);
-    this.announce([actor.self.id]);
+    this.hooks.onNacked(actor.self.id, ids.length);
     return ids;
   }
 }

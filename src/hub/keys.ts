@@ -43,8 +43,6 @@ export interface KeysStatus {
 }
 
 export class Keys {
-  /** Set by the hub: rotations are security-relevant acts. */
-  audit: AuditSink = noAudit;
   /** This process, as the owner of the rotation it runs. */
   private readonly owner = `p-${randomBytes(8).toString('hex')}`;
   private running: Promise<void> | null = null;
@@ -58,6 +56,8 @@ export class Keys {
     private readonly now: () => number = Date.now,
     private readonly pace: () => RotationPace = () => ({ batch: 500, pauseMs: 10 }),
     private readonly onError: (e: unknown) => void = () => undefined,
+    /** Rotations are security-relevant acts. */
+    private readonly audit: AuditSink = noAudit,
   ) {}
 
   private sealing(): EncryptedStore | null {

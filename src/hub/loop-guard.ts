@@ -43,17 +43,23 @@ export function isLoopExempt(id: string, role: Role | 'system'): boolean {
   return id === SYSTEM_ID || role === 'system' || role === 'captain' || role === 'admin' || isHuman(id);
 }
 
+/** What the guard leads to (wired by the hub). */
+export interface LoopGuardHooks {
+  /** Once per tripped loop: other processes hold it too, and the captains are told. */
+  onTrip(trip: LoopTrip): void;
+  /** Every edge counted here: other processes' guards count it too. */
+  onRecorded(from: string, to: string): void;
+}
+
 export class LoopGuard {
   /** from -> to -> send times within the window, oldest first. */
   private readonly edges = new Map<string, Map<string, number[]>>();
   private holds: Hold[] = [];
   private checks = 0;
-  /** Told once per tripped loop. */
-  onTrip: ((trip: LoopTrip) => void) | null = null;
-  /** Told of every edge counted here (for other processes' guards). */
-  onRecorded: ((from: string, to: string) => void) | null = null;
-
-  constructor(private readonly settings: () => LoopSettings) {}
+  constructor(
+    private readonly settings: () => LoopSettings,
+    private readonly hooks: LoopGuardHooks = { onTrip: () => undefined, onRecorded: () => undefined },
+  ) {}
 
   /**
    * Called before a send is stored. Refuses (429 rate_limited) a send between agents of a held
@@ -72,7 +78,7 @@ export class LoopGuard {
     if (++this.checks % PRUNE_EVERY === 0) this.prune(now - s.windowMs);
     for (const r of to) {
       this.record(sender.id, r, now, s.windowMs);
-      this.onRecorded?.(sender.id, r);
+      this.hooks.onRecorded(sender.id, r);
     }
     for (const r of to) {
       const loop = this.heaviestLoop(sender.id, r, now - s.windowMs);
@@ -82,7 +88,7 @@ export class LoopGuard {
       // The cool-down pays for the loop's history: counted again afterwards, the same messages
       // would trip it (and tell the captains) at the first send after the cool-down.
       for (const x of loop.agents) for (const y of loop.agents) this.edges.get(x)?.delete(y);
-      this.onTrip?.(trip);
+      this.hooks.onTrip(trip);
       throw this.refusal(trip, now, s);
     }
   }

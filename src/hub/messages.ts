@@ -11,7 +11,6 @@ import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize, may } from './actor.js';
 import type { Channels } from './channels.js';
-import type { InboxSignals } from './signals.js';
 
 export interface SendInput {
   to: string | string[];
@@ -70,23 +69,26 @@ function requestHash(sender: string, input: SendInput): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-export class Messages {
-  /** Told of every message stored (metrics). */
-  onSent: ((m: Message, recipients: number) => void) | null = null;
-  /** Tells this process's waiters and the other processes that deliveries are waiting. */
-  announce: (agents: string[]) => void = (agents) => this.signals.notify(agents);
+/** What a send leads to, besides the rows it stores (wired by the hub). */
+export interface MessagesHooks {
   /**
    * Checks a send once its recipients are known, before anything is stored; throws to refuse it
    * (the loop guard). Not called for the hub's own records of events (`internal.hubEvent`).
    */
-  beforeStore: ((actor: Actor, recipients: ReadonlyMap<string, Role>) => void) | null = null;
+  beforeStore(actor: Actor, recipients: ReadonlyMap<string, Role>): void;
+  /** Deliveries are waiting for these agents: this process's waiters and streams, and the other processes, are told. */
+  announce(agents: string[]): void;
+  /** Every message stored (metrics). */
+  onSent(m: Message, recipients: number): void;
+}
 
+export class Messages {
   constructor(
     private readonly store: Store,
-    private readonly signals: InboxSignals,
     private readonly now: () => number,
     private readonly opts: MessagesOptions,
     private readonly channels: Channels,
+    private readonly hooks: MessagesHooks,
   ) {}
 
   /**
@@ -130,7 +132,7 @@ export class Messages {
       }
       threadId = parent.threadId;
     }
-    if (internal.hubEvent !== true) this.beforeStore?.(actor, resolved);
+    if (internal.hubEvent !== true) this.hooks.beforeStore(actor, resolved);
 
     const id = newId(now);
     const message: Message = {
@@ -160,8 +162,8 @@ export class Messages {
       }
       return { message: r.message, recipients: r.recipients, duplicate: true };
     }
-    this.announce(r.recipients);
-    this.onSent?.(r.message, r.recipients.length);
+    this.hooks.announce(r.recipients);
+    this.hooks.onSent(r.message, r.recipients.length);
     return { message: r.message, recipients: r.recipients, duplicate: false };
   }
 

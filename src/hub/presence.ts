@@ -8,6 +8,14 @@ import type { Agent, Presence, PresenceTimeouts } from '../domain/agent.js';
 import { effectivePresence } from '../domain/agent.js';
 import type { Store } from '../store/store.js';
 
+/** What a presence change leads to (wired by the hub). */
+export interface PresenceHooks {
+  /** Each change of an agent's presence, status or mission seen here: streams that watch presence hear it. */
+  onChange(a: Agent & { presence: Presence }, at: number): void;
+  /** Presence changed through this process (a stream opened or closed, a status set): other processes re-check. */
+  onLocalChange(): void;
+}
+
 export class PresenceTracker {
   private pending = new Map<string, number>();
   private readonly recent = new Map<string, number>();
@@ -18,13 +26,11 @@ export class PresenceTracker {
   /** The sightings write under way, and the one asked for while it runs. */
   private flushing: Promise<void> | null = null;
   private flushAgain: Promise<void> | null = null;
-  /** Called with each presence change (agent, presence, status, mission). */
-  onChange: ((a: Agent & { presence: Presence }, at: number) => void) | null = null;
-  now: () => number = Date.now;
-
   constructor(
     private readonly store: Store,
     private readonly timeouts: () => PresenceTimeouts,
+    private readonly hooks: PresenceHooks,
+    private readonly now: () => number = Date.now,
     private readonly flushMs = 1000,
   ) {}
 
@@ -42,13 +48,15 @@ export class PresenceTracker {
     this.recent.set(agentId, at);
   }
 
-  /** Told when presence changed here (a stream opened or closed): other processes re-check. */
-  onLocalChange: (() => void) | null = null;
+  /** Presence, status or mission changed through this process: other processes re-check. */
+  changedHere(): void {
+    this.hooks.onLocalChange();
+  }
 
   streamOpened(agentId: string): void {
     this.streams.set(agentId, (this.streams.get(agentId) ?? 0) + 1);
     this.seen(agentId, this.now());
-    void this.flush().then(() => this.onLocalChange?.(), () => undefined);
+    void this.flush().then(() => this.hooks.onLocalChange(), () => undefined);
     void this.check();
   }
 
@@ -57,7 +65,7 @@ export class PresenceTracker {
     if (n <= 0) this.streams.delete(agentId);
     else this.streams.set(agentId, n);
     this.seen(agentId, this.now());
-    void this.flush().then(() => this.onLocalChange?.(), () => undefined);
+    void this.flush().then(() => this.hooks.onLocalChange(), () => undefined);
     void this.check();
   }
 
@@ -67,7 +75,7 @@ export class PresenceTracker {
 
   /** Compares every agent's presence with what was last reported and reports the changes. */
   async check(): Promise<void> {
-    if (this.onChange === null || this.checking) return;
+    if (this.checking) return;
     this.checking = true;
     try {
       const now = this.now();
@@ -80,7 +88,7 @@ export class PresenceTracker {
         if (this.shown.get(a.id) === key) continue;
         const first = !this.shown.has(a.id);
         this.shown.set(a.id, key);
-        if (!first) this.onChange(v, now);
+        if (!first) this.hooks.onChange(v, now);
       }
       for (const id of [...this.shown.keys()]) if (!present.has(id)) this.shown.delete(id);
     } catch {

@@ -13,13 +13,12 @@ export interface DeadLetterView {
 }
 
 export class Queue {
-  /** Tells this process and the others that deliveries are waiting. */
-  announce: (agents: string[]) => void = (agents) => this.dispatcher.notify(agents);
-
   constructor(
     private readonly store: Store,
     private readonly dispatcher: Dispatcher,
     private readonly now: () => number,
+    /** Deliveries are waiting again (dead letters retried): this process and the others are told. */
+    private readonly announce: (agents: string[]) => void,
   ) {}
 
   /** Whose queue the actor may see: every agent (null) for captains and admins as themselves. */

@@ -25,8 +25,6 @@ function isShared(key: string): key is SharedKey {
 
 export class Settings {
   private overrides = new Map<string, { value: unknown; version: number }>();
-  /** Told after a change made here (other processes reload). */
-  onChanged: (() => void) | null = null;
   private version = 0;
   private poller: NodeJS.Timeout | null = null;
 
@@ -34,6 +32,8 @@ export class Settings {
     private readonly store: Store,
     private readonly local: Config,
     private readonly now: () => number,
+    /** Told after a change made here (other processes reload). */
+    private readonly onChanged: () => void = () => undefined,
   ) {}
 
   get<K extends ConfigKey>(key: K): Config[K] {
@@ -125,7 +125,7 @@ export class Settings {
       entry({ ...b, action: 'config.set', target: key, detail: { ...b.detail, value, previous: c?.previous ?? null, version: c?.version } }, at),
     ]);
     await this.load();
-    this.onChanged?.();
+    this.onChanged();
     if (change === undefined) throw new HubError('internal', 'setting not recorded');
     return change;
   }
@@ -151,7 +151,7 @@ export class Settings {
       entry({ ...b, action: 'config.rollback', target: `v${version}`, detail: { ...b.detail, changes: done.map((c) => ({ key: c.key, value: c.value, version: c.version })) } }, at),
     ]);
     await this.load();
-    if (recorded.length > 0) this.onChanged?.();
+    if (recorded.length > 0) this.onChanged();
     return recorded;
   }
 

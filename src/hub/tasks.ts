@@ -29,15 +29,14 @@ const CLAIM_EXPIRY_BATCH = 500;
 export type TaskEvent = 'added' | 'claimed' | 'done' | 'released' | 'verified' | 'changes' | 'expired';
 
 export class Tasks {
-  /** Told of every task change (metrics). */
-  onEvent: ((event: TaskEvent, t: Task) => void) | null = null;
-
   constructor(
     private readonly store: Store,
     private readonly messages: Messages,
     private readonly presence: PresenceTracker,
     private readonly now: () => number,
     private readonly claimTimeoutMs: () => number,
+    /** Told of every task change (metrics). */
+    private readonly onEvent: (event: TaskEvent, t: Task) => void,
   ) {}
 
   private async must(id: string): Promise<Task> {
@@ -92,7 +91,7 @@ export class Tasks {
       createdBy: actor.self.id,
       createdAt: this.now(),
     });
-    this.onEvent?.('added', t);
+    this.onEvent('added', t);
     return this.post(actor, t, `New task on the board, worth ${t.points} points.${t.description ? `\n\n${t.description}` : ''}`);
   }
 
@@ -111,7 +110,7 @@ export class Tasks {
   async next(actor: Actor): Promise<Task | null> {
     authorize(actor, 'task.work', 'claim tasks');
     const t = await this.store.claimNext(actor.self, this.now());
-    if (t !== null) this.onEvent?.('claimed', t);
+    if (t !== null) this.onEvent('claimed', t);
     return t === null ? null : this.post(actor, t, `${actor.self.id} claimed the task.`);
   }
 
@@ -124,7 +123,7 @@ export class Tasks {
     }
     const claimed = await this.store.updateTask(id, 'open', undefined, { status: 'claimed', assignee: actor.self.id, claimedAt: this.now() });
     if (claimed === null) throw this.conflict(await this.must(id), 'claim it');
-    this.onEvent?.('claimed', claimed);
+    this.onEvent('claimed', claimed);
     return this.post(actor, claimed, `${actor.self.id} claimed the task.`);
   }
 
@@ -137,7 +136,7 @@ export class Tasks {
     if (t.status !== 'claimed') throw this.conflict(t, 'mark it done');
     const done = await this.store.updateTask(id, 'claimed', actor.self.id, { status: 'done', doneAt: this.now(), note: note ?? '' });
     if (done === null) throw this.conflict(await this.must(id), 'mark it done');
-    this.onEvent?.('done', done);
+    this.onEvent('done', done);
     return this.post(actor, done, `${actor.self.id} marked the task done.${note ? `\n\nNote: ${note}` : ''} It needs a review before its points count.`);
   }
 
@@ -148,7 +147,7 @@ export class Tasks {
     if (t.assignee !== actor.self.id && !this.manages(actor)) throw new HubError('forbidden', `task ${t.id} is held by ${t.assignee ?? 'nobody'}: only its assignee or a captain releases it`);
     const open = await this.store.updateTask(id, 'claimed', t.assignee, { status: 'open', assignee: null, claimedAt: null });
     if (open === null) throw this.conflict(await this.must(id), 'release it');
-    this.onEvent?.('released', t);
+    this.onEvent('released', t);
     return this.post(actor, open, `${actor.self.id} released the task; it is open again.`, t.assignee === null ? [] : [t.assignee]);
   }
 
@@ -163,7 +162,7 @@ export class Tasks {
     if (t.assignee === actor.self.id) throw new HubError('forbidden', `${actor.self.id} is the assignee of ${t.id}: someone else must verify it`);
     const v = await this.store.updateTask(t.id, 'done', t.assignee, { status: 'verified', verifiedAt: this.now(), verifiedBy: actor.self.id });
     if (v === null) throw this.conflict(await this.must(t.id), 'verify it');
-    this.onEvent?.('verified', v);
+    this.onEvent('verified', v);
     return this.post(actor, v, `${text} ${v.points} points to ${v.assignee ?? 'nobody'}.`);
   }
 
@@ -209,7 +208,7 @@ export class Tasks {
     await this.store.decideReview(t.id, actor.self.id, 'changes', comment, this.now());
     const back = await this.store.updateTask(t.id, 'done', t.assignee, { status: 'claimed', doneAt: null });
     if (back === null) throw this.conflict(await this.must(id), 'ask for changes');
-    this.onEvent?.('changes', back);
+    this.onEvent('changes', back);
     return this.post(actor, back, `${actor.self.id} asked for changes: ${comment}`);
   }
 
@@ -246,7 +245,7 @@ export class Tasks {
       if (now - since < this.claimTimeoutMs()) continue;
       const open = await this.store.updateTask(t.id, 'claimed', t.assignee, { status: 'open', assignee: null, claimedAt: null });
       if (open === null) continue;
-      this.onEvent?.('expired', t);
+      this.onEvent('expired', t);
       const silent = Math.round((now - since) / 1000);
       released.push(await this.post(SYSTEM_ACTOR, open, `${t.assignee} has been silent for ${silent} s (limit ${Math.round(this.claimTimeoutMs() / 1000)} s): the claim ended and the task is open again.`, [t.assignee]));
     }

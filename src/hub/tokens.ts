@@ -31,12 +31,11 @@ export interface IssuedToken {
 export const MAX_TOKEN_SECONDS = 10 * 365 * 86400;
 
 export class Tokens {
-  /** Tokens just revoked: streams opened with them end, here and in other processes. */
-  onRevoked: (tokenIds: string[]) => void = () => undefined;
-
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
+    /** Tokens just revoked: streams opened with them end, here and in other processes. */
+    private readonly onRevoked: (tokenIds: string[]) => void,
   ) {}
 
   async create(actor: Actor, r: TokenRequest): Promise<IssuedToken> {

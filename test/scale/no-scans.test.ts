@@ -21,7 +21,7 @@ function statements(id: (n: number) => string): Record<string, Record<string, un
   const one = (v: unknown): unknown[] => [v];
   const messageArrays = [
     one(id(999_999)), one('Agent-1'), one('["Agent-2"]'), one('A2A'), one('text'), one(1), one(''), one('body'), one('[]'), one(id(999_999)),
-    one(null), one('{}'), one(NOW), one(null), one(null), one('h'),
+    one(null), one('{}'), one(NOW), one(null), one(null), one('h'), one(null),
   ];
   return {
     send: {

@@ -35,9 +35,8 @@ describe('loop guard (unit)', () => {
   const settings = () => ({ rate: 9, windowMs: 60_000, cooldownMs: 30_000 });
 
   it('trips on a ring of three agents, holds the three, and tells once', () => {
-    const g = new LoopGuard(settings);
     const trips: string[][] = [];
-    g.onTrip = (t) => trips.push(t.agents);
+    const g = new LoopGuard(settings, { onTrip: (t) => trips.push(t.agents), onRecorded: () => undefined });
     const ring: [string, string][] = [['A', 'B'], ['B', 'C'], ['C', 'A']];
     let refused: unknown = null;
     for (let i = 0; i < 30 && refused === null; i++) {

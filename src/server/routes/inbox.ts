@@ -21,6 +21,9 @@ export function inboxRoutes(hub: Hub): FastifyPluginAsyncZod {
         }
         const aborted = new AbortController();
         reply.raw.once('close', () => aborted.abort());
+        // A client that closes its side while waiting stops the wait (the server keeps half-closed
+        // sockets open to finish their answers, app.ts): it gets what is there now.
+        req.raw.socket.once('end', () => aborted.abort());
         const items = await hub.inbox.list(req.actor, { unread: q.unread, all: q.all, limit: q.limit, waitMs: (q.wait ?? 0) * 1000, signal: aborted.signal });
         return { agent: req.actor.self.id, items: items.map(wireInboxItem) };
       },

@@ -40,6 +40,9 @@ export function registerSse(app: FastifyInstance, hub: Hub): void {
         clearInterval(ping);
         sub.close();
       });
+      // The server keeps half-closed sockets open to finish their answers (app.ts): a stream's
+      // client that closes its side has left, and the stream ends now rather than at a failed write.
+      req.raw.socket.once('end', () => res.destroy());
       for await (const ev of sub) {
         if (res.destroyed) break;
         if (res.writableLength > maxBuffered) {
