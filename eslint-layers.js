@@ -15,7 +15,9 @@ export const LAYERS = {
   api: ['errors', 'domain', 'store'],
   client: ['errors', 'domain', 'api'],
   server: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api'],
-  cli: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'server'],
+  cli: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'server', 'mcp'],
+  /** The MCP server (`swarm mcp`): a face over the client SDK, like the CLI over HTTP; never the hub itself. */
+  mcp: ['errors', 'domain', 'api', 'client'],
 };
 
 function layerOf(file, srcDir) {

@@ -97,6 +97,14 @@ export class SwarmClient {
     this.dispatcher = o.ca === undefined ? undefined : new Agent({ connect: { ca: [...rootCertificates, o.ca.toString('utf8')] } });
   }
 
+  /**
+   * Where and as whom this client talks: what a stream of the same identity needs (stream.ts's
+   * StreamOptions), e.g. the MCP channel's live stream beside its requests.
+   */
+  get connection(): Pick<ClientOptions, 'token' | 'as' | 'ca'> & { baseUrl: string } {
+    return { baseUrl: this.base, token: this.o.token, as: this.o.as, ca: this.o.ca };
+  }
+
   private async call<T>(method: string, path: string, body?: unknown, extra: { headers?: Record<string, string>; waitMs?: number } = {}): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...extra.headers };
     if (this.o.token) headers.authorization = `Bearer ${this.o.token}`;
