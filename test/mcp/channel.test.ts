@@ -155,6 +155,20 @@ describe('MCP channel push (claude/channel)', () => {
     assert.ok((await inboxIds(hub, tokens['Agent-R'] as string)).includes(gone), 'still in the inbox');
   });
 
+  it('a revoked token ends the channel session', async (t) => {
+    const { hub, tokens } = await hubWithAgents(t);
+    const s = await connect(t, hub, tokens['Agent-R'] as string);
+    const closed = new Promise<void>((r) => (s.client.onclose = r));
+    const list = await http(hub.url, 'GET', '/v1/tokens?agent=Agent-R', { token: hub.adminToken });
+    assert.equal(list.status, 200, list.body);
+    for (const tok of list.json.tokens) assert.equal((await http(hub.url, 'DELETE', `/v1/tokens/${tok.id}`, { token: hub.adminToken })).status, 200);
+    await until('the session closed', async () => {
+      const done = await Promise.race([closed.then(() => true), sleep(50).then(() => undefined)]);
+      return done;
+    }, 5000);
+    assert.match(s.stderr(), /channel: push stopped: .*closed the stream/);
+  });
+
   it('a SIGKILLed channel leaves held deliveries unacked; the next one pushes them with the same message ids', async (t) => {
     const { hub, tokens } = await hubWithAgents(t, { SWARM_VISIBILITY_SECONDS: '1', SWARM_MAX_ATTEMPTS: '100' });
     const token = tokens['Agent-R'] as string;
