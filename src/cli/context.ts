@@ -2,11 +2,11 @@
 // client for the hub, with the token found the same way for every command.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ADMIN_TOKEN_FILE } from '../config/data-files.js';
 import type { ConfigKey } from '../config/keys.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { SwarmClient } from '../client/client.js';
 import { HubError } from '../errors.js';
-import { ADMIN_TOKEN_FILE } from '../hub/hub.js';
 
 export interface GlobalOptions {
   hub?: string;

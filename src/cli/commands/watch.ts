@@ -1,7 +1,6 @@
 // watch: a live stream of the caller's deliveries over WebSocket, acknowledged once printed.
 import type { Command } from 'commander';
 import type { WireDeliveryEvent } from '../../api/schemas.js';
-import { HubStream } from '../../client/stream.js';
 import { connection, type GlobalOptions } from '../context.js';
 import { intIn } from '../options.js';
 import { makeOutput, messageView } from '../render.js';
@@ -30,6 +29,8 @@ export function registerWatchCommand(program: Command): void {
     .action(async (o: WatchOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const out = makeOutput(g);
+      // The WebSocket client loads only for the commands that stream.
+      const { HubStream } = await import('../../client/stream.js');
       const stream = new HubStream({
         ...connection(g),
         presence: o.presence === true,
