@@ -1,5 +1,6 @@
-// Typed HTTP client for the hub API. The CLI, tests and (later) the MCP server use it; problem
-// documents come back as HubError with the server's stable code.
+// The typed SDK (`import { Swarm } from 'swarm-hub'`, docs/sdk.md): one method per API operation,
+// streams as async iterables that resume, and problem documents back as HubError with the server's
+// stable code. The CLI and the MCP server are faces over it.
 import type {
   KeysStatusResponse,
   RotateResponse,
@@ -51,6 +52,7 @@ import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { type ErrorCode, ERROR_CODES, HubError } from '../errors.js';
 import { agentFor, exchange, type HttpAnswer, NoAnswer } from './http.js';
+import type { HubStream, StreamOptions } from './stream.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -86,7 +88,10 @@ function query(params: object): string {
   return s === '' ? '' : `?${s}`;
 }
 
-export class SwarmClient {
+/** How a stream is opened: everything but where and as whom, which come from the Swarm. */
+export type OpenStreamOptions = Omit<StreamOptions, 'baseUrl' | 'token' | 'as' | 'ca'>;
+
+export class Swarm {
   private readonly base: string;
   private readonly http: HttpAgent | HttpsAgent;
   constructor(private readonly o: ClientOptions) {
@@ -296,6 +301,19 @@ export class SwarmClient {
     return this.call('POST', `/v1/tokens/${encodeURIComponent(id)}/rotate`, expiresInSeconds === undefined ? {} : { expires_in_seconds: expiresInSeconds });
   }
 
+  /**
+   * A live stream of the caller's deliveries (WebSocket), connected: `for await (const ev of s)`,
+   * `s.ack([...])`, `s.close()`. It reconnects by itself, resuming after the last event it saw;
+   * give `lastEventId` (an event's `event_id` you processed) to resume in a new process.
+   */
+  async stream(o: OpenStreamOptions = {}): Promise<HubStream> {
+    // Loaded on first use: the WebSocket library costs a command that does not stream.
+    const { HubStream: Stream } = await import('./stream.js');
+    const s = new Stream({ ...o, baseUrl: this.base, token: this.o.token, as: this.o.as, ca: this.o.ca });
+    await s.connect();
+    return s;
+  }
+
   async ready(): Promise<boolean> {
     try {
       const res = await exchange(`${this.base}/readyz`, { method: 'GET', headers: {}, timeoutMs: this.o.timeoutMs ?? 5000, agent: this.http });
@@ -305,3 +323,6 @@ export class SwarmClient {
     }
   }
 }
+
+/** The earlier name of Swarm. */
+export { Swarm as SwarmClient };
