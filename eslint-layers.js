@@ -15,6 +15,8 @@ export const LAYERS = {
   api: ['errors', 'domain', 'store'],
   client: ['errors', 'domain', 'api'],
   server: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api'],
+  /** src/index.ts: the package's entry (the SDK), over the client. */
+  index: ['errors', 'api', 'client'],
   cli: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'server', 'mcp'],
   /** The MCP server (`swarm mcp`): a face over the client SDK, like the CLI over HTTP; never the hub itself. */
   mcp: ['errors', 'domain', 'api', 'client'],

@@ -3,7 +3,8 @@
 // latency (end-to-end at a fixed 2,000 sends/s), fanout (broadcasts to 100 WebSocket consumers),
 // postgres (the send load against 1, 2 and 3 `--role api` processes on PostgreSQL, beside the
 // embedded SQLite hub), channel (the MCP channel push: send answered -> `notifications/claude/channel`
-// received over stdio, 200 messages). `npm run bench -- --only send|latency|fanout|postgres|channel [flags]` runs one
+// received over stdio, 200 messages), cli (the CLI's start-up as whole processes beside `node -e 0`).
+// `npm run bench -- --only send|latency|fanout|postgres|channel|cli [flags]` runs one
 // and passes every flag through; without --only, only the flags all of them share are taken (plus
 // --connections, for send and postgres): the others mean different things to different benchmarks
 // (--agents is 8 for latency, 100 for fanout), so they need --only. Without --only, postgres runs
@@ -15,7 +16,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureInstalled, ROOT } from './ensure.mjs';
 
-const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel'];
+const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel', 'cli'];
 const COMMON = ['--duration', '--warmup', '--runs', '--synchronous', '--cpu-prof', '--batch-stats', '--keep', '--json', '--help'];
 const BOOLEAN = new Set(['--batch-stats', '--keep', '--json', '--help']);
 /** Without --only: the flags each benchmark is given. */
@@ -25,6 +26,7 @@ const SHARED = {
   fanout: COMMON,
   postgres: ['--duration', '--warmup', '--runs', '--synchronous', '--keep', '--json', '--help', '--connections'],
   channel: ['--keep', '--json', '--help'],
+  cli: ['--warmup', '--runs', '--keep', '--json', '--help'],
 };
 
 /** A PostgreSQL the postgres benchmark can use without installing anything. */

@@ -2,11 +2,11 @@
 // client for the hub, with the token found the same way for every command.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ADMIN_TOKEN_FILE } from '../config/data-files.js';
 import type { ConfigKey } from '../config/keys.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { SwarmClient } from '../client/client.js';
+import { Swarm } from '../client/client.js';
 import { HubError } from '../errors.js';
-import { ADMIN_TOKEN_FILE } from '../hub/hub.js';
 
 export interface GlobalOptions {
   hub?: string;
@@ -55,6 +55,6 @@ export function connection(g: GlobalOptions): { baseUrl: string; token: string |
   return { baseUrl: loaded.config['hub.url'], token: resolveToken(loaded), as: loaded.config['cli.as'] || undefined, ca };
 }
 
-export function clientFor(g: GlobalOptions): SwarmClient {
-  return new SwarmClient(connection(g));
+export function clientFor(g: GlobalOptions): Swarm {
+  return new Swarm(connection(g));
 }

@@ -1,5 +1,6 @@
-// Typed HTTP client for the hub API. The CLI, tests and (later) the MCP server use it; problem
-// documents come back as HubError with the server's stable code.
+// The typed SDK (`import { Swarm } from 'swarm-hub'`, docs/sdk.md): one method per API operation,
+// streams as async iterables that resume, and problem documents back as HubError with the server's
+// stable code. The CLI and the MCP server are faces over it.
 import type {
   KeysStatusResponse,
   RotateResponse,
@@ -47,12 +48,11 @@ import type {
   WireInboxItem,
   WrapupResponse,
 } from '../api/schemas.js';
-import { rootCertificates } from 'node:tls';
-// One HTTP stack: undici's own fetch with undici's own Agent. Node's built-in fetch is a bundled
-// undici of another major version, which refuses a dispatcher of this one (Node 26 answers
-// UND_ERR_INVALID_ARG), so it is not used here at all.
-import { Agent, fetch, type Response } from 'undici';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { type ErrorCode, ERROR_CODES, HubError } from '../errors.js';
+import { agentFor, exchange, type HttpAnswer, NoAnswer } from './http.js';
+import type { HubStream, StreamOptions } from './stream.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -88,13 +88,16 @@ function query(params: object): string {
   return s === '' ? '' : `?${s}`;
 }
 
-export class SwarmClient {
+/** How a stream is opened: everything but where and as whom, which come from the Swarm. */
+export type OpenStreamOptions = Omit<StreamOptions, 'baseUrl' | 'token' | 'as' | 'ca'>;
+
+export class Swarm {
   private readonly base: string;
-  private readonly dispatcher: Agent | undefined;
+  private readonly http: HttpAgent | HttpsAgent;
   constructor(private readonly o: ClientOptions) {
     this.base = o.baseUrl.replace(/\/+$/, '');
     // The system CAs plus the given one: certificates are always verified.
-    this.dispatcher = o.ca === undefined ? undefined : new Agent({ connect: { ca: [...rootCertificates, o.ca.toString('utf8')] } });
+    this.http = agentFor(this.base, o.ca);
   }
 
   /**
@@ -111,25 +114,18 @@ export class SwarmClient {
     if (this.o.as) headers['x-swarm-as'] = this.o.as;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const timeout = (this.o.timeoutMs ?? 30_000) + (extra.waitMs ?? 0);
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(this.base + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeout),
-        ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
-      });
+      res = await exchange(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: timeout, agent: this.http });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause;
-      const why = (e as Error).name === 'TimeoutError' ? `no answer within ${timeout} ms` : (cause?.code ?? (e as Error).message);
-      if (cause?.code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(cause.code)) {
-        throw new HubError('hub_unreachable', `cannot verify the hub's TLS certificate at ${this.base}: ${cause.code} (trust its CA with --ca FILE or SWARM_CA)`, { cause: e });
+      const why = e instanceof NoAnswer ? (e.why === 'timeout' ? `no answer within ${timeout} ms` : e.why) : (e as Error).message;
+      if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(why)) {
+        throw new HubError('hub_unreachable', `cannot verify the hub's TLS certificate at ${this.base}: ${why} (trust its CA with --ca FILE or SWARM_CA)`, { cause: e });
       }
       throw new HubError('hub_unreachable', `cannot reach the hub at ${this.base}: ${why} (is \`swarm serve\` running? set --hub)`, { cause: e });
     }
-    const text = await res.text();
-    if (res.ok) return (text === '' ? undefined : JSON.parse(text)) as T;
+    const text = res.text;
+    if (res.status >= 200 && res.status < 300) return (text === '' ? undefined : JSON.parse(text)) as T;
     let problem: Partial<Problem> = {};
     try {
       problem = JSON.parse(text) as Problem;
@@ -313,15 +309,28 @@ export class SwarmClient {
     return this.call('POST', `/v1/tokens/${encodeURIComponent(id)}/rotate`, expiresInSeconds === undefined ? {} : { expires_in_seconds: expiresInSeconds });
   }
 
+  /**
+   * A live stream of the caller's deliveries (WebSocket), connected: `for await (const ev of s)`,
+   * `s.ack([...])`, `s.close()`. It reconnects by itself, resuming after the last event it saw;
+   * give `lastEventId` (an event's `event_id` you processed) to resume in a new process.
+   */
+  async stream(o: OpenStreamOptions = {}): Promise<HubStream> {
+    // Loaded on first use: the WebSocket library costs a command that does not stream.
+    const { HubStream: Stream } = await import('./stream.js');
+    const s = new Stream({ ...o, baseUrl: this.base, token: this.o.token, as: this.o.as, ca: this.o.ca });
+    await s.connect();
+    return s;
+  }
+
   async ready(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.base}/readyz`, {
-        signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
-        ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
-      });
-      return res.ok;
+      const res = await exchange(`${this.base}/readyz`, { method: 'GET', headers: {}, timeoutMs: this.o.timeoutMs ?? 5000, agent: this.http });
+      return res.status >= 200 && res.status < 300;
     } catch {
       return false;
     }
   }
 }
+
+/** The earlier name of Swarm. */
+export { Swarm as SwarmClient };

@@ -17,6 +17,8 @@ export interface StreamOptions {
   prefetch?: number | undefined;
   /** PEM of a CA to trust for wss (besides the system's). */
   ca?: Buffer | undefined;
+  /** Resume after this event (a delivery's `event_id`): see docs/streams.md, Resuming. */
+  lastEventId?: number | undefined;
   /** Reconnect after a dropped connection (default true). Closes by the hub for cause end the stream. */
   reconnect?: boolean;
   /** Told of connection changes, e.g. for a "reconnecting…" note. */
@@ -56,6 +58,12 @@ export class HubStream implements AsyncIterable<HubEvent> {
   constructor(private readonly o: StreamOptions) {
     this.urls = (Array.isArray(o.baseUrl) ? o.baseUrl : [o.baseUrl]).map((u) => u.replace(/\/+$/, ''));
     if (this.urls.length === 0) throw new HubError('usage', 'no hub URL to stream from');
+    this.lastEventId = o.lastEventId;
+  }
+
+  /** The last delivery event received: pass it as `lastEventId` to resume elsewhere. */
+  get position(): number | undefined {
+    return this.lastEventId;
   }
 
   /** The hub URL in use (or to be tried next). */

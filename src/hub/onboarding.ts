@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Agent, Role } from '../domain/agent.js';
 import { hasInbox } from '../domain/agent.js';
 import type { Priority } from '../domain/message.js';
+import { ADMIN_TOKEN_FILE } from '../config/data-files.js';
 import { HubError } from '../errors.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
@@ -63,7 +64,7 @@ export class Onboarding {
 }
 
 export const ADMIN_ID = 'admin';
-export const ADMIN_TOKEN_FILE = 'admin.token';
+export { ADMIN_TOKEN_FILE };
 /** The label of the token the hub mints for the admin; older versions labelled it one of the others. */
 const ADMIN_LABEL = 'admin.token';
 const OLDER_ADMIN_LABELS = ['initial', 'admin.token reissued'];

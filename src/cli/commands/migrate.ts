@@ -1,6 +1,5 @@
 // migrate: moves a laptop hub (embedded SQLite) up to PostgreSQL, and proves the copy.
 import type { Command } from 'commander';
-import { transfer } from '../../store/transfer.js';
 import type { GlobalOptions } from '../context.js';
 import { emit, makeOutput, table } from '../render.js';
 
@@ -15,6 +14,8 @@ export function registerMigrateCommand(program: Command): void {
     .action(async (o: { from: string; to: string; schema?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const out = makeOutput(g);
+      // Both store drivers load only for this command (the CLI's start-up time).
+      const { transfer } = await import('../../store/transfer.js');
       const r = await transfer({
         from: o.from,
         to: o.to,

@@ -1,7 +1,7 @@
 // serve: runs the hub in this process until SIGTERM/SIGINT.
 import type { Command } from 'commander';
 import { HubError } from '../../errors.js';
-import { ROLE_PORTS, type ServeRole, startHub } from '../../server/serve.js';
+import type { ServeRole } from '../../server/serve.js';
 import { cliConfig, type GlobalOptions } from '../context.js';
 import { intIn, oneOf } from '../options.js';
 
@@ -53,6 +53,9 @@ export function registerServeCommand(program: Command, version: string): void {
       process.on('SIGINT', handler);
       process.on('SIGTERM', handler);
       try {
+        // The server, its store drivers and Fastify load only here: every other command starts
+        // without them (the CLI's start-up time, docs/benchmarks.md).
+        const { ROLE_PORTS, startHub } = await import('../../server/serve.js');
         const port = sources['server.port'] === 'default' ? ROLE_PORTS[role] : config['server.port'];
         const hub = await startHub(config, { version, role, port });
         const admin = hub.adminTokenFile === '' ? 'no admin token file here' : `admin token ${hub.adminTokenFile}`;

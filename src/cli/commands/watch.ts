@@ -1,8 +1,7 @@
 // watch: a live stream of the caller's deliveries over WebSocket, acknowledged once printed.
 import type { Command } from 'commander';
 import type { WireDeliveryEvent } from '../../api/schemas.js';
-import { HubStream } from '../../client/stream.js';
-import { connection, type GlobalOptions } from '../context.js';
+import { clientFor, type GlobalOptions } from '../context.js';
 import { intIn } from '../options.js';
 import { makeOutput, messageView } from '../render.js';
 
@@ -30,15 +29,13 @@ export function registerWatchCommand(program: Command): void {
     .action(async (o: WatchOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const out = makeOutput(g);
-      const stream = new HubStream({
-        ...connection(g),
+      const stream = await clientFor(g).stream({
         presence: o.presence === true,
         prefetch: o.prefetch,
         onStatus: (status, detail) => {
           if (!out.quiet && status === 'reconnecting') process.stderr.write(`swarm: reconnecting (${detail})…\n`);
         },
       });
-      await stream.connect();
       if (!out.quiet && !out.json) process.stderr.write('watching; Ctrl-C to stop\n');
       const stop = (): void => stream.close();
       process.once('SIGINT', stop);
