@@ -14,8 +14,11 @@ export const LAYERS = {
   hub: ['errors', 'domain', 'security', 'observability', 'config', 'store'],
   api: ['errors', 'domain', 'store'],
   client: ['errors', 'domain', 'api'],
-  server: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api'],
-  cli: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'server'],
+  // The MCP server: a face over the client SDK, like the CLI.
+  mcp: ['errors', 'domain', 'api', 'client'],
+  // /mcp on the hub runs the MCP server over an in-process client (src/server/mcp-http.ts).
+  server: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'mcp'],
+  cli: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'server', 'mcp'],
 };
 
 function layerOf(file, srcDir) {

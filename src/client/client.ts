@@ -63,7 +63,19 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** PEM of a CA to trust for https (besides the system's). */
   ca?: Buffer | undefined;
+  /**
+   * How requests reach the hub (default: undici's fetch over the network). The hub's own /mcp
+   * endpoint passes one that answers in-process (Fastify inject), so its MCP tools run through
+   * the same routes, auth and audit as any client.
+   */
+  fetch?: ClientFetch | undefined;
 }
+
+/** The part of fetch the client uses. */
+export type ClientFetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
+) => Promise<{ ok: boolean; status: number; statusText: string; text(): Promise<string> }>;
 
 export interface InboxParams {
   unread?: boolean;
@@ -97,19 +109,21 @@ export class SwarmClient {
     this.dispatcher = o.ca === undefined ? undefined : new Agent({ connect: { ca: [...rootCertificates, o.ca.toString('utf8')] } });
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, extra: { headers?: Record<string, string>; waitMs?: number } = {}): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, extra: { headers?: Record<string, string>; waitMs?: number; signal?: AbortSignal | undefined } = {}): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...extra.headers };
     if (this.o.token) headers.authorization = `Bearer ${this.o.token}`;
     if (this.o.as) headers['x-swarm-as'] = this.o.as;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const timeout = (this.o.timeoutMs ?? 30_000) + (extra.waitMs ?? 0);
-    let res: Response;
+    let res: Response | Awaited<ReturnType<ClientFetch>>;
     try {
-      res = await fetch(this.base + path, {
+      const body_ = body === undefined ? undefined : JSON.stringify(body);
+      const signal = extra.signal === undefined ? AbortSignal.timeout(timeout) : AbortSignal.any([AbortSignal.timeout(timeout), extra.signal]);
+      res = this.o.fetch !== undefined ? await this.o.fetch(this.base + path, { method, headers, body: body_, signal }) : await fetch(this.base + path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeout),
+        body: body_,
+        signal,
         ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
       });
     } catch (e) {
@@ -135,8 +149,9 @@ export class SwarmClient {
   send(body: SendBody, idempotencyKey?: string): Promise<SendResponse> {
     return this.call('POST', '/v1/messages', body, { headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : {} });
   }
-  inbox(p: InboxParams = {}): Promise<InboxResponse> {
-    return this.call('GET', `/v1/inbox${query(p)}`, undefined, { waitMs: (p.wait ?? 0) * 1000 });
+  /** `signal` ends a long-poll early (it then fails with hub_unreachable). */
+  inbox(p: InboxParams = {}, signal?: AbortSignal): Promise<InboxResponse> {
+    return this.call('GET', `/v1/inbox${query(p)}`, undefined, { waitMs: (p.wait ?? 0) * 1000, signal });
   }
   read(id: string): Promise<WireInboxItem> {
     return this.call('POST', `/v1/messages/${encodeURIComponent(id)}/read`);
