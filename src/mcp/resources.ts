@@ -26,7 +26,7 @@ export interface WatchOptions {
 
 async function inboxText(client: SwarmClient): Promise<string> {
   const r = await client.inbox({ limit: 50 });
-  return JSON.stringify({ agent: r.agent, count: r.items.length, items: compactInbox(r.items, false) });
+  return JSON.stringify({ agent: r.agent, count: r.items.length, ...compactInbox(r.items, false) });
 }
 
 async function boardText(client: SwarmClient): Promise<string> {

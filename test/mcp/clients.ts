@@ -74,3 +74,9 @@ export async function toolError(client: Client, name: string, args: Record<strin
   assert.equal(r.isError, true, `${name} ${JSON.stringify(args)} should fail, answered ${r.text}`);
   return r.text;
 }
+
+/** A compact list answer ({cols, rows}) as objects, e.g. [{ id, from, kind, pri, subject, first_lines }]. */
+export function records(answer: { cols: string[]; rows: string[][] }): Record<string, string>[] {
+  assert.ok(Array.isArray(answer.cols) && Array.isArray(answer.rows), `a compact list: ${JSON.stringify(answer).slice(0, 200)}`);
+  return answer.rows.map((r) => Object.fromEntries(answer.cols.map((c, i) => [c, r[i] ?? ''])));
+}

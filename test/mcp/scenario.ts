@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { http } from '../e2e/helpers.js';
 import { ROOT } from '../support/paths.js';
-import { type McpSession, ok, toolError } from './clients.js';
+import { type McpSession, ok, records, toolError } from './clients.js';
 
 interface Roster {
   captain: string;
@@ -52,10 +52,11 @@ export async function originalSwarm(url: string, adminToken: string, connect: Co
     await ok(a1, 'send', { to: 'Agent-2', body: 'Please review the deploy script before Friday' });
     const urgent = await ok(a1, 'send', { to: 'Agent-2', body: 'Production gateway is down\nneed a hand now', priority: 'urgent', subject: 'Gateway down' });
     assert.equal(urgent.kind, 'A2A');
-    const inbox2 = await ok(a2, 'inbox', { unread: true });
-    assert.equal(inbox2.items[0].id, urgent.id, 'urgent first');
-    assert.equal(inbox2.items[0].pri, 'urgent');
-    assert.equal(inbox2.items[0].subj, 'Gateway down');
+    const inbox2 = records(await ok(a2, 'inbox', { unread: true }));
+    assert.equal(inbox2[0]?.id, urgent.id, 'urgent first');
+    assert.equal(inbox2[0]?.pri, 'urgent');
+    assert.equal(inbox2[0]?.subject, 'Gateway down');
+    assert.equal(inbox2[0]?.first_lines, 'Production gateway is down / need a hand now');
     const read = await ok(a2, 'read', { id: urgent.id });
     assert.equal(read.body, 'Production gateway is down\nneed a hand now');
     const reply = await ok(a2, 'reply', { id: urgent.id, body: 'On it: rolling back the canary release' });
@@ -63,16 +64,16 @@ export async function originalSwarm(url: string, adminToken: string, connect: Co
     assert.deepEqual(reply.to, ['Agent-1']);
     assert.deepEqual((await ok(a2, 'ack', { ids: [urgent.id] })).acked, [urgent.id]);
     const thread = await ok(a1, 'thread', { id: reply.id });
-    assert.deepEqual(thread.messages.map((m: any) => m.id), [urgent.id, reply.id]);
+    assert.deepEqual(records(thread).map((m) => m.id), [urgent.id, reply.id]);
     const found = await ok(a1, 'search', { text: 'canary' });
-    assert.deepEqual(found.messages.map((m: any) => m.id), [reply.id]);
+    assert.deepEqual(records(found).map((m) => m.id), [reply.id]);
 
     // The captain broadcasts; plain agents may not.
     const freeze = await ok(captain, 'broadcast', { body: 'Deploy freeze from 18:00 UTC', priority: 'high' });
     assert.equal(freeze.kind, 'C2A-ALL');
     assert.equal(freeze.to.length, crew.length);
-    const inbox1 = await ok(a1, 'inbox', { limit: 50 });
-    assert.equal(inbox1.items.find((i: any) => i.id === freeze.id)?.kind, 'C2A-ALL');
+    const inbox1 = records(await ok(a1, 'inbox', { limit: 50 }));
+    assert.equal(inbox1.find((i) => i.id === freeze.id)?.kind, 'C2A-ALL');
 
     // Agent-3 reports to #reports: everyone else receives it.
     const report = await ok(a3, 'report', { title: 'Infrastructure & DevOps report', body: '# Infra\n\nKubernetes deployment ready: 3 api replicas on 8080.', tags: ['infrastructure'] });
