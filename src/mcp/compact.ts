@@ -7,11 +7,11 @@ import type { WireAgent, WireInboxItem, WireMessage, WireTask } from '../api/sch
  * Bytes of JSON a list of messages may take without `full`: a 50-message inbox answer stays under
  * 6 KB on the wire (its text escaped inside the JSON-RPC result), measured by a test.
  */
-export const LIST_BUDGET = 5800;
+export const LIST_BUDGET = 5600;
 /** Longest preview of one message, however few there are. */
 const MAX_PREVIEW = 240;
-/** Wire bytes of one row besides subject and preview: id, sender, kind, quotes, commas, escapes. */
-const ROW_OVERHEAD = 75;
+/** Wire bytes of one row besides its values: escaped quotes, commas, brackets, two ellipses. */
+const ROW_PUNCTUATION = 45;
 
 export function clip(s: string, max: number): string {
   const one = s.replace(/\s+/g, ' ').trim();
@@ -24,9 +24,9 @@ export function preview(body: string, max: number): string {
   return clip(lines.slice(0, 3).join(' / '), max);
 }
 
-/** Characters of subject and preview together for each of `n` rows in the list budget. */
-export function previewFor(n: number): number {
-  return Math.max(24, Math.min(MAX_PREVIEW, Math.floor(LIST_BUDGET / Math.max(1, n)) - ROW_OVERHEAD));
+/** Bytes each of `n` rows may take. */
+export function rowBudget(n: number): number {
+  return Math.floor(LIST_BUDGET / Math.max(1, n));
 }
 
 export type CompactMessage = Record<string, unknown>;
@@ -42,7 +42,9 @@ export interface MessageRows {
 
 const COLS = ['id', 'from', 'kind', 'pri', 'subject', 'first_lines'];
 
-function row(m: WireMessage, max: number): string[] {
+function row(m: WireMessage, budget: number): string[] {
+  const fixed = m.id.length + m.from.length + m.kind.length + (m.priority === 'regular' ? 0 : m.priority.length) + ROW_PUNCTUATION;
+  const max = Math.max(24, Math.min(MAX_PREVIEW, budget - fixed));
   const subject = m.subject === '' ? '' : clip(m.subject, Math.max(16, Math.floor(max * 0.4)));
   return [m.id, m.from, m.kind, m.priority === 'regular' ? '' : m.priority, subject, preview(m.body, Math.max(16, max - subject.length))];
 }
@@ -50,16 +52,16 @@ function row(m: WireMessage, max: number): string[] {
 /** Messages (thread, search, history): rows, or with `full` whole messages. */
 export function compactMessages(ms: WireMessage[], full: boolean): MessageRows | { messages: CompactMessage[] } {
   if (full) return { messages: ms.map((m) => fullMessage(m)) };
-  const max = previewFor(ms.length);
-  return { cols: COLS, rows: ms.map((m) => row(m, max)) };
+  const budget = rowBudget(ms.length);
+  return { cols: COLS, rows: ms.map((m) => row(m, budget)) };
 }
 
 /** Inbox items: rows with the delivery state, or with `full` whole messages. */
 export function compactInbox(items: WireInboxItem[], full: boolean): MessageRows | { messages: CompactMessage[] } {
   const stateOf = (i: WireInboxItem): string => (i.delivery.state === 'delivered' || i.delivery.state === 'pending' ? '' : i.delivery.state);
   if (full) return { messages: items.map((i) => fullMessage(i.message, stateOf(i) || undefined)) };
-  const max = previewFor(items.length);
-  return { cols: [...COLS, 'state'], rows: items.map((i) => [...row(i.message, max), stateOf(i)]) };
+  const budget = rowBudget(items.length);
+  return { cols: [...COLS, 'state'], rows: items.map((i) => [...row(i.message, budget - stateOf(i).length - 5), stateOf(i)]) };
 }
 
 /** Everything about one message: what `read` and `full` answer. Fields at their defaults are left out. */
