@@ -14,7 +14,8 @@ export const LAYERS = {
   hub: ['errors', 'domain', 'security', 'observability', 'config', 'store'],
   api: ['errors', 'domain', 'store'],
   client: ['errors', 'domain', 'api'],
-  server: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api'],
+  /** /mcp on the hub runs the MCP server over an in-process client (src/server/mcp-http.ts). */
+  server: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'mcp'],
   /** src/index.ts: the package's entry (the SDK), over the client. */
   index: ['errors', 'api', 'client'],
   cli: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'server', 'mcp'],

@@ -1,7 +1,6 @@
 // `npm run bench -- --only channel`: latency of the MCP channel push (src/mcp/channel.ts). A real
-// hub (`swarm serve`), the channel's stdio MCP server as its own process for the receiving agent
-// (test/support/mcp-channel-server.ts: McpServer + attachChannel + stdio, what `swarm mcp --channel`
-// runs), and the official SDK's Client on its stdio in this process. One message at a time from
+// hub (`swarm serve`), `swarm mcp --channel` as its own process for the receiving agent, and the
+// official SDK's Client on its stdio in this process. One message at a time from
 // another agent over a keep-alive HTTP connection: per message, the send's answer read and the
 // `notifications/claude/channel` event received, on one monotonic clock in this process. A
 // notification can come before the answer is read (the hub hands out in the turn after the
@@ -9,7 +8,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { Agent, fetch } from 'undici';
@@ -17,10 +15,10 @@ import { CHANNEL_METHOD } from '../src/mcp/channel.js';
 import { cleanEnv } from '../test/support/process.js';
 import { Latencies } from './load.js';
 import { intOption, machine, monoMs, parseFlags, runMain, table } from './report.js';
-import { registerAgents, startHub } from './servers.js';
+import { registerAgents, startHub, SWARM_BIN } from './servers.js';
 
 const TARGET_P99_MS = 50;
-const SERVER = fileURLToPath(new URL('../test/support/mcp-channel-server.js', import.meta.url));
+
 /** A notification not received within this long counts as lost. */
 const LOST_MS = 5000;
 
@@ -63,7 +61,7 @@ async function main(): Promise<void> {
   let waiting: { id: string; resolve: () => void } | null = null;
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [SERVER],
+    args: [SWARM_BIN, 'mcp', '--channel'],
     env: cleanEnv({ SWARM_HUB: hub.url, SWARM_TOKEN: tokens.get('Agent-R') ?? '' }) as Record<string, string>,
     stderr: 'pipe',
   });

@@ -63,7 +63,19 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** PEM of a CA to trust for https (besides the system's). */
   ca?: Buffer | undefined;
+  /**
+   * How requests reach the hub (default: Node's http/https over the network, http.ts). The hub's own /mcp
+   * endpoint passes one that answers in-process (Fastify inject), so its MCP tools run through
+   * the same routes, auth and audit as any client.
+   */
+  fetch?: ClientFetch | undefined;
 }
+
+/** The part of fetch the client uses. */
+export type ClientFetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
+) => Promise<{ ok: boolean; status: number; statusText: string; text(): Promise<string> }>;
 
 export interface InboxParams {
   unread?: boolean;
@@ -108,7 +120,7 @@ export class Swarm {
     return { baseUrl: this.base, token: this.o.token, as: this.o.as, ca: this.o.ca };
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, extra: { headers?: Record<string, string>; waitMs?: number } = {}): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, extra: { headers?: Record<string, string>; waitMs?: number; signal?: AbortSignal | undefined } = {}): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...extra.headers };
     if (this.o.token) headers.authorization = `Bearer ${this.o.token}`;
     if (this.o.as) headers['x-swarm-as'] = this.o.as;
@@ -116,7 +128,14 @@ export class Swarm {
     const timeout = (this.o.timeoutMs ?? 30_000) + (extra.waitMs ?? 0);
     let res: HttpAnswer;
     try {
-      res = await exchange(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: timeout, agent: this.http });
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      if (this.o.fetch !== undefined) {
+        const signal = extra.signal === undefined ? AbortSignal.timeout(timeout) : AbortSignal.any([AbortSignal.timeout(timeout), extra.signal]);
+        const r = await this.o.fetch(this.base + path, { method, headers, body: payload, signal });
+        res = { status: r.status, statusText: r.statusText, text: await r.text() };
+      } else {
+        res = await exchange(this.base + path, { method, headers, body: payload, timeoutMs: timeout, agent: this.http, signal: extra.signal });
+      }
     } catch (e) {
       const why = e instanceof NoAnswer ? (e.why === 'timeout' ? `no answer within ${timeout} ms` : e.why) : (e as Error).message;
       if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(why)) {
@@ -139,8 +158,9 @@ export class Swarm {
   send(body: SendBody, idempotencyKey?: string): Promise<SendResponse> {
     return this.call('POST', '/v1/messages', body, { headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : {} });
   }
-  inbox(p: InboxParams = {}): Promise<InboxResponse> {
-    return this.call('GET', `/v1/inbox${query(p)}`, undefined, { waitMs: (p.wait ?? 0) * 1000 });
+  /** `signal` ends a long-poll early (it then fails with hub_unreachable). */
+  inbox(p: InboxParams = {}, signal?: AbortSignal): Promise<InboxResponse> {
+    return this.call('GET', `/v1/inbox${query(p)}`, undefined, { waitMs: (p.wait ?? 0) * 1000, signal });
   }
   read(id: string): Promise<WireInboxItem> {
     return this.call('POST', `/v1/messages/${encodeURIComponent(id)}/read`);

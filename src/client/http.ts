@@ -30,7 +30,7 @@ export function agentFor(baseUrl: string, ca: Buffer | undefined): HttpAgent | H
   return new HttpAgent({ keepAlive: true });
 }
 
-export function exchange(url: string, o: { method: string; headers: Record<string, string>; body?: string | undefined; timeoutMs: number; agent: HttpAgent | HttpsAgent }): Promise<HttpAnswer> {
+export function exchange(url: string, o: { method: string; headers: Record<string, string>; body?: string | undefined; timeoutMs: number; agent: HttpAgent | HttpsAgent; signal?: AbortSignal | undefined }): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const send = url.startsWith('https:') ? httpsRequest : httpRequest;
     const headers = o.body === undefined ? o.headers : { ...o.headers, 'content-length': String(Buffer.byteLength(o.body)) };
@@ -52,6 +52,15 @@ export function exchange(url: string, o: { method: string; headers: Record<strin
       req.destroy();
     }, o.timeoutMs);
     req.on('error', (e: NodeJS.ErrnoException) => finish(() => reject(new NoAnswer(e.code ?? e.message, { cause: e }))));
+    if (o.signal !== undefined) {
+      // The caller gave up (an MCP request cancelled): no answer is awaited any more.
+      const abort = (): void => {
+        finish(() => reject(new NoAnswer('aborted')));
+        req.destroy();
+      };
+      if (o.signal.aborted) abort();
+      else o.signal.addEventListener('abort', abort, { once: true });
+    }
     req.end(o.body);
   });
 }

@@ -9,6 +9,7 @@ import { HubError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../observability/logger.js';
 import { AS_HEADER } from './context.js';
+import { mcpHttpRoutes } from './mcp-http.js';
 import { problemOf, sendProblem, toProblem } from './problem.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
@@ -122,7 +123,9 @@ async function build(o: AppOptions) {
   const chargeAddress = (req: FastifyRequest): void =>
     hub.addressRequests.charge(req.ip, hub.now(), `too many requests without a valid token from ${req.ip} (limits.addressRate ${hub.settings.get('limits.addressRate')}/s, burst ${hub.settings.get('limits.addressBurst')})`);
   app.addHook('onRequest', async (req) => {
-    if (!(req.routeOptions.url ?? '').startsWith('/v1/')) chargeAddress(req);
+    const route = req.routeOptions.url ?? '';
+    // /mcp authenticates through /v1 (in-process), which charges failed authentications there.
+    if (!route.startsWith('/v1/') && route !== '/mcp') chargeAddress(req);
   });
   app.setNotFoundHandler((req, reply) => sendProblem(req, reply, problemOf('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
@@ -200,5 +203,6 @@ async function build(o: AppOptions) {
     },
     { prefix: '/v1' },
   );
+  if (surface === 'all') await app.register(mcpHttpRoutes({ root: () => app as unknown as FastifyInstance, version: o.version ?? '0.0.0', bindHost: hub.config['server.host'] }));
   return app;
 }

@@ -1,20 +1,20 @@
-// The channel push (src/mcp/channel.ts) end to end: a real hub process, the channel's stdio MCP
-// server as its own process (test/support/mcp-channel-server.ts), and the official SDK's Client
-// over stdio. Sends by other agents arrive as `notifications/claude/channel` events; senders
+// The channel push (src/mcp/channel.ts) end to end: a real hub process, `swarm mcp --channel` as
+// its own process, and the official SDK's Client over stdio. Sends by other agents arrive as `notifications/claude/channel` events; senders
 // outside the gate are not pushed and stay in the inbox; a SIGKILLed server leaves what it held
 // unacknowledged, and the next one pushes it again with the same message id.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CHANNEL_CAPABILITY, CHANNEL_METHOD } from '../../src/mcp/channel.js';
 import { cleanEnv, type HubProcess, spawnHub } from '../support/process.js';
+import { SWARM_BIN } from '../support/paths.js';
 import { testStore } from '../support/store.js';
 import { addAgent, http, queueOf, send, sleep, until } from '../streams/clients.js';
 
-const SERVER = fileURLToPath(new URL('../support/mcp-channel-server.js', import.meta.url));
+/** `swarm mcp --channel` as a client launches it. */
+const CHANNEL_ARGS = [SWARM_BIN, 'mcp', '--channel'];
 
 interface ChannelParams {
   content: string;
@@ -32,8 +32,9 @@ interface Session {
 
 /** The channel server as an MCP client sees it: spawned by the SDK's stdio transport, initialized. */
 async function connect(t: TestContext, hub: HubProcess, token: string, allow?: string[]): Promise<Session> {
-  const env = cleanEnv({ SWARM_HUB: hub.url, SWARM_TOKEN: token, ...(allow === undefined ? {} : { SWARM_CHANNEL_ALLOW: allow.join(',') }) }) as Record<string, string>;
-  const transport = new StdioClientTransport({ command: process.execPath, args: [SERVER], env, stderr: 'pipe' });
+  const env = cleanEnv({ SWARM_HUB: hub.url, SWARM_TOKEN: token }) as Record<string, string>;
+  const args = [...CHANNEL_ARGS, ...(allow === undefined ? [] : ['--allow', allow.join(',')])];
+  const transport = new StdioClientTransport({ command: process.execPath, args, env, stderr: 'pipe' });
   let err = '';
   transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const client = new Client({ name: 'channel-test', version: '0.0.0' });
@@ -174,7 +175,7 @@ describe('MCP channel push (claude/channel)', () => {
     const token = tokens['Agent-R'] as string;
     // The first process opens the stream but never gets an MCP handshake: it holds what it is
     // handed and pushes nothing (pushing starts once the session is initialized).
-    const first = spawn(process.execPath, [SERVER], { env: cleanEnv({ SWARM_HUB: hub.url, SWARM_TOKEN: token }), stdio: ['pipe', 'pipe', 'pipe'] });
+    const first = spawn(process.execPath, CHANNEL_ARGS, { env: cleanEnv({ SWARM_HUB: hub.url, SWARM_TOKEN: token }), stdio: ['pipe', 'pipe', 'pipe'] });
     t.after(() => void (first.exitCode === null && first.signalCode === null && first.kill('SIGKILL')));
     let err = '';
     let out = '';

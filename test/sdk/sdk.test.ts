@@ -53,7 +53,8 @@ describe('SDK (import { Swarm } from "swarm-hub")', () => {
     // Only the first was processed: a stream resuming after it gets the second at once, long
     // before its lease (streams.visibilitySeconds) would run out.
     const resumed = await two.stream({ lastEventId: first });
-    assert.equal(resumed.position, first);
+    // It starts from there (a delivery may already have moved it on).
+    assert.ok((resumed.position ?? 0) >= first);
     const started = Date.now();
     const again = await Promise.race([
       (async () => {

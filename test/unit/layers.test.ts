@@ -23,8 +23,9 @@ describe('layering lint rule', () => {
     ['src/domain/x.ts', '../store/store.js', 'store'],
     ['src/client/x.ts', '../hub/hub.js', 'hub'],
     ['src/mcp/x.ts', '../hub/hub.js', 'hub'],
-    ['src/mcp/x.ts', '../server/app.js', 'server'],
     ['src/mcp/x.ts', '../store/store.js', 'store'],
+    ['src/mcp/x.ts', '../server/app.js', 'server'],
+    ['src/mcp/x.ts', '../cli/context.js', 'cli'],
   ] as const) {
     it(`refuses ${path} importing ${source}`, async () => {
       const code = `import type { A } from '${source}';\nexport type B = A;\n`;

@@ -1,0 +1,46 @@
+// `swarm mcp --print-config CLIENT`: the exact snippet for each MCP client, naming this checkout's
+// swarm binary by absolute path and the hub URL; tokens only as the user gave them.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SWARM_BIN } from '../support/paths.js';
+import { runCli } from '../support/process.js';
+
+const HUB = 'http://127.0.0.1:18080';
+const print = (args: string[], env: Record<string, string> = {}) => runCli(['mcp', '--print-config', ...args], { env: { SWARM_HUB: HUB, ...env } });
+
+function jsonPart(out: string): any {
+  return JSON.parse(out.slice(out.indexOf('\n{') + 1, out.lastIndexOf('}') + 1));
+}
+
+describe('swarm mcp --print-config', () => {
+  it('prints a snippet per client with the absolute binary path and the hub', async () => {
+    const [claude, codex, cursor, gemini] = await Promise.all(['claude', 'codex', 'cursor', 'gemini'].map((c) => print([c, '--as', 'Agent-1'])));
+    for (const r of [claude, codex, cursor, gemini]) {
+      assert.equal(r?.code, 0, r?.stderr);
+      assert.equal(r?.stderr, '');
+      assert.ok(r?.stdout.includes(SWARM_BIN), `names ${SWARM_BIN}`);
+    }
+    assert.match(claude?.stdout ?? '', new RegExp(`^claude mcp add --transport stdio swarm-agent-1 --env SWARM_HUB=${HUB} --env SWARM_TOKEN="\\$SWARM_TOKEN" -- ${SWARM_BIN} mcp --as Agent-1$`, 'm'));
+    const dotMcp = jsonPart(claude?.stdout ?? '');
+    assert.deepEqual(dotMcp.mcpServers['swarm-agent-1'], { command: SWARM_BIN, args: ['mcp', '--as', 'Agent-1'], env: { SWARM_HUB: HUB, SWARM_TOKEN: '${SWARM_TOKEN}' } });
+    assert.equal(jsonPart(cursor?.stdout ?? '').mcpServers['swarm-agent-1'].env.SWARM_TOKEN, '${env:SWARM_TOKEN}');
+    assert.equal(jsonPart(gemini?.stdout ?? '').mcpServers['swarm-agent-1'].env.SWARM_TOKEN, '$SWARM_TOKEN');
+    assert.match(codex?.stdout ?? '', /^\[mcp_servers\.swarm-agent-1\]$/m);
+    assert.match(codex?.stdout ?? '', new RegExp(`^command = "${SWARM_BIN}"$`, 'm'));
+    assert.match(codex?.stdout ?? '', /^args = \["mcp", "--as", "Agent-1"\]$/m);
+    assert.match(codex?.stdout ?? '', /SWARM_TOKEN = "<token of Agent-1>"/);
+  });
+
+  it('carries a token given with SWARM_TOKEN where the file is the user’s own, and the tool set', async () => {
+    const r = await print(['codex', '--tools', 'all'], { SWARM_TOKEN: 'swarm_abc' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^args = \["mcp", "--tools", "all"\]$/m);
+    assert.match(r.stdout, /SWARM_TOKEN = "swarm_abc"/);
+  });
+
+  it('refuses an unknown client with a usage error', async () => {
+    const r = await print(['vim']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^swarm: usage: .*claude, codex, cursor, gemini/);
+  });
+});
