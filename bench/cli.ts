@@ -4,8 +4,12 @@
 // (start-up without the network), `swarm send` (one agent to another) and `swarm inbox` (the
 // other agent's, at most 10 items). Wall time from spawn to exit, on this process's monotonic
 // clock; median and p90 of each after a warm-up. Target: `swarm send` and `swarm inbox` median
-// <= 1.6 x `node -e 0` of the same run.
+// <= 1.6 x `node -e 0` of the same run. Then, beside them, the MCP server's answer time: one
+// `swarm mcp` process over stdio (the official SDK's Client here), `send` tool calls one at a
+// time, from the call to its result.
 import { spawnSync } from 'node:child_process';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +23,7 @@ const RUN_TIMEOUT_MS = 20_000;
 const HELP = `npm run bench -- --only cli [--runs N] [--warmup N] [--keep] [--json]
 
   --runs N     measured rounds (default 40; BENCH_RUNS); each round runs every command once
+  --calls N    MCP send tool calls measured over stdio (default 200)
   --warmup N   rounds run first and not counted (default 3)
   --keep       keep the hub's data directory
   --json       one JSON document on stdout instead of the tables
@@ -46,9 +51,10 @@ function runOnce(p: Probe): number {
 }
 
 async function main(): Promise<void> {
-  const f = parseFlags(process.argv.slice(2), { runs: { type: 'string' }, warmup: { type: 'string' }, keep: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, HELP);
+  const f = parseFlags(process.argv.slice(2), { runs: { type: 'string' }, calls: { type: 'string' }, warmup: { type: 'string' }, keep: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, HELP);
   const runs = intOption('runs', f.runs, process.env.BENCH_RUNS, 40, 5, 1000);
   const warmup = intOption('warmup', f.warmup, undefined, 3, 0, 100);
+  const calls = intOption('calls', f.calls, undefined, 200, 10, 10_000);
   const dataDir = mkdtempSync(join(tmpdir(), 'swarm-bench-cli-'));
   const hub = await startHub({ dataDir, synchronous: 'full' });
   try {
@@ -77,6 +83,7 @@ async function main(): Promise<void> {
       return { command: p.name, medianMs: med, p90Ms: p90(xs), ratio: med / floor, target: p.target ? (med / floor <= TARGET_RATIO ? 'met' : 'missed') : '' };
     });
     const met = rows.filter((r) => r.target !== '').every((r) => r.target === 'met');
+    const mcp = await mcpSendLatency(as('Bench-1'), calls);
     const doc = {
       benchmark: 'cli',
       machine: machine(),
@@ -86,8 +93,7 @@ async function main(): Promise<void> {
       targetRatio: TARGET_RATIO,
       rows,
       met,
-      // Filled in once `swarm mcp` lands: a tool call (send) over stdio, p50/p99.
-      mcpToolCallSendStdio: null,
+      mcpToolCallSendStdio: mcp,
     };
     if (f.json === true) {
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
           ...rows.map((r) => [r.command, r.medianMs.toFixed(1), r.p90Ms.toFixed(1), r.ratio.toFixed(2), r.target]),
         ]),
         `target (swarm send and swarm inbox median <= ${TARGET_RATIO} x node -e 0): ${met ? 'met' : 'MISSED'}`,
-        'MCP tool call latency (send, stdio) p50/p99: not measured here yet (`swarm mcp` is not in this build)',
+        `MCP tool call latency (send, stdio, ${mcp.calls} calls one at a time, after 20 unmeasured): p50 ${mcp.p50Ms.toFixed(2)} ms, p99 ${mcp.p99Ms.toFixed(2)} ms, max ${mcp.maxMs.toFixed(2)} ms`,
         '',
       ].join('\n'),
     );
@@ -110,6 +116,28 @@ async function main(): Promise<void> {
     await hub.stop();
     if (f.keep === true) process.stderr.write(`kept ${dataDir}\n`);
     else rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** `send` tool calls through one `swarm mcp` process over stdio: call to result, one at a time. */
+async function mcpSendLatency(env: NodeJS.ProcessEnv, calls: number): Promise<{ calls: number; p50Ms: number; p99Ms: number; maxMs: number }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [SWARM_BIN, 'mcp'], env: env as Record<string, string>, stderr: 'pipe' });
+  const client = new Client({ name: 'bench-cli', version: '0' });
+  await client.connect(transport);
+  try {
+    const ms: number[] = [];
+    for (let i = 0; i < 20 + calls; i++) {
+      const t0 = monoMs();
+      const r = await client.callTool({ name: 'send', arguments: { to: 'Bench-2', body: `mcp bench ${i}` } });
+      const dt = monoMs() - t0;
+      if (r.isError === true) throw new Error(`the send tool failed: ${JSON.stringify(r.content).slice(0, 300)}`);
+      if (i >= 20) ms.push(dt);
+    }
+    const s = [...ms].sort((a, b) => a - b);
+    const at = (q: number): number => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? NaN;
+    return { calls, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: s.at(-1) ?? NaN };
+  } finally {
+    await client.close();
   }
 }
 
