@@ -39,7 +39,7 @@ const files = testFiles(join(ROOT, 'dist', 'test')).filter((f) => filters.length
 
 // The files whose hub runs on either store. revocation-multiprocess is left out: it is about
 // several processes on one PostgreSQL already, in the first pass.
-const BOTH_STORES = ['test/http/', 'test/streams/', 'test/security/', 'test/chaos/crash.', 'test/hub/shutdown.', 'test/mcp/channel.'];
+const BOTH_STORES = ['test/http/', 'test/streams/', 'test/security/', 'test/chaos/crash.', 'test/hub/shutdown.', 'test/mcp/channel.', 'test/mcp/scenario.', 'test/mcp/http.'];
 const POSTGRES_ALREADY = ['test/security/revocation-multiprocess.'];
 const onBoth = (f) => {
   const rel = relative(join(ROOT, 'dist'), f);
@@ -53,7 +53,7 @@ if (!['', 'sqlite', 'postgres'].includes(only)) {
 }
 const passes = [
   { store: 'sqlite', files, title: 'the hub on SQLite' },
-  { store: 'postgres', files: files.filter(onBoth), title: 'HTTP, stream, security, crash, shutdown and MCP channel files again, the hub on PostgreSQL' },
+  { store: 'postgres', files: files.filter(onBoth), title: 'HTTP, stream, security, crash, shutdown and MCP (channel, scenario, HTTP) files again, the hub on PostgreSQL' },
 ].filter((p) => (only === '' || p.store === only) && p.files.length > 0);
 if (passes.length === 0) {
   process.stderr.write(`swarm: no test files match ${filters.join(' ')}${only === '' ? '' : ` on ${only}`}\n`);

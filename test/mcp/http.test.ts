@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { http, registerAgents } from '../e2e/helpers.js';
 import { spawnHub } from '../support/process.js';
+import { storeKind, testStore } from '../support/store.js';
 import { tempDir } from '../support/temp.js';
 import { httpSession, ok, records, toolError } from './clients.js';
 
@@ -29,10 +30,10 @@ function post(url: string, headers: Record<string, string>, body: unknown): Prom
 
 const whoamiCall = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } };
 
-describe('POST /mcp on the hub', () => {
+describe(`${storeKind() === 'postgres' ? '[postgres] ' : ''}POST /mcp on the hub`, () => {
   it('serves the MCP tools to a bearer token, statelessly, and refuses what it must', async (t) => {
     const dir = tempDir();
-    const hub = await spawnHub(join(dir, '.swarm'), { cwd: dir });
+    const hub = await spawnHub(join(dir, '.swarm'), { cwd: dir, store: testStore(t, join(dir, '.swarm')) });
     t.after(() => hub.stop());
     const url = hub.url;
     const tokens = await registerAgents(url, hub.adminToken, ['Agent-1', 'Agent-2']);
