@@ -20,9 +20,9 @@ import { registerAgents, startHub, SWARM_BIN } from './servers.js';
 const TARGET_RATIO = 1.6;
 const RUN_TIMEOUT_MS = 20_000;
 
-const HELP = `npm run bench -- --only cli [--runs N] [--warmup N] [--keep] [--json]
+const HELP = `npm run bench -- --only cli [--runs N] [--calls N] [--warmup N] [--keep] [--json]
 
-  --runs N     measured rounds (default 40; BENCH_RUNS); each round runs every command once
+  --runs N     measured rounds (default 40); each round runs every command once
   --calls N    MCP send tool calls measured over stdio (default 200)
   --warmup N   rounds run first and not counted (default 3)
   --keep       keep the hub's data directory
@@ -52,7 +52,8 @@ function runOnce(p: Probe): number {
 
 async function main(): Promise<void> {
   const f = parseFlags(process.argv.slice(2), { runs: { type: 'string' }, calls: { type: 'string' }, warmup: { type: 'string' }, keep: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, HELP);
-  const runs = intOption('runs', f.runs, process.env.BENCH_RUNS, 40, 5, 1000);
+  // Not BENCH_RUNS: that counts runs of the load benchmarks (3 by default), not rounds of processes.
+  const runs = intOption('runs', f.runs, undefined, 40, 5, 1000);
   const warmup = intOption('warmup', f.warmup, undefined, 3, 0, 100);
   const calls = intOption('calls', f.calls, undefined, 200, 10, 10_000);
   const dataDir = mkdtempSync(join(tmpdir(), 'swarm-bench-cli-'));

@@ -146,10 +146,17 @@ async function main(): Promise<void> {
   const nodeArgs = s.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`];
   let storeEnv: Record<string, string> = {};
   let where = `SQLite synchronous=${s.synchronous}`;
+  /** After the hub stops: the schema dropped (unless --keep), the admin connection closed (it would keep this process alive), the throwaway cluster stopped. */
+  let closeDb = async (): Promise<void> => undefined;
   if (s.store === 'postgres') {
     const db = await openDatabase(log);
     const schema = `swarm_bench_fanout_${process.pid}`;
     await db.admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    closeDb = async () => {
+      if (!s.keep) await db.admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+      await db.admin.end().catch(() => undefined);
+      db.stop();
+    };
     process.once('exit', () => db.stop());
     storeEnv = { SWARM_DATABASE: db.url, SWARM_DB_SCHEMA: schema };
     where = `PostgreSQL ${db.version}: ${db.where}`;
@@ -237,6 +244,7 @@ async function main(): Promise<void> {
     stopping = true;
     const code = await hub.stop();
     if (code !== 0) log(`hub exited with ${code}:\n${hub.output()}`);
+    await closeDb();
   }
   clearTimeout(watchdog);
 

@@ -26,7 +26,8 @@ const SHARED = {
   fanout: COMMON,
   postgres: ['--duration', '--warmup', '--runs', '--synchronous', '--keep', '--json', '--help', '--connections'],
   channel: ['--keep', '--json', '--help'],
-  cli: ['--warmup', '--runs', '--keep', '--json', '--help'],
+  // --runs and --warmup count rounds of whole processes there (at least 5): given with --only cli.
+  cli: ['--keep', '--json', '--help'],
 };
 
 /** A PostgreSQL the postgres benchmark can use without installing anything. */

@@ -44,6 +44,8 @@ await esbuild.build({
   minify: true,
   sourcemap: true,
   logLevel: 'warning',
+  // Loaded by `swarm mcp` alone (await import()): resolved from node_modules when that command runs.
+  external: ['@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk/*'],
   // Packages written as CommonJS (commander) call require() for Node's own modules.
   banner: { js: "import { createRequire as __swarmRequire } from 'node:module'; const require = __swarmRequire(import.meta.url);" },
   plugins: [

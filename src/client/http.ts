@@ -35,10 +35,17 @@ export function exchange(url: string, o: { method: string; headers: Record<strin
     const send = url.startsWith('https:') ? httpsRequest : httpRequest;
     const headers = o.body === undefined ? o.headers : { ...o.headers, 'content-length': String(Buffer.byteLength(o.body)) };
     let done = false;
+    // The caller gave up (an MCP request cancelled): no answer is awaited any more.
+    const abort = (): void => {
+      finish(() => reject(new NoAnswer('aborted')));
+      req.destroy();
+    };
     const finish = (f: () => void): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      // A signal may outlive many requests (an MCP session's): leave no listener on it.
+      o.signal?.removeEventListener('abort', abort);
       f();
     };
     const req = send(url, { method: o.method, headers, agent: o.agent }, (res) => {
@@ -53,11 +60,6 @@ export function exchange(url: string, o: { method: string; headers: Record<strin
     }, o.timeoutMs);
     req.on('error', (e: NodeJS.ErrnoException) => finish(() => reject(new NoAnswer(e.code ?? e.message, { cause: e }))));
     if (o.signal !== undefined) {
-      // The caller gave up (an MCP request cancelled): no answer is awaited any more.
-      const abort = (): void => {
-        finish(() => reject(new NoAnswer('aborted')));
-        req.destroy();
-      };
       if (o.signal.aborted) abort();
       else o.signal.addEventListener('abort', abort, { once: true });
     }

@@ -143,6 +143,14 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       `presence.idleSeconds (${String(values['presence.idleSeconds'])}, from ${describeSource(sources['presence.idleSeconds'])}) must not exceed presence.offlineSeconds (${String(values['presence.offlineSeconds'])})`,
     );
   }
+  const drain = values['shutdown.drainSeconds'] as number;
+  if (drain > 0 && drain >= (values['shutdown.graceSeconds'] as number)) {
+    // The drain counts within the grace: longer, every SIGTERM would end without closing the store.
+    throw new HubError(
+      'config_invalid',
+      `shutdown.drainSeconds (${drain}, from ${describeSource(sources['shutdown.drainSeconds'])}) must be less than shutdown.graceSeconds (${String(values['shutdown.graceSeconds'])}, from ${describeSource(sources['shutdown.graceSeconds'])}): the drain counts within the grace`,
+    );
+  }
   return { config: values as Config, sources, file };
 }
 

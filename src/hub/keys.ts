@@ -96,6 +96,9 @@ export class Keys {
     const s = this.encrypted();
     let key: Key | null = null;
     if (newKey !== undefined) {
+      // file:PATH names a file on the hub's host: a config form, not for a request (it would let a
+      // caller probe the host's files). The CLI reads --key-file itself and sends the key.
+      if (newKey.startsWith('file:')) throw new HubError('validation_failed', 'the new key must be sent as base64 or hex:…, not file:PATH (the CLI reads --key-file and sends the key)');
       try {
         key = parseKey(newKey, 'the new key');
       } catch (e) {
@@ -141,7 +144,8 @@ export class Keys {
       this.resuming = this.resuming.then(() => this.resume()).catch((e: unknown) => this.onError(e));
     };
     look();
-    if (this.store.shared && this.adopter === null) {
+    // Another process's rotation can be adopted only by a process that holds the keys.
+    if (this.store.shared && this.adopter === null && this.sealing() !== null) {
       this.adopter = setInterval(look, ADOPT_MS);
       this.adopter.unref();
     }
@@ -170,9 +174,12 @@ export class Keys {
   }
 
   private spawn(job: KeyRotation): void {
-    this.running = this.run(job).finally(() => {
-      this.running = null;
+    // Cleared only by its own run: a rotation started while the last one writes its audit record
+    // must not lose its `running` (abandoned() would call it dead, resume() would run it twice).
+    const p: Promise<void> = this.run(job).finally(() => {
+      if (this.running === p) this.running = null;
     });
+    this.running = p;
   }
 
   private async run(start: KeyRotation): Promise<void> {

@@ -61,6 +61,8 @@ describe('keys: bad input changes nothing', () => {
     for (const bad of ['short', 'hex:abcd', 'file:/nonexistent/key']) {
       await assert.rejects(hub.keys.rotate(actor, bad), (e: unknown) => e instanceof HubError && e.code === 'validation_failed' && httpStatusOf(e.code) === 400);
     }
+    // file:PATH is a config form: over a request it would let the caller probe the hub's files.
+    await assert.rejects(hub.keys.rotate(actor, 'file:/etc/hostname'), (e: unknown) => e instanceof HubError && e.code === 'validation_failed' && /not file:PATH/.test(e.message));
     assert.equal(keyring.currentId, before);
     const good = await hub.keys.rotate(actor, newKey());
     assert.notEqual(good.key, before);

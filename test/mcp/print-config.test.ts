@@ -44,3 +44,25 @@ describe('swarm mcp --print-config', () => {
     assert.match(r.stderr, /^swarm: usage: .*claude, codex, cursor, gemini/);
   });
 });
+
+describe('swarm mcp: flags that do not go together', () => {
+  it('refuses them with exit 2 and one usage line, before reaching any hub', async () => {
+    const cases: [string[], RegExp][] = [
+      [['mcp', '--tools', 'bogus'], /--tools/],
+      [['mcp', '--allow', 'Agent-2'], /--allow goes with --channel/],
+      [['mcp', '--channel', '--allow', ','], /--allow takes agent ids/],
+      [['mcp', '--channel', '--allow', 'Agent-2,not an id'], /--allow takes agent ids/],
+      [['mcp', '--print-config', 'claude', '--channel'], /--print-config prints the plain server/],
+    ];
+    // SWARM_HUB names a port nothing listens on: a refusal must come before any request.
+    const results = await Promise.all(cases.map(([args]) => runCli(args, { env: { SWARM_HUB: 'http://127.0.0.1:9', SWARM_TOKEN: 'swarm_x' } })));
+    results.forEach((r, i) => {
+      const [args, message] = cases[i] as [string[], RegExp];
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^swarm: usage: /, args.join(' '));
+      assert.match(r.stderr, message, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+      assert.equal(r.stdout, '');
+    });
+  });
+});

@@ -10,7 +10,7 @@ import { ensureAdminToken, Hub } from '../../src/hub/hub.js';
 import { buildApp } from '../../src/server/app.js';
 import { http, openWs, sleep, SseClient, startStreamApp, until } from '../streams/clients.js';
 import { startTestApp } from '../support/app.js';
-import { openTestStore, testStore } from '../support/store.js';
+import { openTestStore, storeKind, testStore } from '../support/store.js';
 import { okJson, okText, refused, swarm } from '../e2e/helpers.js';
 
 const BAD = 'swarm_' + 'A'.repeat(43);
@@ -51,6 +51,15 @@ describe('tokens', () => {
     assert.equal((await h.call('POST', '/v1/tokens', { body: { agent: 'Nobody' } })).json.code, 'agent_not_found');
     assert.equal((await h.call('POST', '/v1/tokens', { body: { agent: 'Agent-1', scopes: ['message.fly'] } })).json.code, 'validation_failed');
     assert.equal((await h.call('POST', '/v1/tokens', { body: { agent: 'Agent-1', scopes: ['config.manage'] } })).json.code, 'validation_failed');
+    // A NUL in a label: PostgreSQL cannot store it, and says so as the caller's mistake (400), not a
+    // 500; SQLite stores it. Either way no answer is a 5xx, and a refused token is not stored.
+    const tokensBefore = (await h.call('GET', '/v1/tokens')).json.tokens.length as number;
+    const nul = await h.call('POST', '/v1/tokens', { body: { agent: 'Agent-1', label: 'a\u0000b' } });
+    if (storeKind() === 'postgres') {
+      assert.equal(nul.status, 400, nul.body);
+      assert.equal(nul.json.code, 'validation_failed');
+      assert.equal((await h.call('GET', '/v1/tokens')).json.tokens.length, tokensBefore);
+    } else assert.equal(nul.status, 201, nul.body);
     const captain = await h.addAgent('cap', 'captain');
     for (const [m, p] of [['POST', '/v1/tokens'], ['GET', '/v1/tokens'], ['DELETE', `/v1/tokens/${info.id as string}`], ['POST', `/v1/tokens/${info.id as string}/rotate`]] as const) {
       const r = await h.call(m, p, { token: captain, body: m === 'POST' ? (p === '/v1/tokens' ? { agent: 'Agent-1' } : {}) : undefined });

@@ -74,6 +74,17 @@ describe('config', () => {
     invalid(() => loadConfig({ cwd, env: { SWARM_DRAIN_SECONDS: '-1' } }), /shutdown\.drainSeconds/);
     invalid(() => loadConfig({ cwd, env: { SWARM_DRAIN_SECONDS: '9999' } }), /shutdown\.drainSeconds/);
     assert.equal(loadConfig({ cwd, env: { SWARM_DB_PREPARE: 'false', SWARM_DRAIN_SECONDS: '1.5' } }).config['store.prepare'], false);
+    // A drain as long as the grace: every SIGTERM would end without closing the store.
+    invalid(() => loadConfig({ cwd, env: { SWARM_DRAIN_SECONDS: '3', SWARM_GRACE_SECONDS: '3' } }), /shutdown\.drainSeconds \(3, from env:SWARM_DRAIN_SECONDS\) must be less than shutdown\.graceSeconds/);
+    // Issue 12's bounds and key rotation's pace: out of range or not numbers.
+    for (const [env, key] of [
+      [{ SWARM_WAL_LIMIT_MIB: '0' }, /store\.walLimitMiB/],
+      [{ SWARM_QUEUE_MAX: '-5' }, /store\.queueMax/],
+      [{ SWARM_STREAM_PENDING_FRAMES: 'many' }, /streams\.maxPendingFrames/],
+      [{ SWARM_MAX_FAN_OUT: '0' }, /limits\.fanOut/],
+      [{ SWARM_ROTATION_BATCH: '0' }, /security\.rotationBatch/],
+      [{ SWARM_ROTATION_PAUSE: '-1' }, /security\.rotationPauseSeconds/],
+    ] as const) invalid(() => loadConfig({ cwd, env }), key);
   });
 
   it('refuses unknown keys, bad YAML and non-mapping documents in the file', () => {

@@ -4,6 +4,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { AGENT_ID_PATTERN } from '../../domain/agent.js';
 import { HubError } from '../../errors.js';
 import { cliConfig, connection, type GlobalOptions } from '../context.js';
 import { oneOf } from '../options.js';
@@ -50,6 +51,16 @@ Examples:
     )
     .action(async (o: McpOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
+      // Checked first, --print-config included: a snippet must not drop flags it was given.
+      if (o.allow !== undefined && o.channel !== true) throw new HubError('usage', '--allow goes with --channel');
+      if (o.printConfig !== undefined && o.channel === true) {
+        throw new HubError('usage', '--print-config prints the plain server; add --channel (and --allow) to the printed arguments by hand (docs/mcp.md)');
+      }
+      const allow = o.allow === undefined ? null : o.allow.split(',').map((s) => s.trim());
+      if (allow !== null && (allow.length === 0 || allow.some((id) => !AGENT_ID_PATTERN.test(id)))) {
+        // An empty or mistyped list would hold back every message for a day, silently.
+        throw new HubError('usage', `--allow takes agent ids separated by commas, got ${JSON.stringify(o.allow)}`);
+      }
       if (o.printConfig !== undefined) {
         const loaded = cliConfig(g);
         const { printConfig } = await import('../../mcp/print-config.js');
@@ -59,8 +70,6 @@ Examples:
         );
         return;
       }
-      if (o.allow !== undefined && o.channel !== true) throw new HubError('usage', '--allow goes with --channel');
-      const allow = o.allow === undefined ? null : o.allow.split(',').map((s) => s.trim()).filter((s) => s !== '');
       await serveStdio(g, { tools: o.tools, channel: o.channel === true, allow, version });
     });
 }

@@ -96,6 +96,10 @@ export function storeError(e: unknown): unknown {
       { cause: e },
     );
   }
+  // 22021: a NUL character (or bad UTF-8) in a text value, which PostgreSQL cannot store and SQLite
+  // can: the caller's input, refused here for every statement rather than in each method (nul.ts
+  // keeps its per-send check so that one bad send does not fail the others of its batch).
+  if (code === '22021') return new HubError('validation_failed', `a text value holds a character PostgreSQL cannot store (NUL): ${e.message}`, { cause: e });
   const lost = connectionFailures.has(e) || (typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || NODE_CONNECTION_ERRORS.has(code)));
   return lost ? new HubError('store_unavailable', `PostgreSQL is unreachable: ${e.message}`, { cause: e }) : e;
 }
