@@ -12,6 +12,7 @@ describe('roster', () => {
     const r = await h.call('POST', '/v1/agents', { body: { id: 'Agent-1', role: 'agent', specialty: 'Infrastructure & DevOps', capabilities: ['k8s', 'terraform'] } });
     assert.equal(r.status, 201, r.body);
     assert.match(r.json.token, /^swarm_[A-Za-z0-9_-]{43}$/);
+    assert.equal(r.headers['cache-control'], 'no-store', 'an answer carrying a token is not cached');
     const a = r.json.agent;
     assert.equal(a.id, 'Agent-1');
     assert.equal(a.role, 'agent');
@@ -135,6 +136,7 @@ describe('onboarding', () => {
     const before = await storeCounts(h);
     const r = await h.call('POST', '/v1/onboard', { body: { id: 'Agent-7', role: 'agent', specialty: 'Reviews' } });
     assert.equal(r.status, 201, r.body);
+    assert.equal(r.headers['cache-control'], 'no-store', 'an answer carrying a token is not cached');
     assert.equal(r.json.agent.id, 'Agent-7');
     assert.equal(r.json.agent.specialty, 'Reviews');
     assert.match(r.json.message_id, /^[0-9A-HJKMNP-TV-Z]{26}$/);

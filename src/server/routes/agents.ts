@@ -32,7 +32,8 @@ export function agentRoutes(hub: Hub): FastifyPluginAsyncZod {
       schema: { summary: 'Register an agent and issue its token', body: RegisterBody, response: { 201: RegisterResponse } },
       handler: async (req, reply) => {
         const r = await hub.agents.register(req.actor, req.body);
-        return reply.code(201).send({ agent: wireAgent(r.agent), token: r.token });
+        // The answer carries a secret: no cache keeps it (docs/security.md).
+        return reply.code(201).header('cache-control', 'no-store').send({ agent: wireAgent(r.agent), token: r.token });
       },
     });
 
@@ -68,7 +69,7 @@ export function agentRoutes(hub: Hub): FastifyPluginAsyncZod {
       schema: { summary: 'Register an agent, issue its token and send the onboarding message', body: OnboardBody, response: { 201: OnboardResponse } },
       handler: async (req, reply) => {
         const r = await hub.onboarding.onboard(req.actor, req.body);
-        return reply.code(201).send({ agent: wireAgent(r.agent), token: r.token, message_id: r.message.message.id });
+        return reply.code(201).header('cache-control', 'no-store').send({ agent: wireAgent(r.agent), token: r.token, message_id: r.message.message.id });
       },
     });
 
