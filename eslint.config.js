@@ -43,4 +43,10 @@ export default tseslint.config(
     files: ['scripts/**/*.mjs', 'bin/**/*.js', 'eslint.config.js', 'eslint-layers.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', fetch: 'readonly' } },
   },
+  {
+    files: ['bin/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', require: 'readonly', __dirname: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+    // CommonJS, to be compiled with a V8 code cache (bin/swarm.cjs says why).
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { cleanEnv } from '../test/support/process.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SWARM_BIN = join(ROOT, 'bin', 'swarm.js');
+export const SWARM_BIN = join(ROOT, 'bin', 'swarm.cjs');
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 const HUB_WITH_STATS = fileURLToPath(new URL('./hub-with-stats.js', import.meta.url));
 const START_TIMEOUT_MS = 20_000;

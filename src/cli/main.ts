@@ -38,6 +38,12 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// `swarm inbox | head`: a reader that went away ends the command quietly, as for any Unix tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 process.on('unhandledRejection', (e) => {
   if (process.env.SWARM_DEBUG) console.error(e);
   fail('internal', (e as Error).message ?? String(e), 1);

@@ -2,8 +2,9 @@
 // command-line flags. Every value remembers where it came from, for `swarm config show --sources`.
 // A bad value fails here, naming the key, the value, its source and what is allowed.
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { HubError } from '../errors.js';
 import { CONFIG_KEYS, type Config, type ConfigKey } from './keys.js';
 import { TEMPLATE_PLACEHOLDERS, unknownPlaceholders } from '../domain/template.js';
@@ -44,6 +45,14 @@ function flatten(obj: unknown, prefix: string, out: Record<string, unknown>, fil
     else if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(CONFIG_KEYS).some((c) => c.startsWith(`${key}.`))) flatten(v, key, out, file);
     else throw new HubError('config_invalid', `${file}: unknown setting '${key}' (known: ${Object.keys(CONFIG_KEYS).join(', ')})`, { details: { key } });
   }
+}
+
+// The YAML parser is loaded when there is a file to parse: most CLI calls have none, and it is a
+// sixth of the CLI bundle's start-up (docs/benchmarks.md, "CLI start-up"). Through a require()
+// that the bundler leaves alone, so it is read from node_modules then.
+const load = createRequire(import.meta.url);
+function parseYaml(text: string): unknown {
+  return (load('yaml') as typeof Yaml).parse(text);
 }
 
 function readFile(path: string): Record<string, unknown> {

@@ -2,4 +2,4 @@
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const SWARM_BIN = fileURLToPath(new URL('../../../bin/swarm.js', import.meta.url));
+export const SWARM_BIN = fileURLToPath(new URL('../../../bin/swarm.cjs', import.meta.url));
