@@ -16,7 +16,7 @@ import type { Message } from '../domain/message.js';
 import { HubError } from '../errors.js';
 import { type Keyring, parseLegacy } from '../security/crypto.js';
 import { type KeyRotation, LEGACY_SEALED, type SealedContent, type StoredMessage } from './sealing.js';
-import type { AppendRequest, AppendResult, DeadLetter, HistoryQuery, LeasedItem, Store } from './store.js';
+import type { AppendRequest, AppendResult, DeadLetter, HistoryQuery, LeasedItem, Store, TargetRecord } from './store.js';
 
 export const SEARCH_SCAN = 10_000;
 /** Sealed metadata is stored as `{ "$enc": <sealed JSON text> }`. */
@@ -25,6 +25,11 @@ const META = '$enc';
 const LEGACY_SAMPLE = 100;
 
 type Field = 'subject' | 'body' | 'metadata';
+
+/** The associated data binding a target's sealed webhook secret to the target. */
+export function secretPlace(targetId: string): string {
+  return `swarm/target/${targetId}/secret`;
+}
 
 /** The associated data binding a sealed value to its place: the message and the field. */
 export function placeOf(messageId: string, field: Field): string {
@@ -100,6 +105,11 @@ export function encryptedStore(inner: Store, keyring: Keyring): EncryptedStore {
   };
   const open = (m: StoredMessage): Message => openContent(keyring, m);
   const openItem = <T extends { message: Message }>(i: T): T => ({ ...i, message: open(i.message) });
+  const openTarget = (t: TargetRecord): TargetRecord => {
+    if (t.secretSealed === undefined) return t;
+    const { secretSealed, ...rest } = t;
+    return { ...rest, secret: keyring.open(t.secret, secretSealed, secretPlace(t.id), `the webhook secret of target ${t.id}`) };
+  };
 
   const overrides: Partial<EncryptedStore> = {
     keyring,
@@ -138,6 +148,21 @@ export function encryptedStore(inner: Store, keyring: Keyring): EncryptedStore {
     },
     async adoptLeases(agentId, owner, after, now) {
       return (await inner.adoptLeases(agentId, owner, after, now)).map(openItem);
+    },
+    async leaseTargetDeliveries(targetId, owner, limit, now, visibilityMs, maxAttempts) {
+      return (await inner.leaseTargetDeliveries(targetId, owner, limit, now, visibilityMs, maxAttempts)).map(openItem);
+    },
+    // A webhook's signing secret is sealed like a body, bound to its target.
+    async createTarget(t) {
+      if (t.secret === '') return openTarget(await inner.createTarget(t));
+      return openTarget(await inner.createTarget({ ...t, secret: keyring.seal(t.secret, secretPlace(t.id)), secretSealed: keyring.currentId }));
+    },
+    async getTarget(id) {
+      const t = await inner.getTarget(id);
+      return t === null ? null : openTarget(t);
+    },
+    async listTargets(agentId) {
+      return (await inner.listTargets(agentId)).map(openTarget);
     },
     async deadLetters(agentId, limit): Promise<DeadLetter[]> {
       return (await inner.deadLetters(agentId, limit)).map((d) => ({ ...d, item: openItem(d.item) }));

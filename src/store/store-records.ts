@@ -4,6 +4,7 @@ import type { Role } from '../domain/agent.js';
 import type { NewAuditRecord } from '../domain/audit.js';
 import type { Task, TaskStatus } from '../domain/task.js';
 import type { DeliveryState, InboxItem, Message, MessageType } from '../domain/message.js';
+import type { TargetFilter, TargetSettings, TargetWithSecret } from '../domain/target.js';
 
 export interface NewAgent {
   id: string;
@@ -238,3 +239,45 @@ export type StoreEvent =
   | { type: 'edges'; edges: [string, string, number][] }
   /** A loop another process's loop guard stopped: sends between these agents are held until `until`. */
   | { type: 'loop'; agents: string[]; count: number; windowSeconds: number; until: number };
+
+/** A delivery target as stored (domain/target.ts), secret included. */
+export interface TargetRecord extends TargetWithSecret {
+  /** Key id the secret is sealed under (encrypted-store.ts); absent: stored as given. */
+  secretSealed?: string;
+}
+
+export interface NewTarget {
+  id: string;
+  agentId: string;
+  settings: TargetSettings;
+  /** Webhook signing secret; '' for other kinds. */
+  secret: string;
+  /** Key id `secret` is sealed under (encrypted-store.ts); absent: stored as given. */
+  secretSealed?: string;
+  filter: TargetFilter;
+  createdBy: string;
+  createdAt: number;
+}
+
+/** A queued push of one message to one target, leased to a worker. */
+export interface TargetLease {
+  targetId: string;
+  message: Message;
+  /** 1 for the first push, 2 for the first retry, ... */
+  attempt: number;
+}
+
+/** How a push went, as the worker settles it. */
+export type TargetOutcome =
+  | { ok: true; at: number }
+  /** Retried at `retryAt`, or dead when `dead` (attempts used up, or retrying cannot help). */
+  | { ok: false; at: number; error: string; retryAt: number; dead: boolean };
+
+export interface TargetBacklog {
+  /** Queued and not yet pushed (leased ones included). */
+  pending: number;
+  /** Given up on: delivery.maxAttempts used, or a permanent failure. */
+  dead: number;
+  /** Creation time of the oldest pending message; null when none. */
+  oldestAt: number | null;
+}

@@ -10,7 +10,7 @@ import type { InboxItem, Message } from '../domain/message.js';
 import type { KeyRotation, SealedContent, StoredMessage } from './sealing.js';
 
 export * from './store-records.js';
-import type { NewAgent, TokenRecord, TokenInfo, AuditOf, BootstrapToken, BootstrapOutcome, TokenMatch, AppendRequest, AppendResult, InboxQuery, AckOptions, LeaseRequest, LeaseOptions, LeasedItem, QueueStat, DeadLetter, AckResult, HistoryQuery, NewChannel, NewTask, TaskPatch, TaskQuery, SettingChange, Template, AuditQuery, SchemaInfo, StoreEvent } from './store-records.js';
+import type { NewAgent, TokenRecord, TokenInfo, AuditOf, BootstrapToken, BootstrapOutcome, TokenMatch, AppendRequest, AppendResult, InboxQuery, AckOptions, LeaseRequest, LeaseOptions, LeasedItem, QueueStat, DeadLetter, AckResult, HistoryQuery, NewChannel, NewTask, TaskPatch, TaskQuery, SettingChange, Template, AuditQuery, SchemaInfo, StoreEvent, NewTarget, TargetRecord, TargetLease, TargetOutcome, TargetBacklog } from './store-records.js';
 
 export interface Store {
   /** 'sqlite' | 'postgres': for logs and /readyz only; callers never branch on it. */
@@ -204,6 +204,34 @@ export interface Store {
   decideReview(taskId: string, reviewer: string, verdict: 'approved' | 'changes', comment: string, at: number): Promise<void>;
   /** Verified points, tasks verified and done, reviews given, per agent, since a time. */
   leaderboard(since: number | null): Promise<LeaderboardRow[]>;
+
+  // ---- delivery targets (domain/target.ts, src/delivery/) ---------------------------------------
+  /**
+   * Stores a target. Sends from then on queue a copy of each message its filter lets through for
+   * it, in the send's own transaction (appendMessage).
+   */
+  createTarget(t: NewTarget): Promise<TargetRecord>;
+  getTarget(id: string): Promise<TargetRecord | null>;
+  /** One agent's targets, or every target (null), oldest first. */
+  listTargets(agentId: string | null): Promise<TargetRecord[]>;
+  /** Removes the target and its queue; false when there was none. */
+  removeTarget(id: string): Promise<boolean>;
+  /**
+   * Leases up to `limit` queued pushes of the target that are due (oldest message first) to
+   * `owner` until `now + visibilityMs`; pushes leased by a worker whose lease ran out are due
+   * again. A push whose lease ran out on its last attempt (`maxAttempts`) goes dead instead.
+   * Several workers never hold the same push at once.
+   */
+  leaseTargetDeliveries(targetId: string, owner: string, limit: number, now: number, visibilityMs: number, maxAttempts: number): Promise<TargetLease[]>;
+  /**
+   * Settles a leased push: deleted when it went through, retried or dead otherwise, and the
+   * target's last success or error recorded. Ignored (false) when `owner` no longer holds it.
+   */
+  settleTargetDelivery(targetId: string, messageId: string, owner: string, o: TargetOutcome): Promise<boolean>;
+  /** Queued and dead pushes per target. */
+  targetBacklog(targetIds: string[]): Promise<Map<string, TargetBacklog>>;
+  /** Dead pushes of the target back to the queue, attempts reset; returns how many. */
+  retryTargetDead(targetId: string, now: number): Promise<number>;
 
   // ---- templates -------------------------------------------------------------------------------
   getTemplate(name: string): Promise<Template | null>;

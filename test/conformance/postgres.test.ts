@@ -23,6 +23,7 @@ import { loadMigrations } from '../../src/store/sql-files.js';
 import { moreConformance } from './more-suite.js';
 import { sealingConformance } from './sealing-suite.js';
 import { storeConformance } from './suite.js';
+import { targetsConformance } from './targets-suite.js';
 
 const url = process.env.SWARM_TEST_DATABASE_URL;
 
@@ -54,6 +55,7 @@ if (url === undefined || url === '') {
   const postgres = async (t: TestContext): Promise<PostgresStore> => open(t, await freshSchema(t));
   storeConformance('postgres', postgres);
   moreConformance('postgres', postgres);
+  targetsConformance('postgres', postgres);
   auditConformance('postgres', postgres);
   sealingConformance('postgres', postgres);
   actsConformance('postgres', postgres);

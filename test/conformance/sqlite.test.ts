@@ -19,6 +19,7 @@ import { msg, seed, send } from './fixtures.js';
 import { moreConformance } from './more-suite.js';
 import { sealingConformance } from './sealing-suite.js';
 import { storeConformance } from './suite.js';
+import { targetsConformance } from './targets-suite.js';
 
 const sqlite = async (t: TestContext): Promise<SqliteStore> => {
   const store = new SqliteStore({ dir: tempDir(), synchronous: 'normal' });
@@ -27,6 +28,9 @@ const sqlite = async (t: TestContext): Promise<SqliteStore> => {
 };
 storeConformance('sqlite', sqlite);
 moreConformance('sqlite', sqlite);
+targetsConformance('sqlite', sqlite);
+// The encryption decorator seals webhook secrets and opens leased messages.
+targetsConformance('sqlite encrypted', async (t): Promise<Store> => encryptedStore(await sqlite(t), new Keyring(parseKey(newKey(), 'test'))));
 auditConformance('sqlite', sqlite);
 sealingConformance('sqlite', sqlite);
 
@@ -43,6 +47,7 @@ const memory = async (t: TestContext): Promise<SqliteStore> => {
 };
 storeConformance('sqlite :memory:', memory);
 moreConformance('sqlite :memory:', memory);
+targetsConformance('sqlite :memory:', memory);
 sealingConformance('sqlite :memory:', memory);
 
 // Messages that reach half the roster or more are kept apart from the per-agent inbox index

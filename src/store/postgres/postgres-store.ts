@@ -41,6 +41,11 @@ import type {
   TaskPatch,
   TaskQuery,
   Template,
+  NewTarget,
+  TargetBacklog,
+  TargetLease,
+  TargetOutcome,
+  TargetRecord,
   TokenInfo,
   TokenMatch,
   TokenRecord,
@@ -60,6 +65,7 @@ import { RateBuckets } from './rate-buckets.js';
 import { Sealing } from './sealing.js';
 import { Settings } from './settings.js';
 import { Tasks } from './tasks.js';
+import { Targets } from './targets.js';
 import { Templates } from './templates.js';
 import { Tokens } from './tokens.js';
 
@@ -108,6 +114,7 @@ export class PostgresStore implements Store {
   private readonly channels: Channels;
   private readonly tasks: Tasks;
   private readonly templates: Templates;
+  private readonly targets: Targets;
   private readonly settings: Settings;
   private readonly audit: Audit;
   private readonly buckets: RateBuckets;
@@ -131,6 +138,7 @@ export class PostgresStore implements Store {
     this.channels = new Channels(conn);
     this.tasks = new Tasks(conn);
     this.templates = new Templates(conn);
+    this.targets = new Targets(conn);
     this.settings = new Settings(conn, this.audit);
     this.buckets = new RateBuckets(conn);
     const bound = { maxQueue: queueMax, queueName: 'store.queueMax' };
@@ -384,6 +392,33 @@ export class PostgresStore implements Store {
   }
   leaderboard(since: number | null): Promise<LeaderboardRow[]> {
     return this.tasks.leaderboard(since);
+  }
+
+  // ---- delivery targets (targets.ts) -------------------------------------------------------------
+
+  createTarget(t: NewTarget): Promise<TargetRecord> {
+    return this.targets.createTarget(t);
+  }
+  getTarget(id: string): Promise<TargetRecord | null> {
+    return this.targets.getTarget(id);
+  }
+  listTargets(agentId: string | null): Promise<TargetRecord[]> {
+    return this.targets.listTargets(agentId);
+  }
+  removeTarget(id: string): Promise<boolean> {
+    return this.targets.removeTarget(id);
+  }
+  leaseTargetDeliveries(targetId: string, owner: string, limit: number, now: number, visibilityMs: number, maxAttempts: number): Promise<TargetLease[]> {
+    return this.targets.leaseTargetDeliveries(targetId, owner, limit, now, visibilityMs, maxAttempts);
+  }
+  settleTargetDelivery(targetId: string, messageId: string, owner: string, o: TargetOutcome): Promise<boolean> {
+    return this.targets.settleTargetDelivery(targetId, messageId, owner, o);
+  }
+  targetBacklog(targetIds: string[]): Promise<Map<string, TargetBacklog>> {
+    return this.targets.targetBacklog(targetIds);
+  }
+  retryTargetDead(targetId: string, now: number): Promise<number> {
+    return this.targets.retryTargetDead(targetId, now);
   }
 
   // ---- templates (templates.ts) and shared settings (settings.ts) -----------------------------------

@@ -26,6 +26,8 @@ export const TABLES = [
   'sweep_marks',
   'rate_buckets',
   'key_rotations',
+  'targets',
+  'target_deliveries',
   'schema_migrations',
 ] as const;
 

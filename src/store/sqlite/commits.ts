@@ -134,9 +134,12 @@ export class Commits {
     const bySeq = this.stmt('getMessageBySeq');
     const recipientsOf = this.stmt('recipientsOf');
     const insertChannel = this.stmt('insertMessageChannel');
+    const queueForTargets = this.stmt('queueForTargets');
     return this.db
-      .transaction(() =>
-        items.map((req): Outcome<AppendDone> => {
+      .transaction(() => {
+        // Delivery targets (targets.ts): looked for once a batch, so a hub without any pays one read.
+        const targets = (this.stmt('anyTarget').get() as { n: number }).n === 1;
+        return items.map((req): Outcome<AppendDone> => {
           const m: Message = req.message;
           if (m.idempotencyKey !== null) {
             const prior = findIdem.get(m.sender, m.idempotencyKey) as { seq: number; request_hash: string } | undefined;
@@ -151,9 +154,20 @@ export class Commits {
           const rank = priorityRank(m.priority);
           for (const r of req.recipients) insertDelivery.run(r, seq, rank, fanout);
           for (const c of req.channels ?? []) insertChannel.run(c, seq);
+          if (targets) {
+            queueForTargets.run({
+              seq,
+              now: m.createdAt,
+              recipients: JSON.stringify(req.recipients),
+              priority: rank,
+              type: m.type,
+              sender: m.sender,
+              channels: JSON.stringify(req.channels ?? []),
+            });
+          }
           return { status: 'created', seq };
-        }),
-      )
+        });
+      })
       .immediate();
   }
 

@@ -477,3 +477,82 @@ ORDER BY seq DESC LIMIT @limit;
 
 -- name: auditChain
 SELECT * FROM audit WHERE seq > @after ORDER BY seq LIMIT @limit;
+
+-- ---- delivery targets (targets.ts) ------------------------------------------------------------
+
+-- name: anyTarget
+SELECT EXISTS (SELECT 1 FROM targets) AS n;
+
+-- name: queueForTargets
+-- In the send's transaction (commits.ts): a copy for each target of a recipient whose filter lets
+-- the message through. @recipients and @channels are JSON arrays.
+INSERT INTO target_deliveries (target_id, message_seq, visible_at)
+SELECT t.id, @seq, @now FROM targets t
+WHERE t.agent_id IN (SELECT value FROM json_each(@recipients))
+  AND t.min_priority <= @priority
+  AND (t.types IS NULL OR EXISTS (SELECT 1 FROM json_each(t.types) WHERE value = @type))
+  AND (t.senders IS NULL OR EXISTS (SELECT 1 FROM json_each(t.senders) WHERE value = @sender))
+  AND (t.channels IS NULL OR EXISTS (SELECT 1 FROM json_each(t.channels) c JOIN json_each(@channels) m ON c.value = m.value));
+
+-- name: insertTarget
+INSERT INTO targets (id, agent_id, kind, settings, secret, secret_sealed, min_priority, types, channels, senders, created_by, created_at)
+VALUES (@id, @agent_id, @kind, @settings, @secret, @secret_sealed, @min_priority, @types, @channels, @senders, @created_by, @created_at);
+
+-- name: getTarget
+SELECT * FROM targets WHERE id = ?;
+
+-- name: listTargets
+SELECT * FROM targets WHERE agent_id = ? ORDER BY created_at, id;
+
+-- name: listAllTargets
+SELECT * FROM targets ORDER BY created_at, id;
+
+-- name: deleteTarget
+DELETE FROM targets WHERE id = ?;
+
+-- name: deleteTargetDeliveries
+DELETE FROM target_deliveries WHERE target_id = ?;
+
+-- name: dueTargetDeliveries
+SELECT td.message_seq, td.attempts, td.owner, m.*
+FROM target_deliveries td JOIN messages m ON m.seq = td.message_seq
+WHERE td.target_id = @target AND td.state = 'pending' AND td.visible_at <= @now
+ORDER BY td.message_seq LIMIT @limit;
+
+-- name: leaseTargetDelivery
+UPDATE target_deliveries SET attempts = attempts + 1, owner = @owner, visible_at = @until
+WHERE target_id = @target AND message_seq = @seq;
+
+-- name: killTargetDelivery
+UPDATE target_deliveries SET state = 'dead', owner = NULL, last_error = @error
+WHERE target_id = @target AND message_seq = @seq;
+
+-- name: targetDeliveryOf
+SELECT td.message_seq, td.owner, td.state FROM target_deliveries td JOIN messages m ON m.seq = td.message_seq
+WHERE td.target_id = ? AND m.id = ?;
+
+-- name: doneTargetDelivery
+DELETE FROM target_deliveries WHERE target_id = ? AND message_seq = ?;
+
+-- name: retryTargetDelivery
+UPDATE target_deliveries SET owner = NULL, visible_at = @retry_at, last_error = @error
+WHERE target_id = @target AND message_seq = @seq;
+
+-- name: targetSucceeded
+UPDATE targets SET last_success_at = ? WHERE id = ?;
+
+-- name: targetFailed
+UPDATE targets SET last_error = ?, last_error_at = ? WHERE id = ?;
+
+-- name: targetBacklog
+SELECT td.target_id,
+       sum(td.state = 'pending') AS pending,
+       sum(td.state = 'dead') AS dead,
+       min(CASE WHEN td.state = 'pending' THEN m.created_at END) AS oldest_at
+FROM target_deliveries td JOIN messages m ON m.seq = td.message_seq
+WHERE td.target_id IN (SELECT value FROM json_each(?))
+GROUP BY td.target_id;
+
+-- name: retryTargetDead
+UPDATE target_deliveries SET state = 'pending', attempts = 0, owner = NULL, visible_at = ?, last_error = NULL
+WHERE target_id = ? AND state = 'dead';

@@ -36,6 +36,11 @@ import type {
   TaskPatch,
   TaskQuery,
   Template,
+  NewTarget,
+  TargetBacklog,
+  TargetLease,
+  TargetOutcome,
+  TargetRecord,
   TokenInfo,
   TokenMatch,
   TokenRecord,
@@ -56,6 +61,7 @@ import { Sealing } from './sealing.js';
 import { Settings } from './settings.js';
 import { typeFailures } from './storage-errors.js';
 import { Tasks } from './tasks.js';
+import { Targets } from './targets.js';
 import { Templates } from './templates.js';
 import { Tokens } from './tokens.js';
 
@@ -113,6 +119,7 @@ export class SqliteStore implements Store {
   private readonly channels: Channels;
   private readonly tasks: Tasks;
   private readonly templates: Templates;
+  private readonly targets: Targets;
   private readonly settings: Settings;
   private readonly audit: Audit;
   private readonly sealing: Sealing;
@@ -133,6 +140,7 @@ export class SqliteStore implements Store {
     this.channels = new Channels(conn);
     this.tasks = new Tasks(conn);
     this.templates = new Templates(conn);
+    this.targets = new Targets(conn);
     this.settings = new Settings(conn, this.audit);
     const bound = { maxQueue: opts.queueMax, queueName: 'store.queueMax' };
     this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, ...bound, commit: timed('send', opts.onCommit, (items: AppendRequest[]) => this.messages.commitAppends(items)) });
@@ -404,6 +412,33 @@ export class SqliteStore implements Store {
 
   leaderboard(since: number | null): Promise<LeaderboardRow[]> {
     return this.tasks.leaderboard(since);
+  }
+
+  // ---- delivery targets (targets.ts) -------------------------------------------------------------
+
+  createTarget(t: NewTarget): Promise<TargetRecord> {
+    return this.targets.createTarget(t);
+  }
+  getTarget(id: string): Promise<TargetRecord | null> {
+    return this.targets.getTarget(id);
+  }
+  listTargets(agentId: string | null): Promise<TargetRecord[]> {
+    return this.targets.listTargets(agentId);
+  }
+  removeTarget(id: string): Promise<boolean> {
+    return this.targets.removeTarget(id);
+  }
+  leaseTargetDeliveries(targetId: string, owner: string, limit: number, now: number, visibilityMs: number, maxAttempts: number): Promise<TargetLease[]> {
+    return this.targets.leaseTargetDeliveries(targetId, owner, limit, now, visibilityMs, maxAttempts);
+  }
+  settleTargetDelivery(targetId: string, messageId: string, owner: string, o: TargetOutcome): Promise<boolean> {
+    return this.targets.settleTargetDelivery(targetId, messageId, owner, o);
+  }
+  targetBacklog(targetIds: string[]): Promise<Map<string, TargetBacklog>> {
+    return this.targets.targetBacklog(targetIds);
+  }
+  retryTargetDead(targetId: string, now: number): Promise<number> {
+    return this.targets.retryTargetDead(targetId, now);
   }
 
   // ---- templates (templates.ts) and shared settings (settings.ts) -------------------------------

@@ -36,6 +36,19 @@ WITH ins AS (
   INSERT INTO message_channels (channel, message_seq)
   SELECT k.channel, ins.seq FROM unnest($21::text[], $22::text[]) AS k(id, channel) JOIN ins ON ins.id = k.id
   ON CONFLICT DO NOTHING
+), targeted AS (
+  -- Delivery targets (targets.sql): a copy for each target of a recipient whose filter lets the
+  -- message through.
+  INSERT INTO target_deliveries (target_id, message_seq, visible_at)
+  SELECT t.id, ins.seq, m.created_at
+  FROM unnest($18::text[], $19::text[], $20::smallint[]) AS k(id, recipient, priority)
+  JOIN ins ON ins.id = k.id
+  JOIN unnest($1::text[], $2::text[], $5::text[], $13::bigint[]) AS m(id, sender, type, created_at) ON m.id = k.id
+  JOIN targets t ON t.agent_id = k.recipient
+  WHERE k.priority >= t.min_priority
+    AND (t.types IS NULL OR m.type = ANY (t.types))
+    AND (t.senders IS NULL OR m.sender = ANY (t.senders))
+    AND (t.channels IS NULL OR EXISTS (SELECT 1 FROM unnest($21::text[], $22::text[]) AS c(id, channel) WHERE c.id = k.id AND c.channel = ANY (t.channels)))
 )
 SELECT seq, id FROM ins;
 

@@ -1,0 +1,38 @@
+-- Delivery targets (issue 14, src/domain/target.ts): where the worker pushes an agent's messages.
+-- `settings` is the kind's JSON without the webhook secret, which sits in `secret`, sealed like
+-- message bodies when encryption at rest is on (`secret_sealed` names the key). The filter's lists
+-- are JSON arrays, NULL for "any".
+CREATE TABLE targets (
+  id               TEXT PRIMARY KEY,
+  agent_id         TEXT NOT NULL,
+  kind             TEXT NOT NULL CHECK (kind IN ('webhook', 'file', 'tmux', 'command')),
+  settings         TEXT NOT NULL,
+  secret           TEXT NOT NULL DEFAULT '',
+  secret_sealed    TEXT,
+  min_priority     INTEGER NOT NULL DEFAULT 0,
+  types            TEXT,
+  channels         TEXT,
+  senders          TEXT,
+  created_by       TEXT NOT NULL,
+  created_at       INTEGER NOT NULL,
+  last_success_at  INTEGER,
+  last_error       TEXT,
+  last_error_at    INTEGER
+);
+CREATE INDEX targets_agent ON targets(agent_id);
+
+-- One row per (target, message) the filter let through, queued in the send's own transaction, so
+-- a send the hub answered is never missing from a target's queue. Deleted once pushed; 'dead'
+-- after delivery.maxAttempts, with the last error. A worker leases a row by setting `owner` and
+-- moving `visible_at` to the end of the lease: a worker that dies leaves it visible again then.
+CREATE TABLE target_deliveries (
+  target_id    TEXT NOT NULL,
+  message_seq  INTEGER NOT NULL,
+  state        TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'dead')),
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  visible_at   INTEGER NOT NULL,
+  owner        TEXT,
+  last_error   TEXT,
+  PRIMARY KEY (target_id, message_seq)
+) WITHOUT ROWID;
+CREATE INDEX target_deliveries_due ON target_deliveries(target_id, visible_at) WHERE state = 'pending';
