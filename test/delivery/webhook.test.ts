@@ -1,0 +1,183 @@
+// The webhook deliverer against a real node:http receiver on 127.0.0.1: what is sent and signed,
+// and each answer's Outcome (2xx, 5xx, Retry-After, permanent 4xx, no answer, no listener).
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import type { WebhookTarget } from '../../src/delivery/deliverer.js';
+import { deliver } from '../../src/delivery/deliverer.js';
+import { parseRetryAfter, sign, verifySignature } from '../../src/delivery/webhook.js';
+import { freePort } from '../support/net.js';
+import { delivery } from './fixtures.js';
+
+interface Received {
+  headers: IncomingMessage['headers'];
+  raw: Buffer;
+}
+
+/** A receiver answering with `answer`; every request is recorded. Closed when the test ends. */
+async function receiver(t: { after(fn: () => void | Promise<void>): void }, answer: (req: IncomingMessage, res: ServerResponse) => void) {
+  const received: Received[] = [];
+  let connections = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, raw: Buffer.concat(chunks) });
+      answer(req, res);
+    });
+  });
+  server.on('connection', () => (connections += 1));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return { url, received, connections: () => connections };
+}
+
+const target = (url: string, over: Partial<WebhookTarget> = {}): WebhookTarget => ({ kind: 'webhook', url, secret: 'shh-its-a-secret', timeoutMs: 2_000, ...over });
+
+describe('webhook deliverer', () => {
+  it('POSTs {agent, attempt, message} with the documented headers, signed so verifySignature accepts it', async (t) => {
+    const hook = await receiver(t, (_req, res) => res.writeHead(204).end());
+    const d = delivery({ body: 'naïve "quotes" and ünïcode ✓' }, 'Agent-3', 3);
+    const before = Math.floor(Date.now() / 1000);
+    const o = await deliver(target(hook.url), d);
+    assert.equal(o.ok, true, JSON.stringify(o));
+    assert.ok(o.ms >= 0);
+    const [r] = hook.received;
+    assert.ok(r);
+    assert.deepEqual(JSON.parse(r.raw.toString('utf8')), { agent: 'Agent-3', attempt: 3, message: d.message });
+    assert.equal(r.headers['content-type'], 'application/json');
+    assert.equal(r.headers['user-agent'], 'swarm-hub');
+    assert.equal(r.headers['x-swarm-message-id'], d.message.id);
+    assert.equal(r.headers['x-swarm-attempt'], '3');
+    const ts = Number(r.headers['x-swarm-timestamp']);
+    assert.ok(ts >= before && ts <= before + 2, `timestamp ${ts} is unix seconds`);
+    assert.match(String(r.headers['x-swarm-signature']), /^v1=[0-9a-f]{64}$/);
+    assert.equal(r.headers['x-swarm-signature'], sign('shh-its-a-secret', ts, r.raw));
+
+    assert.equal(verifySignature('shh-its-a-secret', r.headers, r.raw), true);
+    assert.equal(verifySignature('shh-its-a-secret', r.headers, r.raw.toString('utf8')), true, 'a string body verifies too');
+    assert.equal(verifySignature('wrong-secret', r.headers, r.raw), false, 'wrong secret');
+    assert.equal(verifySignature('shh-its-a-secret', r.headers, Buffer.concat([r.raw, Buffer.from(' ')])), false, 'changed body');
+    assert.equal(verifySignature('shh-its-a-secret', r.headers, r.raw, 300, (ts + 301) * 1000), false, 'stale timestamp');
+    assert.equal(verifySignature('shh-its-a-secret', r.headers, r.raw, 300, (ts - 301) * 1000), false, 'timestamp from the future');
+    assert.equal(verifySignature('shh-its-a-secret', r.headers, r.raw, 300, (ts + 299) * 1000), true, 'within tolerance');
+    assert.equal(verifySignature('shh-its-a-secret', { ...r.headers, 'x-swarm-timestamp': String(ts + 1) }, r.raw), false, 'timestamp is signed');
+    assert.equal(verifySignature('shh-its-a-secret', { ...r.headers, 'x-swarm-signature': undefined }, r.raw), false, 'no signature');
+  });
+
+  it('reuses a keep-alive connection for the next delivery', async (t) => {
+    const hook = await receiver(t, (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('thanks'));
+    for (let i = 0; i < 3; i++) assert.equal((await deliver(target(hook.url), delivery())).ok, true);
+    assert.equal(hook.received.length, 3);
+    assert.equal(hook.connections(), 1);
+  });
+
+  it('500 is a retryable http_status naming the status and quoting the answer', async (t) => {
+    const hook = await receiver(t, (_req, res) => res.writeHead(500).end('database on fire'));
+    const o = await deliver(target(hook.url), delivery());
+    assert.equal(o.ok, false);
+    if (o.ok) return;
+    assert.equal(o.reason, 'http_status');
+    assert.match(o.error, /^HTTP 500 .*database on fire$/);
+    assert.equal(o.permanent, undefined);
+    assert.equal(o.retryAfterMs, undefined);
+  });
+
+  it('503, 429 and 408 are retryable and carry Retry-After in seconds or as an HTTP date', async (t) => {
+    const answers: [number, Record<string, string>][] = [
+      [503, { 'retry-after': '7' }],
+      [429, { 'retry-after': new Date(Date.now() + 60_000).toUTCString() }],
+      [408, {}],
+    ];
+    const hook = await receiver(t, (_req, res) => {
+      const [status, headers] = answers[hook.received.length - 1] ?? [500, {}];
+      res.writeHead(status, headers).end();
+    });
+    const o503 = await deliver(target(hook.url), delivery());
+    assert.ok(!o503.ok && o503.reason === 'http_status' && o503.permanent === undefined);
+    assert.equal(o503.retryAfterMs, 7_000);
+    const o429 = await deliver(target(hook.url), delivery());
+    assert.ok(!o429.ok && o429.reason === 'http_status' && o429.permanent === undefined);
+    assert.ok(o429.retryAfterMs !== undefined && o429.retryAfterMs > 55_000 && o429.retryAfterMs <= 60_000, String(o429.retryAfterMs));
+    const o408 = await deliver(target(hook.url), delivery());
+    assert.ok(!o408.ok && o408.reason === 'http_status' && o408.permanent === undefined && o408.retryAfterMs === undefined);
+  });
+
+  it('404 and other 4xx are permanent, Retry-After or not', async (t) => {
+    const hook = await receiver(t, (_req, res) => res.writeHead(hook.received.length === 1 ? 404 : 401, { 'retry-after': '5' }).end());
+    for (const status of [404, 401]) {
+      const o = await deliver(target(hook.url), delivery());
+      assert.ok(!o.ok);
+      assert.equal(o.reason, 'http_status');
+      assert.equal(o.permanent, true);
+      assert.equal(o.retryAfterMs, undefined);
+      assert.match(o.error, new RegExp(`^HTTP ${status}`));
+    }
+  });
+
+  it('a receiver that never answers is a timeout after timeoutMs', async (t) => {
+    const hook = await receiver(t, () => undefined);
+    const o = await deliver(target(hook.url, { timeoutMs: 300 }), delivery());
+    assert.ok(!o.ok);
+    assert.equal(o.reason, 'timeout');
+    assert.ok(o.ms >= 290 && o.ms < 2_000, `took ${o.ms} ms`);
+    assert.equal(o.permanent, undefined);
+  });
+
+  it('no listener is refused, naming ECONNREFUSED; an unknown host names the DNS error', async () => {
+    const port = await freePort();
+    const o = await deliver(target(`http://127.0.0.1:${port}/hook`), delivery());
+    assert.ok(!o.ok);
+    assert.equal(o.reason, 'refused');
+    assert.match(o.error, /ECONNREFUSED/);
+    const dns = await deliver(target('http://no-such-host.invalid/hook'), delivery());
+    assert.ok(!dns.ok);
+    assert.equal(dns.reason, 'refused');
+    assert.match(dns.error, /ENOTFOUND|EAI_AGAIN/);
+  });
+
+  it('only http: and https: URLs; a bad URL is a permanent bad_target and sends nothing', async () => {
+    for (const url of ['ftp://127.0.0.1/x', 'file:///etc/passwd', 'not a url', '']) {
+      const o = await deliver(target(url), delivery());
+      assert.ok(!o.ok);
+      assert.equal(o.reason, 'bad_target', url);
+      assert.equal(o.permanent, true);
+    }
+  });
+
+  it('an answer body is read bounded: a huge 2xx is ok, a huge 5xx is quoted in 200 characters', async (t) => {
+    const big = 'x'.repeat(2 * 1024 * 1024);
+    const hook = await receiver(t, (_req, res) => res.writeHead(hook.received.length === 1 ? 200 : 502).end(big));
+    assert.equal((await deliver(target(hook.url), delivery())).ok, true);
+    const o = await deliver(target(hook.url), delivery());
+    assert.ok(!o.ok && o.reason === 'http_status');
+    assert.ok(o.error.length < 260, `error is ${o.error.length} characters`);
+  });
+
+  it('an aborted signal ends the try at once', async (t) => {
+    const hook = await receiver(t, () => undefined);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const o = await deliver(target(hook.url, { timeoutMs: 10_000 }), delivery(), ac.signal);
+    assert.ok(!o.ok);
+    assert.match(o.error, /aborted/);
+    assert.ok(o.ms < 2_000);
+  });
+
+  it('parses Retry-After as RFC 9110 has it', () => {
+    const now = Date.parse('Fri, 27 Nov 2026 17:00:00 GMT');
+    assert.equal(parseRetryAfter('120', now), 120_000);
+    assert.equal(parseRetryAfter(' 0 ', now), 0);
+    assert.equal(parseRetryAfter('Fri, 27 Nov 2026 17:00:30 GMT', now), 30_000);
+    assert.equal(parseRetryAfter('Fri, 27 Nov 2026 16:00:00 GMT', now), 0, 'a date in the past is now');
+    assert.equal(parseRetryAfter('soon', now), undefined);
+    assert.equal(parseRetryAfter('-5', now), undefined);
+    assert.equal(parseRetryAfter(undefined, now), undefined);
+  });
+});
