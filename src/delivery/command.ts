@@ -43,6 +43,7 @@ export function deliverByCommand(t: CommandTarget, d: Delivery, signal?: AbortSi
     let timedOut = false;
     let aborted = false;
     let stderr = '';
+    // Called only once the child, the timer and onAbort exist.
     const settle = (o: Outcome): void => {
       if (settled) return;
       settled = true;
@@ -54,8 +55,8 @@ export function deliverByCommand(t: CommandTarget, d: Delivery, signal?: AbortSi
     try {
       child = spawn(program, args, { stdio: ['pipe', 'ignore', 'pipe'], detached: true, env: environment(d) });
     } catch (e) {
-      // A NUL in argv and the like: spawn throws at once.
-      settle(failed(start, 'bad_target', `cannot run ${JSON.stringify(program)}: ${errorCode(e)}`, { permanent: true }));
+      // A NUL in argv and the like: spawn throws at once, before any timer or listener exists.
+      resolve(failed(start, 'bad_target', `cannot run ${JSON.stringify(program)}: ${errorCode(e)}`, { permanent: true }));
       return;
     }
     const timer = setTimeout(() => {
