@@ -1,14 +1,20 @@
 // The webhook deliverer against a real node:http receiver on 127.0.0.1: what is sent and signed,
-// and each answer's Outcome (2xx, 5xx, Retry-After, permanent 4xx, no answer, no listener).
+// and each answer's Outcome (2xx, 5xx, Retry-After, permanent 4xx, no answer, no listener); and
+// the verification snippet that docs/webhooks.md gives receivers, run against a real delivery.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import type { WebhookTarget } from '../../src/delivery/deliverer.js';
 import { deliver } from '../../src/delivery/deliverer.js';
 import { parseRetryAfter, sign, verifySignature } from '../../src/delivery/webhook.js';
 import { freePort } from '../support/net.js';
+import { ROOT } from '../support/paths.js';
+import { tempDir } from '../support/temp.js';
 import { delivery } from './fixtures.js';
 
 interface Received {
@@ -179,5 +185,25 @@ describe('webhook deliverer', () => {
     assert.equal(parseRetryAfter('soon', now), undefined);
     assert.equal(parseRetryAfter('-5', now), undefined);
     assert.equal(parseRetryAfter(undefined, now), undefined);
+  });
+});
+
+describe('docs/webhooks.md', () => {
+  it("the receiver's verification snippet accepts a real delivery and refuses a wrong secret, a changed body, a stale one", async (t) => {
+    const page = readFileSync(join(ROOT, 'docs', 'webhooks.md'), 'utf8');
+    const m = /<!-- verify:start -->\n```js\n([\s\S]*?)```\n<!-- verify:end -->/.exec(page);
+    assert.ok(m, 'the verify block is in docs/webhooks.md');
+    const file = join(tempDir(), 'verify.mjs');
+    writeFileSync(file, m[1] ?? '');
+    const { verify } = (await import(pathToFileURL(file).href)) as { verify(secret: string, headers: unknown, raw: Buffer, now?: number): boolean };
+    const hook = await receiver(t, (_req, res) => res.writeHead(200).end());
+    assert.equal((await deliver(target(hook.url), delivery({ body: 'ünïcode ✓' }))).ok, true);
+    const [r] = hook.received;
+    assert.ok(r);
+    const ts = Number(r.headers['x-swarm-timestamp']);
+    assert.equal(verify('shh-its-a-secret', r.headers, r.raw), true);
+    assert.equal(verify('wrong', r.headers, r.raw), false);
+    assert.equal(verify('shh-its-a-secret', r.headers, Buffer.from(r.raw.toString('utf8').replace('✓', 'x'))), false);
+    assert.equal(verify('shh-its-a-secret', r.headers, r.raw, (ts + 301) * 1000), false);
   });
 });
