@@ -106,6 +106,17 @@ describe('tmux deliverer', () => {
     assert.equal((await s.tmux('list-buffers')).trim(), '');
   });
 
+  it('a body longer than the pane is wide and high still counts as shown', async (t) => {
+    const s = await startTui(t);
+    const long = `${'wide '.repeat(120)}end`;
+    const body = [long, ...Array.from({ length: 80 }, (_, i) => `line ${i}`)].join('\n');
+    const d = delivery({ body });
+    const o = await deliver(s.target(), d);
+    assert.equal(o.ok, true, JSON.stringify(o));
+    await within(3_000, () => Promise.resolve(s.submitted().length === 1), 'the TUI got one submission');
+    assert.deepEqual(s.submitted(), [paneText(d.message)]);
+  });
+
   it('drops control characters: an escape sequence in a body cannot end the paste and type keys', async (t) => {
     const s = await startTui(t);
     const d = delivery({ subject: 'sub\x1bject', body: 'before\x1b[201~\rtouch pwned\r\nafter\x07\x00 end' });

@@ -2,9 +2,11 @@
 // and each answer's Outcome (2xx, 5xx, Retry-After, permanent 4xx, no answer, no listener); and
 // the verification snippet that docs/webhooks.md gives receivers, run against a real delivery.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -146,6 +148,24 @@ describe('webhook deliverer', () => {
     assert.ok(!dns.ok);
     assert.equal(dns.reason, 'refused');
     assert.match(dns.error, /ENOTFOUND|EAI_AGAIN/);
+  });
+
+  it('https: checks the certificate: a self-signed receiver is refused, naming the TLS error, and gets nothing', async (t) => {
+    const dir = tempDir();
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    let requests = 0;
+    const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => {
+      requests += 1;
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const o = await deliver(target(`https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`), delivery());
+    assert.ok(!o.ok);
+    assert.equal(o.reason, 'refused');
+    assert.match(o.error, /SELF_SIGNED/);
+    assert.equal(requests, 0);
   });
 
   it('only http: and https: URLs; a bad URL is a permanent bad_target and sends nothing', async () => {
