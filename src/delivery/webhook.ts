@@ -123,6 +123,7 @@ export function deliverByWebhook(t: WebhookTarget, d: Delivery, signal?: AbortSi
     };
     const onAbort = (): void => {
       settle(failed(start, 'timeout', 'aborted: the hub gave up waiting'));
+      end();
       req.destroy();
     };
     // One deadline for the whole exchange. After a 2xx it only cuts a body still being drained.
@@ -130,28 +131,40 @@ export function deliverByWebhook(t: WebhookTarget, d: Delivery, signal?: AbortSi
       settle(failed(start, 'timeout', `no answer within ${t.timeoutMs} ms`));
       if (!over) req.destroy();
     }, t.timeoutMs);
-    const req = (https ? httpsRequest : httpRequest)(url, { method: 'POST', headers, agent: https ? httpsAgent : httpAgent }, (res) => {
-      const status = res.statusCode ?? 0;
-      const reading = readBounded(res);
-      if (status >= 200 && status < 300) {
-        // Answered: the rest of the body is drained in the background, bounded in size and time.
-        settle(succeeded(start));
-        void reading.then(end);
-        return;
-      }
-      void reading.then((text) => {
-        end();
-        const retryable = status === 408 || status === 429 || status >= 500;
-        const quoted = text.trim().slice(0, QUOTED);
-        const retryAfterMs = retryable ? parseRetryAfter(res.headers['retry-after']) : undefined;
-        settle(failed(start, 'http_status', `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${quoted === '' ? '' : `: ${quoted}`}`, { ...(retryAfterMs === undefined ? {} : { retryAfterMs }), ...(retryable ? {} : { permanent: true }) }));
+    let resent = false;
+    const post = () => {
+      const r = (https ? httpsRequest : httpRequest)(url, { method: 'POST', headers, agent: https ? httpsAgent : httpAgent }, (res) => {
+        const status = res.statusCode ?? 0;
+        const reading = readBounded(res);
+        if (status >= 200 && status < 300) {
+          // Answered: the rest of the body is drained in the background, bounded in size and time.
+          settle(succeeded(start));
+          void reading.then(end);
+          return;
+        }
+        void reading.then((text) => {
+          end();
+          const retryable = status === 408 || status === 429 || status >= 500;
+          const quoted = text.replace(/\s+/g, ' ').trim().slice(0, QUOTED);
+          const retryAfterMs = retryable ? parseRetryAfter(res.headers['retry-after']) : undefined;
+          settle(failed(start, 'http_status', `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${quoted === '' ? '' : `: ${quoted}`}`, { ...(retryAfterMs === undefined ? {} : { retryAfterMs }), ...(retryable ? {} : { permanent: true }) }));
+        });
       });
-    });
-    req.on('error', (e) => {
-      end();
-      settle(failed(start, 'refused', `${errorCode(e)} (${url.host})`));
-    });
+      r.on('error', (e) => {
+        // A kept-alive socket the receiver closed as idle just as it was reused: Node's documented
+        // answer is to send again once on a new connection; it says nothing about the receiver.
+        if (r.reusedSocket && errorCode(e) === 'ECONNRESET' && !resent && !settled) {
+          resent = true;
+          req = post();
+          return;
+        }
+        end();
+        settle(failed(start, 'refused', `${errorCode(e)} (${url.host})`));
+      });
+      r.end(body);
+      return r;
+    };
+    let req = post();
     signal?.addEventListener('abort', onAbort, { once: true });
-    req.end(body);
   });
 }

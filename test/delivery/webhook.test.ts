@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -84,6 +85,45 @@ describe('webhook deliverer', () => {
     for (let i = 0; i < 3; i++) assert.equal((await deliver(target(hook.url), delivery())).ok, true);
     assert.equal(hook.received.length, 3);
     assert.equal(hook.connections(), 1);
+  });
+
+  it('a kept-alive connection the receiver reset is sent again once on a new one', async (t) => {
+    // Answers the first request on each connection and resets the connection on the second: what a
+    // receiver closing an idle socket just as it is reused looks like.
+    let connections = 0;
+    let answered = 0;
+    const sockets = new Set<Socket>();
+    const server = createTcpServer((socket) => {
+      connections += 1;
+      sockets.add(socket);
+      let seen = 0;
+      let text = '';
+      socket.on('error', () => undefined);
+      socket.on('data', (c: Buffer) => {
+        text += c.toString('latin1');
+        const head = text.indexOf('\r\n\r\n');
+        if (head < 0) return;
+        const length = Number(/content-length: (\d+)/i.exec(text.slice(0, head))?.[1] ?? 0);
+        if (text.length < head + 4 + length) return;
+        text = text.slice(head + 4 + length);
+        seen += 1;
+        if (seen === 1) {
+          answered += 1;
+          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n');
+        } else socket.resetAndDestroy();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    assert.equal((await deliver(target(url), delivery())).ok, true);
+    const o = await deliver(target(url), delivery());
+    assert.equal(o.ok, true, JSON.stringify(o));
+    assert.equal(answered, 2);
+    assert.equal(connections, 2);
   });
 
   it('500 is a retryable http_status naming the status and quoting the answer', async (t) => {
