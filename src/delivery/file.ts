@@ -9,6 +9,9 @@
 // workspace and point its inbox anywhere), and the inbox's real path is checked again just before
 // the rename. What is left is a race with someone swapping a directory for a symlink between that
 // check and the rename, which Node's fs (no openat/renameat) cannot close.
+//
+// Private by default: directories made here are 0700 and files 0600 (the hub's user), since a
+// message body the hub keeps encrypted at rest is plain text here.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
@@ -75,7 +78,7 @@ async function realDirs(base: string, segments: string[]): Promise<string> {
   for (const s of segments) {
     path = join(path, s);
     try {
-      await mkdir(path, { mode: 0o755 });
+      await mkdir(path, { mode: 0o700 });
     } catch (e) {
       if (errorCode(e) !== 'EEXIST') throw e;
     }
@@ -89,7 +92,7 @@ async function realDirs(base: string, segments: string[]): Promise<string> {
 async function writeAtomic(dir: string, expectedReal: string, name: string, text: string): Promise<void> {
   const tmp = join(dir, `.${name}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   // O_EXCL and O_NOFOLLOW: never through a name someone placed there.
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     try {
       await fh.writeFile(text, 'utf8');

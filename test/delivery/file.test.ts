@@ -4,7 +4,7 @@
 // with the target's dir one level down, so that a write escaping the workspace would show.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import type { FileTarget, Outcome } from '../../src/delivery/deliverer.js';
@@ -71,6 +71,9 @@ describe('file deliverer', () => {
         '',
       ].join('\n'),
     );
+    // Private: the body is plain text here.
+    assert.equal(statSync(join(w.dir, 'agent_workspaces', 'Agent-3', 'inbox', name)).mode & 0o777, 0o600);
+    for (const d of ['agent_workspaces', 'agent_workspaces/Agent-3', 'agent_workspaces/Agent-3/inbox']) assert.equal(statSync(join(w.dir, d)).mode & 0o777, 0o700, d);
   });
 
   it('delivering the same message again overwrites the same file and leaves no temporary file', async () => {
