@@ -87,7 +87,7 @@ function sendOptions(o: LegacyOptions): SendOptions {
   return { priority: o.highPriority === true ? 'urgent' : o.priority, type: o.type };
 }
 
-// Order: as the README table. Sending to one agent is what the original did with no action flag.
+// One entry per action flag. With none, --agent A --message M sends to A (SEND), as the original did.
 const ACTIONS: Action[] = [
   { flag: '--bulk', given: (o) => o.bulk === true, agent: 'none', message: true, run: (g, o) => sendMessage(g, 'all', [o.message ?? ''], sendOptions(o)) },
   { flag: '--list-agents', given: (o) => o.listAgents === true, agent: 'none', run: (g) => listAgents(g) },
