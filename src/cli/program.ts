@@ -7,6 +7,7 @@ import { registerChannelCommands } from './commands/channels.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerInboxCommands } from './commands/inbox.js';
 import { registerKeyCommands } from './commands/keys.js';
+import { registerLegacyCommand } from './commands/legacy.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerMessageCommands } from './commands/messages.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -64,6 +65,7 @@ More: swarm help <command>, swarm help exit-codes`,
   registerMigrateCommand(program);
   registerKeyCommands(program);
   registerMcpCommand(program, version);
+  registerLegacyCommand(program);
   program
     .command('help')
     .description('help for a command, or a topic: exit-codes')

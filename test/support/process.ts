@@ -92,10 +92,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `swarm ARGS…` as its own process; `node`: the Node.js binary to run it with (default: this one). */
-export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number; node?: string } = {}): Promise<CliResult> {
+/**
+ * Runs `swarm ARGS…` as its own process; `node`: the Node.js binary to run it with (default: this
+ * one); `bin`: another executable of the package (default bin/swarm.cjs).
+ */
+export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number; node?: string; bin?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(opts.node ?? process.execPath, [SWARM_BIN, ...args], {
+    const proc = spawn(opts.node ?? process.execPath, [opts.bin ?? SWARM_BIN, ...args], {
       cwd: opts.cwd ?? process.cwd(),
       env: cleanEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],

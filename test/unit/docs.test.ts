@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import { ROLES } from '../../src/domain/agent.js';
 import { OPERATIONS } from '../../src/security/permissions.js';
 import { buildProgram } from '../../src/cli/program.js';
+import { LEGACY_MAPPING } from '../../src/cli/commands/legacy.js';
 import { ROOT } from '../support/paths.js';
 
 const read = (p: string): string => readFileSync(join(ROOT, p), 'utf8');
@@ -33,6 +34,12 @@ describe('docs match the code', () => {
 
   it('README CLI reference names every command', () => {
     for (const c of buildProgram('0').commands) assert.match(readme, new RegExp(`\`swarm ${c.name()}[ \`]`), `swarm ${c.name()} missing from README`);
+  });
+
+  it('README table of the original CLI\'s flags equals the one swarm legacy --help prints', () => {
+    const cell = (s: string): string => s.replace(/\|/g, '\\|');
+    const lines = between(readme, 'legacy').trim().split('\n').slice(2);
+    assert.deepEqual(lines, LEGACY_MAPPING.map(([original, today]) => `| \`${cell(original)}\` | ${cell(today)} |`));
   });
 
   it('docs/security.md permission table equals the one in code', () => {

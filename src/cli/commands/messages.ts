@@ -7,7 +7,7 @@ import { clientFor, type GlobalOptions } from '../context.js';
 import { bodyFrom, collect, intIn, jsonObject, oneOf, sinceTime } from '../options.js';
 import { emit, makeOutput, messagesTable, messageView } from '../render.js';
 
-interface SendOptions {
+export interface SendOptions {
   priority?: string;
   type?: string;
   subject?: string;
@@ -32,7 +32,8 @@ function sendOptions(cmd: Command): Command {
     .option('--idempotency-key <key>', 'retrying with the same key stores the message once');
 }
 
-async function doSend(g: GlobalOptions, to: string, words: string[], o: SendOptions): Promise<void> {
+/** `swarm send`, `swarm broadcast` (to all) and `swarm legacy --agent/--bulk`. */
+export async function sendMessage(g: GlobalOptions, to: string, words: string[], o: SendOptions): Promise<void> {
   const out = makeOutput(g);
   const body: SendBody = {
     to,
@@ -53,6 +54,29 @@ async function doSend(g: GlobalOptions, to: string, words: string[], o: SendOpti
   });
 }
 
+/** `swarm broadcast --template NAME` and `swarm legacy --onboarding`: one filled-in message per agent. */
+export async function broadcastTemplate(g: GlobalOptions, template: string, o: Pick<SendOptions, 'subject' | 'priority'> = {}): Promise<void> {
+  const out = makeOutput(g);
+  const r = await clientFor(g).sendTemplate({ template, to: 'all', subject: o.subject, priority: o.priority });
+  emit(out, r, () => (out.quiet ? r.message_ids.join('\n') : `sent template ${template} to ${r.recipients.length} agents`));
+}
+
+export interface HistoryOptions {
+  agent?: string;
+  channel?: string;
+  since?: string;
+  type?: string;
+  search?: string;
+  limit?: number;
+}
+
+/** `swarm history` and `swarm legacy --history`. */
+export async function showHistory(g: GlobalOptions, o: HistoryOptions): Promise<void> {
+  const out = makeOutput(g);
+  const r = await clientFor(g).history(o);
+  emit(out, r, () => messagesTable(r.messages));
+}
+
 export function registerMessageCommands(program: Command): void {
   sendOptions(
     program
@@ -62,17 +86,15 @@ export function registerMessageCommands(program: Command): void {
       .argument('[message...]', 'the message text (or use --file)'),
   )
     .addHelpText('after', '\nExamples:\n  swarm send Agent-2 "Please review PR 42" --priority high\n  swarm send Agent-1,Agent-3 --file report.md --type report --subject "Infra status"\n  git diff | swarm send Agent-4 -f - --type review')
-    .action(async (to: string, words: string[], o: SendOptions, cmd: Command) => doSend(cmd.optsWithGlobals(), to, words, o));
+    .action(async (to: string, words: string[], o: SendOptions, cmd: Command) => sendMessage(cmd.optsWithGlobals(), to, words, o));
 
   sendOptions(program.command('broadcast').description('send a message to every agent (same as `send all`; captains and admins)').argument('[message...]', 'the message text'))
     .option('--template <name>', 'send a saved template instead, filled in for each agent (one message each)')
     .action(async (words: string[], o: SendOptions & { template?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      if (o.template === undefined) return doSend(g, 'all', words, o);
+      if (o.template === undefined) return sendMessage(g, 'all', words, o);
       if (words.length > 0 || o.file !== undefined) throw new HubError('usage', 'give the message text or --template, not both');
-      const out = makeOutput(g);
-      const r = await clientFor(g).sendTemplate({ template: o.template, to: 'all', subject: o.subject, priority: o.priority });
-      emit(out, r, () => (out.quiet ? r.message_ids.join('\n') : `sent template ${o.template ?? ''} to ${r.recipients.length} agents`));
+      return broadcastTemplate(g, o.template, o);
     });
 
   program
@@ -117,10 +139,5 @@ export function registerMessageCommands(program: Command): void {
     .option('--type <type>', `only this type: ${MESSAGE_TYPES.join(', ')}`, oneOf(MESSAGE_TYPES))
     .option('--search <text>', 'full-text search in subject and body (every word must appear)')
     .option('-n, --limit <n>', 'most messages to show (default 50)', intIn(1, 1000))
-    .action(async (o: { agent?: string; channel?: string; since?: string; type?: string; search?: string; limit?: number }, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOptions>();
-      const out = makeOutput(g);
-      const r = await clientFor(g).history(o);
-      emit(out, r, () => messagesTable(r.messages));
-    });
+    .action(async (o: HistoryOptions, cmd: Command) => showHistory(cmd.optsWithGlobals<GlobalOptions>(), o));
 }

@@ -27,17 +27,62 @@ function taskView(t: WireTask): string {
     .join('\n');
 }
 
-function act(program: Command, name: string, description: string, run: (id: string, o: Record<string, string | undefined>, g: GlobalOptions) => Promise<{ task: WireTask }>): Command {
+function act(program: Command, name: string, description: string, run: (id: string, o: Record<string, string | undefined>, g: GlobalOptions) => Promise<void>): Command {
   return program
     .command(name)
     .description(description)
     .argument('<id>', 'task id')
-    .action(async (id: string, o: Record<string, string | undefined>, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOptions>();
-      const out = makeOutput(g);
-      const r = await run(id, o, g);
-      emit(out, r, () => (out.quiet ? '' : taskLine(r.task)));
-    });
+    .action(async (id: string, o: Record<string, string | undefined>, cmd: Command) => run(id, o, cmd.optsWithGlobals<GlobalOptions>()));
+}
+
+/** Prints what a task action answered: the task's line. */
+async function acted(g: GlobalOptions, answer: Promise<{ task: WireTask }>): Promise<void> {
+  const r = await answer;
+  const out = makeOutput(g);
+  emit(out, r, () => (out.quiet ? '' : taskLine(r.task)));
+}
+
+export interface TaskListOptions {
+  status?: string;
+  mine?: boolean;
+  limit?: number;
+}
+
+/** `swarm task list` and `swarm legacy --list-tasks`. */
+export async function listTasks(g: GlobalOptions, o: TaskListOptions): Promise<void> {
+  const out = makeOutput(g);
+  const r = await clientFor(g).tasks(o);
+  emit(out, r, () =>
+    r.tasks.length === 0
+      ? 'no tasks'
+      : table(
+          ['ID', 'STATUS', 'ASSIGNEE', 'POINTS', 'PRIORITY', 'NEEDS', 'TITLE'],
+          r.tasks.map((t) => [t.id, t.status, t.assignee ?? '', String(t.points), t.priority, [t.role ?? '', ...t.capabilities].filter((x) => x).join(','), t.title]),
+        ),
+  );
+}
+
+/** `swarm task show ID` and `swarm legacy --task-status ID`. */
+export async function showTask(g: GlobalOptions, id: string): Promise<void> {
+  const out = makeOutput(g);
+  const r = await clientFor(g).task(id);
+  emit(out, r, () =>
+    [taskView(r.task), ...r.reviews.map((v) => `review round ${v.round}: ${v.reviewer} ${v.verdict ?? 'pending'}${v.comment ? `: ${v.comment}` : ''}`)].join('\n'),
+  );
+}
+
+/** `swarm task next` and `swarm legacy --get-next-task`: exit 4 when no open task fits. */
+export async function claimNextTask(g: GlobalOptions): Promise<void> {
+  const out = makeOutput(g);
+  const r = await clientFor(g).nextTask();
+  if (r.task === null) throw new HubError('task_not_found', 'no open task fits you right now');
+  const t = r.task;
+  emit(out, r, () => (out.quiet ? t.id : `claimed ${taskLine(t)}`));
+}
+
+/** `swarm task done ID` and `swarm legacy --complete-task ID`. */
+export function finishTask(g: GlobalOptions, id: string, note?: string): Promise<void> {
+  return acted(g, clientFor(g).taskDone(id, note));
 }
 
 export function registerTaskCommands(program: Command): void {
@@ -67,49 +112,23 @@ export function registerTaskCommands(program: Command): void {
     .option('-s, --status <status>', STATUSES.join(', '), oneOf(STATUSES))
     .option('--mine', 'only tasks you hold')
     .option('-n, --limit <n>', 'most tasks (default 100)', intIn(1, 1000))
-    .action(async (o: { status?: string; mine?: boolean; limit?: number }, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOptions>();
-      const out = makeOutput(g);
-      const r = await clientFor(g).tasks(o);
-      emit(out, r, () =>
-        r.tasks.length === 0
-          ? 'no tasks'
-          : table(
-              ['ID', 'STATUS', 'ASSIGNEE', 'POINTS', 'PRIORITY', 'NEEDS', 'TITLE'],
-              r.tasks.map((t) => [t.id, t.status, t.assignee ?? '', String(t.points), t.priority, [t.role ?? '', ...t.capabilities].filter((x) => x).join(','), t.title]),
-            ),
-      );
-    });
+    .action(async (o: TaskListOptions, cmd: Command) => listTasks(cmd.optsWithGlobals<GlobalOptions>(), o));
   task
     .command('show')
     .description('one task with its reviews')
     .argument('<id>', 'task id')
-    .action(async (id: string, _o: unknown, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOptions>();
-      const out = makeOutput(g);
-      const r = await clientFor(g).task(id);
-      emit(out, r, () =>
-        [taskView(r.task), ...r.reviews.map((v) => `review round ${v.round}: ${v.reviewer} ${v.verdict ?? 'pending'}${v.comment ? `: ${v.comment}` : ''}`)].join('\n'),
-      );
-    });
+    .action(async (id: string, _o: unknown, cmd: Command) => showTask(cmd.optsWithGlobals<GlobalOptions>(), id));
   task
     .command('next')
     .description('claim the best open task that fits you (priority, then age); exit 4 when none fits')
-    .action(async (_o: unknown, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOptions>();
-      const out = makeOutput(g);
-      const r = await clientFor(g).nextTask();
-      if (r.task === null) throw new HubError('task_not_found', 'no open task fits you right now');
-      const t = r.task;
-      emit(out, r, () => (out.quiet ? t.id : `claimed ${taskLine(t)}`));
-    });
-  act(task, 'claim', 'claim an open task', (id, _o, g) => clientFor(g).taskAction(id, 'claim'));
-  act(task, 'done', 'mark your task done (it needs a review before its points count)', (id, o, g) => clientFor(g).taskDone(id, o.note)).option(
+    .action(async (_o: unknown, cmd: Command) => claimNextTask(cmd.optsWithGlobals<GlobalOptions>()));
+  act(task, 'claim', 'claim an open task', (id, _o, g) => acted(g, clientFor(g).taskAction(id, 'claim')));
+  act(task, 'done', 'mark your task done (it needs a review before its points count)', (id, o, g) => finishTask(g, id, o.note)).option(
     '--note <text>',
     'what was done, for the reviewers',
   );
-  act(task, 'release', 'give a claimed task back to the board', (id, _o, g) => clientFor(g).taskAction(id, 'release'));
-  act(task, 'verify', 'verify a done task without a review (captains and admins)', (id, _o, g) => clientFor(g).taskAction(id, 'verify'));
+  act(task, 'release', 'give a claimed task back to the board', (id, _o, g) => acted(g, clientFor(g).taskAction(id, 'release')));
+  act(task, 'verify', 'verify a done task without a review (captains and admins)', (id, _o, g) => acted(g, clientFor(g).taskAction(id, 'verify')));
 
   const review = program.command('review').description('peer review: a task is verified only by someone other than its assignee');
   review
@@ -124,13 +143,13 @@ export function registerTaskCommands(program: Command): void {
       const r = await clientFor(g).requestReview(id, reviewers);
       emit(out, r, () => (out.quiet ? '' : `review round ${r.round} of ${r.task.id} asked of ${reviewers.join(', ')}`));
     });
-  act(review, 'approve', 'approve a task you were asked to review: it is verified and its points count', (id, o, g) => clientFor(g).approve(id, o.comment)).option(
+  act(review, 'approve', 'approve a task you were asked to review: it is verified and its points count', (id, o, g) => acted(g, clientFor(g).approve(id, o.comment))).option(
     '--comment <text>',
     'what you think',
   );
   act(review, 'changes', 'ask for changes: the task goes back to its assignee', (id, o, g) => {
     if (o.comment === undefined) throw new HubError('usage', 'say what should change: --comment TEXT');
-    return clientFor(g).requestChanges(id, o.comment);
+    return acted(g, clientFor(g).requestChanges(id, o.comment));
   }).option('--comment <text>', 'what should change (required)');
 
   program
