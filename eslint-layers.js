@@ -17,12 +17,14 @@ export const LAYERS = {
   api: ['errors', 'domain', 'store'],
   client: ['errors', 'domain', 'api'],
   /** /mcp on the hub runs the MCP server over an in-process client (src/server/mcp-http.ts). */
-  server: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'mcp'],
+  server: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'mcp', 'delivery'],
   /** src/index.ts: the package's entry (the SDK), over the client. */
   index: ['errors', 'api', 'client'],
-  cli: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'server', 'mcp'],
+  cli: ['errors', 'domain', 'security', 'observability', 'config', 'store', 'hub', 'api', 'client', 'server', 'mcp', 'delivery'],
   /** The MCP server (`swarm mcp`): a face over the client SDK, like the CLI over HTTP; never the hub itself. */
   mcp: ['errors', 'domain', 'api', 'client'],
+  /** Deliverers push to where agents live (webhook, file, tmux, command); runner.ts drives them over the hub's target queue. */
+  delivery: ['errors', 'domain', 'security', 'observability', 'hub'],
 };
 
 function layerOf(file, srcDir) {

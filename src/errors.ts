@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'channel_not_found'
   | 'task_not_found'
   | 'template_not_found'
+  | 'target_not_found'
   | 'token_not_found'
   | 'channel_exists'
   | 'task_conflict'
@@ -43,6 +44,7 @@ export type ErrorCode =
   | 'integrity_failed'
   | 'rotation_running'
   | 'data_dir_locked'
+  | 'target_failed'
   | 'internal';
 
 export class HubError extends Error {
@@ -77,6 +79,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   channel_not_found: 404,
   task_not_found: 404,
   template_not_found: 404,
+  target_not_found: 404,
   token_not_found: 404,
   channel_exists: 409,
   task_conflict: 409,
@@ -103,6 +106,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   integrity_failed: 500,
   rotation_running: 409,
   data_dir_locked: 409,
+  target_failed: 502,
   internal: 500,
 };
 
@@ -122,8 +126,8 @@ export const EXIT_CODES = [
   },
   {
     exit: 4,
-    meaning: 'not found: unknown agent, message, recipient, channel, task, template or token',
-    codes: ['not_found', 'agent_not_found', 'message_not_found', 'unknown_recipient', 'channel_not_found', 'task_not_found', 'template_not_found', 'token_not_found'] as ErrorCode[],
+    meaning: 'not found: unknown agent, message, recipient, channel, task, template, token or delivery target',
+    codes: ['not_found', 'agent_not_found', 'message_not_found', 'unknown_recipient', 'channel_not_found', 'task_not_found', 'template_not_found', 'token_not_found', 'target_not_found'] as ErrorCode[],
   },
   { exit: 5, meaning: 'authentication failed: missing, unknown or revoked token', codes: ['unauthorized'] as ErrorCode[] },
   { exit: 6, meaning: 'permission denied: the caller may not do this', codes: ['forbidden'] as ErrorCode[] },
@@ -153,6 +157,11 @@ export const EXIT_CODES = [
     exit: 14,
     meaning: 'the data directory is in use by another hub (`swarm serve`): the message names its pid, host and port',
     codes: ['data_dir_locked'] as ErrorCode[],
+  },
+  {
+    exit: 15,
+    meaning: '`swarm targets test`: the test push to the delivery target failed; the message says why (timeout, refused, HTTP status, shell refused, not shown…)',
+    codes: ['target_failed'] as ErrorCode[],
   },
 ] as const;
 

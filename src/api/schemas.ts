@@ -379,3 +379,4 @@ export type TemplateSendResponse = z.infer<typeof TemplateSendResponse>;
 
 // Settings, encryption keys, the audit trail and tokens: the administration's wire schemas.
 export * from './admin-schemas.js';
+export * from './target-schemas.js';

@@ -39,6 +39,13 @@ import type {
   SendBody,
   SendResponse,
   StatusBody,
+  TargetCreateBody,
+  TargetCreatedResponse,
+  TargetRemovedResponse,
+  TargetRetriedResponse,
+  TargetsResponse,
+  TargetStatusResponse,
+  TargetTestResponse,
   TokenCreateBody,
   TokenCreatedResponse,
   TokenRevokedResponse,
@@ -316,6 +323,28 @@ export class Swarm {
   verifyAudit(anchor?: string): Promise<AuditVerifyResponse> {
     return this.call('GET', `/v1/audit/verify${query({ anchor })}`);
   }
+  /** Adds a delivery target for the agent; the answer holds a webhook's secret, shown once. */
+  addTarget(agent: string, body: TargetCreateBody): Promise<TargetCreatedResponse> {
+    return this.call('POST', `/v1/agents/${encodeURIComponent(agent)}/targets`, body);
+  }
+  /** Delivery targets of one agent, or of all (captains, admins). */
+  targets(agent?: string): Promise<TargetsResponse> {
+    return this.call('GET', `/v1/targets${query({ agent })}`);
+  }
+  targetStatus(agent?: string): Promise<TargetStatusResponse> {
+    return this.call('GET', `/v1/targets/status${query({ agent })}`);
+  }
+  removeTarget(id: string): Promise<TargetRemovedResponse> {
+    return this.call('DELETE', `/v1/targets/${encodeURIComponent(id)}`);
+  }
+  retryTarget(id: string): Promise<TargetRetriedResponse> {
+    return this.call('POST', `/v1/targets/${encodeURIComponent(id)}/retry`, {});
+  }
+  /** Pushes a test message to the target now, outside its queue, and says how it went. */
+  testTarget(id: string): Promise<TargetTestResponse> {
+    return this.call('POST', `/v1/targets/${encodeURIComponent(id)}/test`, {});
+  }
+
   createToken(body: TokenCreateBody): Promise<TokenCreatedResponse> {
     return this.call('POST', '/v1/tokens', body);
   }

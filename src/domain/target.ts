@@ -65,6 +65,14 @@ export interface Target {
   lastSuccessAt: number | null;
   lastError: string | null;
   lastErrorAt: number | null;
+  /** The circuit breaker as the worker pushing to it last recorded it. */
+  breaker: BreakerState;
+}
+
+export interface BreakerState {
+  state: 'closed' | 'open' | 'half-open';
+  /** Open: when a probe may be tried. */
+  until: number | null;
 }
 
 /** A target with its webhook signing secret (never shown after creation). */

@@ -25,6 +25,7 @@ import { InboxSignals } from './signals.js';
 import { Streams } from './streams.js';
 import { Tasks } from './tasks.js';
 import { Templates } from './templates.js';
+import { TargetQueue, Targets } from './targets.js';
 import { Tokens } from './tokens.js';
 
 export interface HubOptions {
@@ -62,6 +63,9 @@ export class Hub {
   readonly tasks: Tasks;
   readonly reports: Reports;
   readonly tokens: Tokens;
+  readonly targets: Targets;
+  /** For the deliverers (src/delivery/): the targets' queues of pushes. */
+  readonly targetQueue: TargetQueue;
   readonly now: () => number;
   readonly metrics: Metrics;
   readonly loopGuard: LoopGuard;
@@ -180,6 +184,8 @@ export class Hub {
       this.audit,
     );
     this.onboarding = new Onboarding(this.agents, this.templates, () => set.get('limits.fanOut'));
+    this.targets = new Targets(o.store, this.audit, this.now, () => this.publish({ type: 'targets' }));
+    this.targetQueue = new TargetQueue(o.store, this.now);
   }
 
   /**
@@ -249,6 +255,8 @@ export class Hub {
         return this.dispatcher.acked(e.agent, e.ids);
       case 'presence':
         return void this.presence.check();
+      case 'targets':
+        return this.targets.changed();
       case 'settings':
         return void this.settings.load().catch((err: unknown) => this.onError(err, 'settings reload'));
       case 'revoked':

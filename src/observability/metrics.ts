@@ -25,6 +25,9 @@ export interface Metrics {
   redeliveries: Gauge<'agent'>;
   auditWriteFailures: Counter;
   walBytes: Gauge;
+  targetPushes: Counter<'kind' | 'outcome'>;
+  targetPushSeconds: Histogram<'kind'>;
+  targetBreaker: Gauge<'target' | 'kind'>;
   /** Numbers gauges read when Prometheus scrapes, set by whoever has them (serve.ts). */
   sources: { walBytes: (() => number) | null };
 }
@@ -66,6 +69,17 @@ export function createMetrics(): Metrics {
     deadLetters: new Gauge({ name: 'swarm_dead_letters', help: 'Dead letters, per agent (read at scrape)', labelNames: ['agent'], ...r }),
     redeliveries: new Gauge({ name: 'swarm_redeliveries', help: 'Hand-outs beyond the first, per agent (read at scrape)', labelNames: ['agent'], ...r }),
     auditWriteFailures: new Counter({ name: 'swarm_audit_write_failures_total', help: 'Audit records that could not be written: of a refusal (logged), or of a call made with --as (then refused)', ...r }),
+    // Delivery targets (src/delivery/): by kind and outcome (ok, or the failure's reason: a closed
+    // list), so the series stay few; the breaker per target (at most limits of targets per agent).
+    targetPushes: new Counter({ name: 'swarm_target_pushes_total', help: 'Pushes to delivery targets, by kind and outcome (ok, timeout, refused, http_status, bad_target, shell_refused, not_shown, busy, exit_status, io)', labelNames: ['kind', 'outcome'], ...r }),
+    targetPushSeconds: new Histogram({
+      name: 'swarm_target_push_seconds',
+      help: 'Time of one push to a delivery target, by kind',
+      labelNames: ['kind'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      ...r,
+    }),
+    targetBreaker: new Gauge({ name: 'swarm_target_breaker_state', help: 'Circuit breaker of each delivery target in this process: 0 closed, 1 half-open, 2 open', labelNames: ['target', 'kind'], ...r }),
     walBytes: new Gauge({
       name: 'swarm_store_wal_bytes',
       help: 'Size of the embedded store\'s -wal file, in bytes (read at scrape; kept under store.walLimitMiB; 0 on PostgreSQL)',

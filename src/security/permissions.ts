@@ -29,6 +29,9 @@ export const OPERATIONS = {
   'token.manage': { roles: ['admin'], doc: 'create, list, revoke and rotate tokens of any agent' },
   'act.as': { roles: ['captain', 'admin'], doc: 'act for another agent (`--as`; captains: for role `agent` only)' },
   'audit.read': { roles: ['admin'], doc: 'list the audit trail and verify its chain' },
+  'target.own': { roles: ['agent', 'captain', 'admin'], doc: 'add, list, test and remove one’s own webhook delivery targets; see their status' },
+  'target.any': { roles: ['captain', 'admin'], doc: 'the same for another agent’s targets (captains: role `agent` only)' },
+  'target.host': { roles: ['admin'], doc: 'add or remove file, tmux and command targets, which act on the hub’s host with its privileges' },
 } as const satisfies Record<string, { roles: readonly Role[]; doc: string }>;
 
 export type Operation = keyof typeof OPERATIONS;

@@ -22,6 +22,7 @@ import { keyRoutes } from './routes/keys.js';
 import { queueRoutes } from './routes/queue.js';
 import { reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
+import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { registerSse } from './stream/sse.js';
 import { registerWebSocket, WS_CLOSE } from './stream/ws.js';
@@ -198,6 +199,7 @@ async function build(o: AppOptions) {
       await v1.register(keyRoutes(hub));
       await v1.register(auditRoutes(hub));
       await v1.register(tokenRoutes(hub));
+      await v1.register(targetRoutes(hub));
       registerWebSocket(v1 as unknown as FastifyInstance, hub);
       registerSse(v1 as unknown as FastifyInstance, hub);
     },

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/keys.js';
 import { HubError } from '../errors.js';
+import { TargetRunner } from '../delivery/runner.js';
 import { ensureAdminToken, Hub } from '../hub/hub.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -148,6 +149,10 @@ async function serve(config: Config, logger: Logger, metrics: Metrics, keyring: 
     if (released > 0) logger.info({ released }, 'released leases left by the previous run');
   }
   hub.start({ sweeps: role === 'all' || role === 'worker' });
+  // Delivery targets (docs/targets.md): pushed from the embedded hub and from workers, competing
+  // for the same leases.
+  const pusher = (role === 'all' || role === 'worker') && config['targets.deliver'] ? new TargetRunner(hub, (e, what) => logger.error({ err: e }, `${what} failed`)) : null;
+  pusher?.start();
   let draining = false;
   const app = await buildApp({
     hub,
@@ -162,6 +167,7 @@ async function serve(config: Config, logger: Logger, metrics: Metrics, keyring: 
   try {
     address = await app.listen({ host: config['server.host'], port });
   } catch (e) {
+    await pusher?.stop();
     await hub.stop();
     await store.close();
     const err = e as NodeJS.ErrnoException;
@@ -197,6 +203,7 @@ async function serve(config: Config, logger: Logger, metrics: Metrics, keyring: 
         // Streams first (WebSocket 1001, SSE `event: close`), then in-flight requests, then the
         // pending group commits, then the file.
         hub.closeStreams();
+        await pusher?.stop();
         await app.close();
         await hub.stop();
         await store.close();

@@ -238,7 +238,9 @@ export type StoreEvent =
   /** Agent-to-agent sends another process's loop guard counted: [from, to, how many]. */
   | { type: 'edges'; edges: [string, string, number][] }
   /** A loop another process's loop guard stopped: sends between these agents are held until `until`. */
-  | { type: 'loop'; agents: string[]; count: number; windowSeconds: number; until: number };
+  | { type: 'loop'; agents: string[]; count: number; windowSeconds: number; until: number }
+  /** Delivery targets were added, removed or retried: deliverers read them again. */
+  | { type: 'targets' };
 
 /** A delivery target as stored (domain/target.ts), secret included. */
 export interface TargetRecord extends TargetWithSecret {

@@ -10,6 +10,7 @@ import type { InboxItem, Message } from '../domain/message.js';
 import type { KeyRotation, SealedContent, StoredMessage } from './sealing.js';
 
 export * from './store-records.js';
+import type { BreakerState } from '../domain/target.js';
 import type { NewAgent, TokenRecord, TokenInfo, AuditOf, BootstrapToken, BootstrapOutcome, TokenMatch, AppendRequest, AppendResult, InboxQuery, AckOptions, LeaseRequest, LeaseOptions, LeasedItem, QueueStat, DeadLetter, AckResult, HistoryQuery, NewChannel, NewTask, TaskPatch, TaskQuery, SettingChange, Template, AuditQuery, SchemaInfo, StoreEvent, NewTarget, TargetRecord, TargetLease, TargetOutcome, TargetBacklog } from './store-records.js';
 
 export interface Store {
@@ -230,6 +231,8 @@ export interface Store {
   settleTargetDelivery(targetId: string, messageId: string, owner: string, o: TargetOutcome): Promise<boolean>;
   /** Queued and dead pushes per target. */
   targetBacklog(targetIds: string[]): Promise<Map<string, TargetBacklog>>;
+  /** Records the target's circuit breaker (the worker's, for `targets status`). */
+  noteTargetBreaker(targetId: string, b: BreakerState): Promise<void>;
   /** Dead pushes of the target back to the queue, attempts reset; returns how many. */
   retryTargetDead(targetId: string, now: number): Promise<number>;
 

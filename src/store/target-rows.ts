@@ -1,7 +1,7 @@
 // Delivery targets as rows, for both adapters: the filter's lists are JSON text in SQLite and
 // arrays in PostgreSQL, so each adapter parses its lists and hands them here.
 import { priorityFromRank, priorityRank, type MessageType } from '../domain/message.js';
-import type { TargetSettings } from '../domain/target.js';
+import type { BreakerState, TargetSettings } from '../domain/target.js';
 import type { NewTarget, TargetRecord } from './store-records.js';
 
 export interface TargetRow {
@@ -18,6 +18,8 @@ export interface TargetRow {
   last_success_at: number | string | null;
   last_error: string | null;
   last_error_at: number | string | null;
+  breaker: string;
+  breaker_until: number | string | null;
 }
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
@@ -35,6 +37,7 @@ export function toTarget(r: TargetRow, lists: { types: string[] | null; channels
     lastSuccessAt: num(r.last_success_at),
     lastError: r.last_error,
     lastErrorAt: num(r.last_error_at),
+    breaker: { state: r.breaker as BreakerState['state'], until: num(r.breaker_until) },
   };
   if (r.secret_sealed !== null) t.secretSealed = r.secret_sealed;
   return t;

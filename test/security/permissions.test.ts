@@ -88,6 +88,12 @@ const CASES: Record<Operation, Case> = {
   'keys.manage': { ok: 200, request: async () => ({ method: 'GET', path: '/v1/keys' }) },
   'audit.read': { ok: 200, request: async () => ({ method: 'GET', path: '/v1/audit?limit=1' }) },
   'act.as': { ok: 200, request: async () => ({ method: 'GET', path: '/v1/whoami', as: 'Target' }) },
+  'target.own': {
+    ok: 201,
+    request: async (c) => ({ method: 'POST', path: `/v1/agents/${c.role === 'admin' ? 'admin' : `the-${c.role}`}/targets`, body: { kind: 'webhook', url: 'http://127.0.0.1:9/hook' } }),
+  },
+  'target.any': { ok: 200, request: async () => ({ method: 'GET', path: '/v1/targets' }) },
+  'target.host': { ok: 201, request: async (c) => ({ method: 'POST', path: '/v1/agents/Target/targets', body: { kind: 'file', dir: `/tmp/swarm-permissions-${c.role}` } }) },
 };
 
 describe('the permission table, cell by cell over HTTP', () => {

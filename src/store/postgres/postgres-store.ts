@@ -66,6 +66,7 @@ import { Sealing } from './sealing.js';
 import { Settings } from './settings.js';
 import { Tasks } from './tasks.js';
 import { Targets } from './targets.js';
+import type { BreakerState } from '../../domain/target.js';
 import { Templates } from './templates.js';
 import { Tokens } from './tokens.js';
 
@@ -419,6 +420,9 @@ export class PostgresStore implements Store {
   }
   retryTargetDead(targetId: string, now: number): Promise<number> {
     return this.targets.retryTargetDead(targetId, now);
+  }
+  noteTargetBreaker(targetId: string, b: BreakerState): Promise<void> {
+    return this.targets.noteTargetBreaker(targetId, b);
   }
 
   // ---- templates (templates.ts) and shared settings (settings.ts) -----------------------------------

@@ -1,6 +1,7 @@
 // Delivery targets of the PostgreSQL store, and their queues of pushes (queued by appendMessages in
 // the send's statement). Leases and settlements commit without waiting for the WAL flush
 // (Connection.tx relaxed): one lost in a crash only means a push is made again.
+import type { BreakerState } from '../../domain/target.js';
 import { type MessageRow, toMessage } from '../rows.js';
 import type { NewTarget, Store, TargetBacklog, TargetLease, TargetOutcome, TargetRecord } from '../store.js';
 import { type TargetRow, targetParams, toTarget } from '../target-rows.js';
@@ -16,7 +17,7 @@ interface PgTargetRow extends TargetRow {
 const fromRow = (r: PgTargetRow): TargetRecord => toTarget(r, r);
 
 export class Targets
-  implements Pick<Store, 'createTarget' | 'getTarget' | 'listTargets' | 'removeTarget' | 'leaseTargetDeliveries' | 'settleTargetDelivery' | 'targetBacklog' | 'retryTargetDead'>
+  implements Pick<Store, 'createTarget' | 'getTarget' | 'listTargets' | 'removeTarget' | 'leaseTargetDeliveries' | 'settleTargetDelivery' | 'targetBacklog' | 'retryTargetDead' | 'noteTargetBreaker'>
 {
   constructor(private readonly conn: Connection) {}
 
@@ -71,6 +72,11 @@ export class Targets
     const rows = await this.conn.rows<{ target_id: string; pending: number; dead: number; oldest_at: string | null }>('targetBacklog', [targetIds]);
     for (const r of rows) out.set(r.target_id, { pending: r.pending, dead: r.dead, oldestAt: r.oldest_at === null ? null : Number(r.oldest_at) });
     return out;
+  }
+
+  async noteTargetBreaker(targetId: string, b: BreakerState): Promise<void> {
+    this.conn.live();
+    await this.conn.q('noteTargetBreaker', [targetId, b.state, b.until]);
   }
 
   async retryTargetDead(targetId: string, now: number): Promise<number> {

@@ -556,3 +556,6 @@ GROUP BY td.target_id;
 -- name: retryTargetDead
 UPDATE target_deliveries SET state = 'pending', attempts = 0, owner = NULL, visible_at = ?, last_error = NULL
 WHERE target_id = ? AND state = 'dead';
+
+-- name: noteTargetBreaker
+UPDATE targets SET breaker = ?, breaker_until = ? WHERE id = ?;

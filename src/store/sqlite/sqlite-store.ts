@@ -62,6 +62,7 @@ import { Settings } from './settings.js';
 import { typeFailures } from './storage-errors.js';
 import { Tasks } from './tasks.js';
 import { Targets } from './targets.js';
+import type { BreakerState } from '../../domain/target.js';
 import { Templates } from './templates.js';
 import { Tokens } from './tokens.js';
 
@@ -439,6 +440,9 @@ export class SqliteStore implements Store {
   }
   retryTargetDead(targetId: string, now: number): Promise<number> {
     return this.targets.retryTargetDead(targetId, now);
+  }
+  noteTargetBreaker(targetId: string, b: BreakerState): Promise<void> {
+    return this.targets.noteTargetBreaker(targetId, b);
   }
 
   // ---- templates (templates.ts) and shared settings (settings.ts) -------------------------------

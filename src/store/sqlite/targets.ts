@@ -2,6 +2,7 @@
 // worker's deliverers in src/delivery/). Queued in the send's transaction (commits.ts,
 // queueForTargets); leased, settled and counted here, in relaxed transactions: a lease or a
 // settlement lost to a power cut only means a push is made again, which at-least-once allows.
+import type { BreakerState } from '../../domain/target.js';
 import { type MessageRow, toMessage } from '../rows.js';
 import type { NewTarget, Store, TargetBacklog, TargetLease, TargetOutcome, TargetRecord } from '../store.js';
 import { type TargetRow, targetParams, toTarget } from '../target-rows.js';
@@ -21,7 +22,7 @@ const json = (v: string[] | null): string | null => (v === null ? null : JSON.st
 type DueRow = MessageRow & { message_seq: number; attempts: number; owner: string | null };
 
 export class Targets
-  implements Pick<Store, 'createTarget' | 'getTarget' | 'listTargets' | 'removeTarget' | 'leaseTargetDeliveries' | 'settleTargetDelivery' | 'targetBacklog' | 'retryTargetDead'>
+  implements Pick<Store, 'createTarget' | 'getTarget' | 'listTargets' | 'removeTarget' | 'leaseTargetDeliveries' | 'settleTargetDelivery' | 'targetBacklog' | 'retryTargetDead' | 'noteTargetBreaker'>
 {
   constructor(private readonly conn: Connection) {}
 
@@ -92,6 +93,11 @@ export class Targets
     const rows = this.conn.stmt('targetBacklog').all(JSON.stringify(targetIds)) as { target_id: string; pending: number; dead: number; oldest_at: number | null }[];
     for (const r of rows) out.set(r.target_id, { pending: r.pending, dead: r.dead, oldestAt: r.oldest_at });
     return out;
+  }
+
+  async noteTargetBreaker(targetId: string, b: BreakerState): Promise<void> {
+    this.conn.live();
+    relaxed(this.conn.db, this.conn.full, () => this.conn.stmt('noteTargetBreaker').run(b.state, b.until, targetId));
   }
 
   async retryTargetDead(targetId: string, now: number): Promise<number> {

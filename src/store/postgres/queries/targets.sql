@@ -79,3 +79,6 @@ GROUP BY td.target_id;
 -- name: retryTargetDead
 UPDATE target_deliveries SET state = 'pending', attempts = 0, owner = NULL, visible_at = $2, last_error = NULL
 WHERE target_id = $1 AND state = 'dead';
+
+-- name: noteTargetBreaker
+UPDATE targets SET breaker = $2, breaker_until = $3 WHERE id = $1;

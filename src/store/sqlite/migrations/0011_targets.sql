@@ -17,7 +17,10 @@ CREATE TABLE targets (
   created_at       INTEGER NOT NULL,
   last_success_at  INTEGER,
   last_error       TEXT,
-  last_error_at    INTEGER
+  last_error_at    INTEGER,
+  -- The circuit breaker as the worker that pushes to it last saw it: closed, open, half-open.
+  breaker          TEXT NOT NULL DEFAULT 'closed',
+  breaker_until    INTEGER
 );
 CREATE INDEX targets_agent ON targets(agent_id);
 
