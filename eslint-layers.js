@@ -12,8 +12,6 @@ export const LAYERS = {
   config: ['errors', 'domain', 'security'],
   store: ['errors', 'domain', 'security', 'observability'],
   hub: ['errors', 'domain', 'security', 'observability', 'config', 'store'],
-  /** Push deliverers (webhook, file, tmux, command): each tries one delivery once; no store, no hub. */
-  delivery: ['errors', 'domain', 'security', 'observability'],
   api: ['errors', 'domain', 'store'],
   client: ['errors', 'domain', 'api'],
   /** /mcp on the hub runs the MCP server over an in-process client (src/server/mcp-http.ts). */

@@ -232,7 +232,7 @@ export const CONFIG_KEYS = {
     schema: positiveInt(1000),
     default: 5,
     env: 'SWARM_MAX_ATTEMPTS',
-    doc: 'Deliveries of one message to one consumer before it goes to the dead letters.',
+    doc: 'Deliveries of one message to one consumer before it goes to the dead letters; also pushes of one message to one delivery target before the push is dead.',
   },
   'targets.deliver': {
     schema: bool,

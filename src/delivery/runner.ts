@@ -195,23 +195,24 @@ export class TargetRunner {
     const id = p.target.id;
     if (o.ok) {
       p.failures = 0;
-      if (p.breaker.state !== 'closed') this.setBreaker(p, { state: 'closed', until: null });
       await this.hub.targetQueue.settle(id, l.message.id, this.owner, { ok: true, at: now });
+      if (p.breaker.state !== 'closed') this.setBreaker(p, { state: 'closed', until: null });
       return;
     }
     p.failures += 1;
     const c = this.hub.config;
-    if (p.breaker.state === 'half-open' || (p.breaker.state === 'closed' && p.failures >= c['targets.breakerFailures'])) {
-      this.setBreaker(p, { state: 'open', until: now + c['targets.breakerSeconds'] * 1000 });
-    }
+    const opens = p.breaker.state === 'half-open' || (p.breaker.state === 'closed' && p.failures >= c['targets.breakerFailures']);
+    // Open at once here (no more leases), recorded in the store after the failure that opened it.
+    if (opens) p.breaker = { state: 'open', until: Math.round(now + c['targets.breakerSeconds'] * 1000) };
     const maxAttempts = this.hub.settings.get('delivery.maxAttempts');
     const dead = o.permanent === true || l.attempt >= maxAttempts;
     const backoff = Math.min(c['targets.backoffMaxSeconds'], c['targets.backoffSeconds'] * 2 ** (l.attempt - 1)) * 1000 * (0.5 + Math.random());
-    const retryAt = now + Math.max(o.retryAfterMs ?? 0, backoff);
+    const retryAt = Math.round(now + Math.max(o.retryAfterMs ?? 0, backoff));
     const why = `${o.reason}: ${o.error}`;
     const error = dead ? `${why}${o.permanent === true ? ' (retrying cannot help)' : ` (after ${l.attempt} attempts)`}` : why;
     await this.hub.targetQueue.settle(id, l.message.id, this.owner, { ok: false, at: now, error, retryAt, dead });
-    if (!dead) this.wakeAt(p, retryAt);
+    if (opens) this.setBreaker(p, p.breaker);
+    if (!dead && !opens) this.wakeAt(p, retryAt);
   }
 
   private setBreaker(p: Pump, b: BreakerState): void {
@@ -241,8 +242,9 @@ export class TargetRunner {
         const a = await this.hub.agents.get(SYSTEM_ACTOR, p.target.agentId);
         const text = JSON.stringify({ agent: a.id, status: a.presence, mission: a.mission, updatedAt: a.lastSeenAt });
         if (text === p.mirrored) continue;
-        await writeStatus(s.dir, a.id, { status: a.presence, mission: a.mission, updatedAt: a.lastSeenAt ?? this.hub.now() });
-        p.mirrored = text;
+        const o = await writeStatus(s.dir, a.id, { status: a.presence, mission: a.mission, updatedAt: a.lastSeenAt ?? this.hub.now() });
+        if (o.ok) p.mirrored = text;
+        else this.onError(new Error(`${o.reason}: ${o.error}`), `delivery target ${p.target.id}: status.json`);
       } catch (e) {
         this.onError(e, `delivery target ${p.target.id}: status.json`);
       }

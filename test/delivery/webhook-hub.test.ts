@@ -96,6 +96,8 @@ describe('a webhook target through a real hub', () => {
     // The agent's inbox is untouched: a push is not an acknowledgement.
     const inbox = okJson(await swarm(hub.url, ['inbox', '-n', '100', '--json'], { token: receiver }));
     assert.equal(inbox.items.length, ids.length);
+    // Before the test store's own clean-up (hooks run in the order added) drops its schema.
+    await hub.stop();
   });
 
   it('loses nothing when the hub holding pushes is killed: they come again once their leases run out', async (t) => {
@@ -116,5 +118,6 @@ describe('a webhook target through a real hub', () => {
     await rx.waitDelivered(ids.length, 20_000);
     assert.deepEqual([...rx.delivered].sort(), [...ids].sort());
     assert.deepEqual(rx.pushes.filter((p) => !p.verified), []);
+    await again.stop();
   });
 });

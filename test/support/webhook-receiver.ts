@@ -76,8 +76,7 @@ export async function startReceiver(secret: () => string, port = 0): Promise<Rec
       const raw = Buffer.concat(chunks);
       const body = JSON.parse(raw.toString('utf8')) as Push['body'];
       const id = body.message.id;
-      const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : [])));
-      r.pushes.push({ id, attempt: body.attempt, verified: verifySignature(secret(), headers, raw), at: Date.now(), body });
+      r.pushes.push({ id, attempt: body.attempt, verified: verifySignature(secret(), req.headers, raw), at: Date.now(), body });
       const n = (inflight.get(id) ?? 0) + 1;
       inflight.set(id, n);
       if (n > 1) r.overlaps.push(id);
