@@ -3,12 +3,13 @@
 // latency (end-to-end at a fixed 2,000 sends/s), fanout (broadcasts to 100 WebSocket consumers),
 // postgres (the send load against 1, 2 and 3 `--role api` processes on PostgreSQL, beside the
 // embedded SQLite hub), channel (the MCP channel push: send answered -> `notifications/claude/channel`
-// received over stdio, 200 messages), cli (the CLI's start-up as whole processes beside `node -e 0`).
-// `npm run bench -- --only send|latency|fanout|postgres|channel|cli [flags]` runs one
+// received over stdio, 200 messages), cli (the CLI's start-up as whole processes beside `node -e 0`),
+// targets (webhook delivery targets: the embedded hub, and 1 and 5 workers on PostgreSQL).
+// `npm run bench -- --only send|latency|fanout|postgres|channel|cli|targets [flags]` runs one
 // and passes every flag through; without --only, only the flags all of them share are taken (plus
 // --connections, for send and postgres): the others mean different things to different benchmarks
 // (--agents is 8 for latency, 100 for fanout), so they need --only. Without --only, postgres runs
-// only when a PostgreSQL is at hand: SWARM_BENCH_DATABASE_URL, or server binaries under
+// and targets run only when a PostgreSQL is at hand: SWARM_BENCH_DATABASE_URL, or server binaries under
 // /usr/lib/postgresql for a throwaway cluster (with --only postgres they are installed if missing,
 // as `npm test` does). Exit code: the first non-zero of the benchmarks.
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureInstalled, ROOT } from './ensure.mjs';
 
-const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel', 'cli'];
+const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel', 'cli', 'targets'];
 const COMMON = ['--duration', '--warmup', '--runs', '--synchronous', '--cpu-prof', '--batch-stats', '--keep', '--json', '--help'];
 const BOOLEAN = new Set(['--batch-stats', '--keep', '--json', '--help']);
 /** Without --only: the flags each benchmark is given. */
@@ -28,6 +29,7 @@ const SHARED = {
   channel: ['--keep', '--json', '--help'],
   // --runs and --warmup count rounds of whole processes there (at least 5): given with --only cli.
   cli: ['--keep', '--json', '--help'],
+  targets: ['--duration', '--keep', '--json', '--help'],
 };
 
 /** A PostgreSQL the postgres benchmark can use without installing anything. */
@@ -70,8 +72,8 @@ function flagsFor(name) {
 
 let names = only === null ? BENCHMARKS : [only];
 if (only === null && !postgresAvailable()) {
-  process.stderr.write('bench: skipping postgres: no SWARM_BENCH_DATABASE_URL and no server under /usr/lib/postgresql (npm run bench -- --only postgres installs one)\n');
-  names = names.filter((n) => n !== 'postgres');
+  process.stderr.write('bench: skipping postgres and targets: no SWARM_BENCH_DATABASE_URL and no server under /usr/lib/postgresql (npm run bench -- --only postgres installs one)\n');
+  names = names.filter((n) => n !== 'postgres' && n !== 'targets');
 }
 const plan = names.map((name) => ({ name, flags: flagsFor(name) }));
 ensureInstalled();

@@ -11,6 +11,7 @@ export interface Push {
   id: string;
   attempt: number;
   verified: boolean;
+  /** When it arrived, on this process's monotonic clock (performance.now()). */
   at: number;
   body: { agent: string; attempt: number; message: { id: string; body: string; sender: string } };
 }
@@ -76,7 +77,7 @@ export async function startReceiver(secret: () => string, port = 0): Promise<Rec
       const raw = Buffer.concat(chunks);
       const body = JSON.parse(raw.toString('utf8')) as Push['body'];
       const id = body.message.id;
-      r.pushes.push({ id, attempt: body.attempt, verified: verifySignature(secret(), req.headers, raw), at: Date.now(), body });
+      r.pushes.push({ id, attempt: body.attempt, verified: verifySignature(secret(), req.headers, raw), at: performance.now(), body });
       const n = (inflight.get(id) ?? 0) + 1;
       inflight.set(id, n);
       if (n > 1) r.overlaps.push(id);
