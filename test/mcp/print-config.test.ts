@@ -28,14 +28,29 @@ describe('swarm mcp --print-config', () => {
     assert.match(codex?.stdout ?? '', /^\[mcp_servers\.swarm-agent-1\]$/m);
     assert.match(codex?.stdout ?? '', new RegExp(`^command = "${SWARM_BIN}"$`, 'm'));
     assert.match(codex?.stdout ?? '', /^args = \["mcp", "--as", "Agent-1"\]$/m);
-    assert.match(codex?.stdout ?? '', /SWARM_TOKEN = "<token of Agent-1>"/);
+    assert.match(codex?.stdout ?? '', new RegExp(`^env = \\{ SWARM_HUB = "${HUB}" \\}$`, 'm'));
+    assert.match(codex?.stdout ?? '', /^env_vars = \["SWARM_TOKEN"\]$/m);
+    assert.match(claude?.stdout ?? '', /this project directory.*\n.*-s user/);
+    assert.match(gemini?.stdout ?? '', /trusted folder/);
   });
 
-  it('carries a token given with SWARM_TOKEN where the file is the user’s own, and the tool set', async () => {
+  it('leaves a token given with SWARM_TOKEN out of Codex’s file (passed through by env_vars), and carries the tool set', async () => {
     const r = await print(['codex', '--tools', 'all'], { SWARM_TOKEN: 'swarm_abc' });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^args = \["mcp", "--tools", "all"\]$/m);
-    assert.match(r.stdout, /SWARM_TOKEN = "swarm_abc"/);
+    assert.match(r.stdout, /^env_vars = \["SWARM_TOKEN"\]$/m);
+    assert.ok(!r.stdout.includes('swarm_abc'), r.stdout);
+    assert.doesNotMatch(r.stdout, /SWARM_TOKEN = /);
+    assert.match(r.stdout, /SWARM_TOKEN must be set in the environment Codex starts in/);
+    // Pasted whole into config.toml: every line is a comment, a table header or a key = value.
+    for (const line of r.stdout.trim().split('\n')) assert.match(line, /^(# |\[mcp_servers\.[a-z0-9-]+\]$|[a-z_]+ = )/, line);
+  });
+
+  it('carries a token given with SWARM_TOKEN only in the `claude mcp add` command, not in .mcp.json', async () => {
+    const r = await print(['claude'], { SWARM_TOKEN: 'swarm_abc' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^claude mcp add .* --env SWARM_TOKEN=swarm_abc -- /m);
+    assert.equal(jsonPart(r.stdout).mcpServers.swarm.env.SWARM_TOKEN, '${SWARM_TOKEN}');
   });
 
   it('refuses an unknown client with a usage error', async () => {
