@@ -19,10 +19,11 @@ import { intOption, machine, monoMs, parseFlags, runMain, table } from './report
 import { registerAgents, type ServerProcess, spawnServer, startHub, SWARM_BIN, UNLIMITED } from './servers.js';
 
 const HELP = [
-  'npm run bench -- --only targets [--messages N] [--rate N] [--duration S] [--keep] [--json]',
+  'npm run bench -- --only targets [--messages N] [--rate N] [--duration S] [--concurrency N] [--keep] [--json]',
   '  --messages N   backlog pushed for the throughput figure (default 5000)',
   '  --rate N       sends per second offered for the latency figure (default 100)',
   '  --duration S   seconds of that load (default 10)',
+  '  --concurrency N  targets.concurrency of the pushers (default: the hub default, 16)',
   "  --keep         keep the hubs' data directories",
   '  --json         machine-readable results on stdout',
   '',
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
     messages: { type: 'string' },
     rate: { type: 'string' },
     duration: { type: 'string' },
+    concurrency: { type: 'string' },
     keep: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
     rate: intOption('rate', v.rate, undefined, 100, 1, 10_000),
     seconds: intOption('duration', v.duration, undefined, 10, 1, 600),
   };
+  const pushers: Record<string, string> = v.concurrency === undefined ? {} : { SWARM_TARGETS_CONCURRENCY: String(intOption('concurrency', v.concurrency, undefined, 16, 1, 64)) };
   const log = (line: string): boolean => process.stderr.write(`bench targets: ${line}\n`);
   const watchdog = setTimeout(() => {
     log('did not finish within 20 min; giving up');
@@ -149,14 +152,14 @@ async function main(): Promise<void> {
     name: 'embedded hub (SQLite, synchronous=FULL), its own pusher',
     start: async (deliver) => {
       mkdirSync(join(root, 'embedded'), { recursive: true });
-      return [await startHub({ dataDir: join(root, 'embedded'), synchronous: 'full', env: { SWARM_TARGETS_DELIVER: String(deliver) } })];
+      return [await startHub({ dataDir: join(root, 'embedded'), synchronous: 'full', env: { SWARM_TARGETS_DELIVER: String(deliver), ...pushers } })];
     },
     api: (p) => p[0] as ServerProcess,
   };
   const onPostgres = (workers: number): Setup => {
     const schema = `bench_targets_${workers}`;
     dropped.push(db.admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
-    const env = { ...UNLIMITED, SWARM_DATABASE: db.url, SWARM_DB_SCHEMA: schema, SWARM_LOG_LEVEL: 'warn', SWARM_HOST: '127.0.0.1' };
+    const env = { ...UNLIMITED, ...pushers, SWARM_DATABASE: db.url, SWARM_DB_SCHEMA: schema, SWARM_LOG_LEVEL: 'warn', SWARM_HOST: '127.0.0.1' };
     return {
       name: `PostgreSQL: 1 api + ${workers} worker${workers === 1 ? '' : 's'}`,
       start: async (deliver) => {

@@ -248,9 +248,9 @@ export const CONFIG_KEYS = {
   },
   'targets.concurrency': {
     schema: positiveInt(64),
-    default: 4,
+    default: 16,
     env: 'SWARM_TARGETS_CONCURRENCY',
-    doc: 'Pushes in flight per target in one process (tmux targets: always one at a time).',
+    doc: 'Pushes in flight per target in one process (command targets: at most 4 programs at once; tmux targets: one at a time).',
   },
   'targets.backoffSeconds': {
     schema: number(0.01, 3600),

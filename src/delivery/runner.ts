@@ -18,6 +18,8 @@ import { writeStatus } from './file.js';
 
 /** Re-reads targets and looks for due pushes at least this often. */
 const TICK_MS = 2000;
+/** Programs a command target runs at once in one process, whatever targets.concurrency says. */
+const COMMAND_CONCURRENCY = 4;
 /** On stop: how long pushes under way may take to finish before their leases are left to run out. */
 const STOP_GRACE_MS = 5000;
 
@@ -147,8 +149,11 @@ export class TargetRunner {
         if (now < until) return this.wakeAt(p, until);
         this.setBreaker(p, { state: 'half-open', until: null });
       }
-      const room = p.breaker.state === 'half-open' ? 1 - p.inflight : this.concurrency(p) - p.inflight;
-      if (room <= 0) return;
+      const max = p.breaker.state === 'half-open' ? 1 : this.concurrency(p);
+      const room = max - p.inflight;
+      // One lease for several pushes: with pushes under way, wait until half the room is free
+      // (a lease is a transaction; one per push cost a PostgreSQL worker a third of its rate).
+      if (room <= 0 || (p.inflight > 0 && room < Math.ceil(max / 2))) return;
       const c = this.hub.config;
       const leases = await this.hub.targetQueue.lease(p.target.id, this.owner, room, c['targets.leaseSeconds'] * 1000, this.hub.settings.get('delivery.maxAttempts'));
       for (const l of leases) this.push(p, l);
@@ -164,7 +169,15 @@ export class TargetRunner {
   }
 
   private concurrency(p: Pump): number {
-    return p.target.settings.kind === 'tmux' ? 1 : this.hub.config['targets.concurrency'];
+    const n = this.hub.config['targets.concurrency'];
+    switch (p.target.settings.kind) {
+      case 'tmux':
+        return 1;
+      case 'command':
+        return Math.min(n, COMMAND_CONCURRENCY);
+      default:
+        return n;
+    }
   }
 
   private push(p: Pump, l: TargetLease): void {

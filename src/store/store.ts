@@ -226,7 +226,8 @@ export interface Store {
   leaseTargetDeliveries(targetId: string, owner: string, limit: number, now: number, visibilityMs: number, maxAttempts: number): Promise<TargetLease[]>;
   /**
    * Settles a leased push: deleted when it went through, retried or dead otherwise, and the
-   * target's last success or error recorded. Ignored (false) when `owner` no longer holds it.
+   * target's last error recorded, or its last success (at most once a second: within a second of
+   * the time given). Ignored (false) when `owner` no longer holds it.
    */
   settleTargetDelivery(targetId: string, messageId: string, owner: string, o: TargetOutcome): Promise<boolean>;
   /** Queued and dead pushes per target. */

@@ -539,7 +539,8 @@ UPDATE target_deliveries SET owner = NULL, visible_at = @retry_at, last_error = 
 WHERE target_id = @target AND message_seq = @seq;
 
 -- name: targetSucceeded
-UPDATE targets SET last_success_at = ? WHERE id = ?;
+-- At most once a second (as on PostgreSQL, where the row is shared by concurrent settlements).
+UPDATE targets SET last_success_at = @at WHERE id = @id AND (last_success_at IS NULL OR last_success_at < @at - 1000);
 
 -- name: targetFailed
 UPDATE targets SET last_error = ?, last_error_at = ? WHERE id = ?;

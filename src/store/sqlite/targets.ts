@@ -77,7 +77,7 @@ export class Targets
       if (row === undefined || row.owner !== owner || row.state !== 'pending') return false;
       if (o.ok) {
         this.conn.stmt('doneTargetDelivery').run(targetId, row.message_seq);
-        this.conn.stmt('targetSucceeded').run(o.at, targetId);
+        this.conn.stmt('targetSucceeded').run({ at: o.at, id: targetId });
       } else {
         if (o.dead) this.conn.stmt('killTargetDelivery').run({ target: targetId, seq: row.message_seq, error: o.error });
         else this.conn.stmt('retryTargetDelivery').run({ target: targetId, seq: row.message_seq, retry_at: o.retryAt, error: o.error });

@@ -59,11 +59,14 @@ WITH row AS (
          visible_at = CASE WHEN $4 = 'dead' THEN td.visible_at ELSE $5 END
   FROM row WHERE $4 <> 'done' AND td.target_id = row.target_id AND td.message_seq = row.message_seq
 ), noted AS (
+  -- The target's row is shared by every push to it: a success is noted at most once a second, so
+  -- that concurrent settlements do not queue on its lock (a row the WHERE leaves out is not locked).
   UPDATE targets t SET
     last_success_at = CASE WHEN $4 = 'done' THEN $7 ELSE t.last_success_at END,
     last_error = CASE WHEN $4 = 'done' THEN t.last_error ELSE $6 END,
     last_error_at = CASE WHEN $4 = 'done' THEN t.last_error_at ELSE $7 END
   FROM row WHERE t.id = row.target_id
+    AND ($4 <> 'done' OR t.last_success_at IS NULL OR t.last_success_at < $7::bigint - 1000)
 )
 SELECT count(*)::int AS n FROM row;
 
