@@ -172,6 +172,12 @@ export function encryptedStore(inner: Store, keyring: Keyring): EncryptedStore {
       const batch = await inner.scanMessages(r.afterId, limit);
       const last = batch[batch.length - 1];
       if (last === undefined) {
+        // Webhook secrets of delivery targets go under the new key too, before the rotation is
+        // done: afterwards the old key may be removed from the configuration.
+        for (const t of await inner.listTargets(null)) {
+          if (t.secret === '' || t.secretSealed === keyring.currentId) continue;
+          await inner.storeTargetSecret(t.id, keyring.seal(openTarget(t).secret, secretPlace(t.id)), keyring.currentId);
+        }
         const done: KeyRotation = { ...r, state: 'done', updatedAt: now, finishedAt: now };
         return (await inner.saveKeyRotation(done, r.owner, [])) ? done : null;
       }

@@ -232,6 +232,8 @@ export interface Store {
   settleTargetDelivery(targetId: string, messageId: string, owner: string, o: TargetOutcome): Promise<boolean>;
   /** Queued and dead pushes per target. */
   targetBacklog(targetIds: string[]): Promise<Map<string, TargetBacklog>>;
+  /** Replaces a webhook secret as stored (encrypted-store.ts: sealed again under the current key at the end of a key rotation). */
+  storeTargetSecret(targetId: string, secret: string, sealedUnder: string | null): Promise<void>;
   /** Records the target's circuit breaker (the worker's, for `targets status`). */
   noteTargetBreaker(targetId: string, b: BreakerState): Promise<void>;
   /** Dead pushes of the target back to the queue, attempts reset; returns how many. */

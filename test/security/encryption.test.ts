@@ -1,7 +1,8 @@
 // Encryption at rest, for real: with a key configured, none of the sent subjects, bodies or
 // metadata can be found in the store (SQLite: the database file and its WAL; PostgreSQL: any row
 // of any table in the hub's schema); the API still reads and searches them; without the key the
-// hub refuses to start; `swarm keys rotate` re-encrypts while serving.
+// hub refuses to start; `swarm keys rotate` re-encrypts while serving, delivery targets' webhook
+// secrets included (the new key alone then signs pushes the receiver verifies).
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,8 +11,10 @@ import { newKey } from '../../src/security/crypto.js';
 import { runCli, spawnHub } from '../support/process.js';
 import { serveOn, storeRows, testStore, type TestStore } from '../support/store.js';
 import { tempDir } from '../support/temp.js';
+import { startReceiver } from '../support/webhook-receiver.js';
 
 const SECRETS = ['the launch code is swordfish-4471', 'Ünïcødé payroll figures 🚀 for Q3', 'rotate the prod database password tonight'];
+const WEBHOOK_SECRET = 'whsec_the-receivers-own-secret-6160';
 
 async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<any> {
   const r = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -56,7 +59,10 @@ describe('encryption at rest', () => {
       const r = await api(hub.url, a1, 'POST', '/v1/messages', { to: 'Agent-2', subject: `subject ${s}`, body: s, metadata: { note: `meta ${s}`, i } });
       ids.push(r.message.id);
     }
-    for (const s of SECRETS) assert.deepEqual(await storeHolds(store, s), [], `plaintext "${s}" in the store`);
+    const rx = await startReceiver(() => WEBHOOK_SECRET);
+    t.after(() => rx.close());
+    const target = await api(hub.url, hub.adminToken, 'POST', '/v1/agents/Agent-2/targets', { kind: 'webhook', url: rx.url, secret: WEBHOOK_SECRET });
+    for (const s of [...SECRETS, WEBHOOK_SECRET]) assert.deepEqual(await storeHolds(store, s), [], `plaintext "${s}" in the store`);
     const back = await api(hub.url, hub.adminToken, 'GET', `/v1/messages/${ids[1]}`);
     assert.equal(back.message.body, SECRETS[1]);
     assert.deepEqual(back.message.metadata, { note: `meta ${SECRETS[1]}`, i: 1 });
@@ -91,10 +97,15 @@ describe('encryption at rest', () => {
     assert.ok(!JSON.stringify(audit.records).includes(key2), 'the audit trail names key ids, never keys');
     assert.equal(await again.stop(), 0);
 
-    // The new key alone now reads everything.
+    // The new key alone now reads everything, and signs with the webhook secret as given.
     const third = await spawnHub(data, { store, cwd: dir, env: { SWARM_ENCRYPTION_KEY: key2 } });
     t.after(() => third.kill());
     assert.equal((await api(third.url, third.adminToken, 'GET', `/v1/messages/${ids[2]}`)).message.body, SECRETS[2]);
+    const pushed = rx.pushes.length;
+    assert.equal((await api(third.url, third.adminToken, 'POST', `/v1/targets/${target.target.id as string}/test`, {})).ok, true);
+    assert.equal(rx.pushes[pushed]?.body.message.sender, 'system');
+    assert.equal(rx.pushes[pushed]?.verified, true, 'signed with the secret as given, opened with the new key alone');
+    assert.deepEqual(rx.pushes.filter((p) => !p.verified), []);
     for (const s of SECRETS) assert.deepEqual(await storeHolds(store, s), [], `plaintext "${s}" in the store after rotation`);
   });
 });

@@ -424,6 +424,9 @@ export class PostgresStore implements Store {
   noteTargetBreaker(targetId: string, b: BreakerState): Promise<void> {
     return this.targets.noteTargetBreaker(targetId, b);
   }
+  storeTargetSecret(targetId: string, secret: string, sealedUnder: string | null): Promise<void> {
+    return this.targets.storeTargetSecret(targetId, secret, sealedUnder);
+  }
 
   // ---- templates (templates.ts) and shared settings (settings.ts) -----------------------------------
 

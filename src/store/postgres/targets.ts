@@ -17,7 +17,7 @@ interface PgTargetRow extends TargetRow {
 const fromRow = (r: PgTargetRow): TargetRecord => toTarget(r, r);
 
 export class Targets
-  implements Pick<Store, 'createTarget' | 'getTarget' | 'listTargets' | 'removeTarget' | 'leaseTargetDeliveries' | 'settleTargetDelivery' | 'targetBacklog' | 'retryTargetDead' | 'noteTargetBreaker'>
+  implements Pick<Store, 'createTarget' | 'getTarget' | 'listTargets' | 'removeTarget' | 'leaseTargetDeliveries' | 'settleTargetDelivery' | 'targetBacklog' | 'retryTargetDead' | 'noteTargetBreaker' | 'storeTargetSecret'>
 {
   constructor(private readonly conn: Connection) {}
 
@@ -77,6 +77,11 @@ export class Targets
   async noteTargetBreaker(targetId: string, b: BreakerState): Promise<void> {
     this.conn.live();
     await this.conn.q('noteTargetBreaker', [targetId, b.state, b.until]);
+  }
+
+  async storeTargetSecret(targetId: string, secret: string, sealedUnder: string | null): Promise<void> {
+    this.conn.live();
+    await this.conn.q('storeTargetSecret', [targetId, secret, sealedUnder]);
   }
 
   async retryTargetDead(targetId: string, now: number): Promise<number> {

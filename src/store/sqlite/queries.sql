@@ -560,3 +560,6 @@ WHERE target_id = ? AND state = 'dead';
 
 -- name: noteTargetBreaker
 UPDATE targets SET breaker = ?, breaker_until = ? WHERE id = ?;
+
+-- name: storeTargetSecret
+UPDATE targets SET secret = ?, secret_sealed = ? WHERE id = ?;

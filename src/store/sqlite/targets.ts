@@ -22,7 +22,7 @@ const json = (v: string[] | null): string | null => (v === null ? null : JSON.st
 type DueRow = MessageRow & { message_seq: number; attempts: number; owner: string | null };
 
 export class Targets
-  implements Pick<Store, 'createTarget' | 'getTarget' | 'listTargets' | 'removeTarget' | 'leaseTargetDeliveries' | 'settleTargetDelivery' | 'targetBacklog' | 'retryTargetDead' | 'noteTargetBreaker'>
+  implements Pick<Store, 'createTarget' | 'getTarget' | 'listTargets' | 'removeTarget' | 'leaseTargetDeliveries' | 'settleTargetDelivery' | 'targetBacklog' | 'retryTargetDead' | 'noteTargetBreaker' | 'storeTargetSecret'>
 {
   constructor(private readonly conn: Connection) {}
 
@@ -98,6 +98,11 @@ export class Targets
   async noteTargetBreaker(targetId: string, b: BreakerState): Promise<void> {
     this.conn.live();
     relaxed(this.conn.db, this.conn.full, () => this.conn.stmt('noteTargetBreaker').run(b.state, b.until, targetId));
+  }
+
+  async storeTargetSecret(targetId: string, secret: string, sealedUnder: string | null): Promise<void> {
+    this.conn.live();
+    this.conn.stmt('storeTargetSecret').run(secret, sealedUnder, targetId);
   }
 
   async retryTargetDead(targetId: string, now: number): Promise<number> {

@@ -85,3 +85,6 @@ WHERE target_id = $1 AND state = 'dead';
 
 -- name: noteTargetBreaker
 UPDATE targets SET breaker = $2, breaker_until = $3 WHERE id = $1;
+
+-- name: storeTargetSecret
+UPDATE targets SET secret = $2, secret_sealed = $3 WHERE id = $1;
