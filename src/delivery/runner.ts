@@ -16,8 +16,14 @@ import type { TargetLease, TargetRecord } from '../hub/targets.js';
 import { deliver, type Outcome, type TargetConfig } from './deliverer.js';
 import { writeStatus } from './file.js';
 
-/** Re-reads targets and looks for due pushes at least this often. */
+/** Re-reads the targets (and status.json mirrors) this often. */
 const TICK_MS = 2000;
+/**
+ * Looks at a quiet target's queue at least this often: for pushes whose lease ran out in a worker
+ * that died, and retries another worker scheduled. Sends wake a target at once (the hub's signals),
+ * and this process's own retries and breakers set timers.
+ */
+const SWEEP_MS = 10_000;
 /** Programs a command target runs at once in one process, whatever targets.concurrency says. */
 const COMMAND_CONCURRENCY = 4;
 /** On stop: how long pushes under way may take to finish before their leases are left to run out. */
@@ -36,6 +42,8 @@ interface Pump {
   timer: NodeJS.Timeout | null;
   /** status.json as last written (file targets with statusMirror). */
   mirrored: string;
+  /** When its queue was last looked at (a lease asked for). */
+  polled: number;
 }
 
 /** What the deliverer is given for a target: its settings, and a webhook's secret. */
@@ -53,6 +61,8 @@ export class TargetRunner {
   private stopped = false;
   private loading: Promise<void> | null = null;
   private reloadWanted = false;
+  /** The next reload looks at every queue, not only the quiet ones' (targets changed). */
+  private pollAll = false;
 
   constructor(
     private readonly hub: Hub,
@@ -60,7 +70,8 @@ export class TargetRunner {
   ) {}
 
   start(): void {
-    this.hub.targets.listen(() => void this.reload());
+    // Added, removed or retried: every queue is looked at.
+    this.hub.targets.listen(() => void this.reload(true));
     this.hub.signals.listen((agents) => this.wake(agents));
     this.tick = setInterval(() => {
       void this.reload();
@@ -89,8 +100,9 @@ export class TargetRunner {
   }
 
   /** Reads the targets again (added, removed, retried), then looks at every queue. */
-  private async reload(): Promise<void> {
+  private async reload(all = false): Promise<void> {
     if (this.stopped) return;
+    if (all) this.pollAll = true;
     if (this.loading !== null) {
       this.reloadWanted = true;
       return this.loading;
@@ -103,7 +115,7 @@ export class TargetRunner {
           seen.add(t.id);
           const p = this.pumps.get(t.id);
           if (p === undefined) {
-            this.pumps.set(t.id, { target: t, config: configOf(t), inflight: 0, busy: false, again: false, failures: 0, breaker: { state: 'closed', until: null }, timer: null, mirrored: '' });
+            this.pumps.set(t.id, { target: t, config: configOf(t), inflight: 0, busy: false, again: false, failures: 0, breaker: { state: 'closed', until: null }, timer: null, mirrored: '', polled: 0 });
           } else {
             p.target = t;
             p.config = configOf(t);
@@ -115,7 +127,10 @@ export class TargetRunner {
           this.pumps.delete(id);
           this.hub.metrics.targetBreaker.remove({ target: id, kind: p.target.settings.kind });
         }
-        for (const p of this.pumps.values()) this.schedule(p);
+        const now = this.hub.now();
+        const every = this.pollAll;
+        this.pollAll = false;
+        for (const p of this.pumps.values()) if (every || now - p.polled >= SWEEP_MS) this.schedule(p);
       } catch (e) {
         this.onError(e, 'delivery targets: reading the targets');
       } finally {
@@ -155,6 +170,7 @@ export class TargetRunner {
       // (a lease is a transaction; one per push cost a PostgreSQL worker a third of its rate).
       if (room <= 0 || (p.inflight > 0 && room < Math.ceil(max / 2))) return;
       const c = this.hub.config;
+      p.polled = now;
       const leases = await this.hub.targetQueue.lease(p.target.id, this.owner, room, c['targets.leaseSeconds'] * 1000, this.hub.settings.get('delivery.maxAttempts'));
       for (const l of leases) this.push(p, l);
     } catch (e) {
