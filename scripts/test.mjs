@@ -39,7 +39,7 @@ const files = testFiles(join(ROOT, 'dist', 'test')).filter((f) => filters.length
 
 // The files whose hub runs on either store. revocation-multiprocess is left out: it is about
 // several processes on one PostgreSQL already, in the first pass.
-const BOTH_STORES = ['test/http/', 'test/streams/', 'test/security/', 'test/chaos/crash.', 'test/hub/shutdown.', 'test/mcp/channel.', 'test/mcp/scenario.', 'test/mcp/http.', 'test/delivery/webhook-hub.', 'test/delivery/targets-api.'];
+const BOTH_STORES = ['test/hub/retention.', 'test/http/', 'test/streams/', 'test/security/', 'test/chaos/crash.', 'test/hub/shutdown.', 'test/mcp/channel.', 'test/mcp/scenario.', 'test/mcp/http.', 'test/delivery/webhook-hub.', 'test/delivery/targets-api.'];
 const POSTGRES_ALREADY = ['test/security/revocation-multiprocess.'];
 const onBoth = (f) => {
   const rel = relative(join(ROOT, 'dist'), f);

@@ -380,3 +380,4 @@ export type TemplateSendResponse = z.infer<typeof TemplateSendResponse>;
 // Settings, encryption keys, the audit trail and tokens: the administration's wire schemas.
 export * from './admin-schemas.js';
 export * from './target-schemas.js';
+export * from './retention-schemas.js';

@@ -14,6 +14,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerQueueCommands } from './commands/queue.js';
 import { registerReportCommands } from './commands/reports.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerRetentionCommands } from './commands/retention.js';
 import { registerTargetCommands } from './commands/targets.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerTokenCommands } from './commands/tokens.js';
@@ -64,6 +65,7 @@ More: swarm help <command>, swarm help exit-codes`,
   registerAuditCommands(program);
   registerTokenCommands(program);
   registerTargetCommands(program);
+  registerRetentionCommands(program);
   registerMigrateCommand(program);
   registerKeyCommands(program);
   registerMcpCommand(program, version);

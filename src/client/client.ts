@@ -39,6 +39,7 @@ import type {
   SendBody,
   SendResponse,
   StatusBody,
+  RetentionReportResponse,
   TargetCreateBody,
   TargetCreatedResponse,
   TargetRemovedResponse,
@@ -343,6 +344,11 @@ export class Swarm {
   /** Pushes a test message to the target now, outside its queue, and says how it went. */
   testTarget(id: string): Promise<TargetTestResponse> {
     return this.call('POST', `/v1/targets/${encodeURIComponent(id)}/test`, {});
+  }
+
+  /** Runs retention now (admins); `dryRun`: only says what would go. */
+  runRetention(dryRun = false): Promise<RetentionReportResponse> {
+    return this.call('POST', '/v1/retention/run', { dry_run: dryRun });
   }
 
   createToken(body: TokenCreateBody): Promise<TokenCreatedResponse> {

@@ -6,8 +6,10 @@
 // The English messages are the same as the full build's.
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import { parseRetention } from '../domain/retention.js';
 
 z.config(en());
+
 
 /** A number (a string from the environment or a flag is converted) in [min, max]. */
 const number = (min: number, max: number) => z.coerce.number().check(z.minimum(min), z.maximum(max));
@@ -275,6 +277,40 @@ export const CONFIG_KEYS = {
     default: 30,
     env: 'SWARM_TARGETS_BREAKER_SECONDS',
     doc: 'How long an open breaker waits before its probe.',
+  },
+  'retention.messages': {
+    schema: z.string().check(
+      z.maxLength(4000),
+      z.refine((v) => {
+        try {
+          parseRetention(v);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'SELECTOR=DAYS rules separated by commas: * (every message), a message type (report) or a #channel, and days or forever, e.g. *=90,report=365,#decisions=forever'),
+    ),
+    default: '',
+    env: 'SWARM_RETENTION_MESSAGES',
+    doc: 'How long acknowledged messages are kept: `*=90,report=365,#ops=30,#decisions=forever` (a channel rule wins over a type rule, which wins over `*`). Empty: kept forever. Removed by the worker (or the embedded hub) every retention.intervalSeconds; `swarm retention run --dry-run` shows what would go.',
+  },
+  'retention.intervalSeconds': {
+    schema: positiveInt(7 * 86400),
+    default: 3600,
+    env: 'SWARM_RETENTION_INTERVAL_SECONDS',
+    doc: 'How often retention runs in the worker (or the embedded hub).',
+  },
+  'retention.batch': {
+    schema: positiveInt(100_000),
+    default: 500,
+    env: 'SWARM_RETENTION_BATCH',
+    doc: 'Messages removed per transaction; retention pauses between batches so that sends go on.',
+  },
+  'retention.archiveDir': {
+    schema: z.string().check(z.maxLength(1000)),
+    default: '',
+    env: 'SWARM_RETENTION_ARCHIVE_DIR',
+    doc: 'Directory where removed messages are first appended, as stored (sealed content stays sealed), to `messages-YYYY-MM-DD.ndjson`. Empty: removed without an archive.',
   },
   'streams.prefetch': { shared: true,
     schema: positiveInt(10000),

@@ -1,6 +1,7 @@
 // The hub: every use case, wired over one Store. The HTTP server, CLI (through the client) and
 // later MCP are thin faces over this object; none of them holds business rules.
 import type { Config } from '../config/keys.js';
+import { parseRetention, removesAnything } from '../domain/retention.js';
 import type { Store, StoreEvent } from '../store/store.js';
 import { HubError } from '../errors.js';
 import { RateLimiter } from '../security/rate-limit.js';
@@ -25,6 +26,7 @@ import { InboxSignals } from './signals.js';
 import { Streams } from './streams.js';
 import { Tasks } from './tasks.js';
 import { Templates } from './templates.js';
+import { Retention } from './retention.js';
 import { TargetQueue, Targets } from './targets.js';
 import { Tokens } from './tokens.js';
 
@@ -66,6 +68,7 @@ export class Hub {
   readonly targets: Targets;
   /** For the deliverers (src/delivery/): the targets' queues of pushes. */
   readonly targetQueue: TargetQueue;
+  readonly retention: Retention;
   readonly now: () => number;
   readonly metrics: Metrics;
   readonly loopGuard: LoopGuard;
@@ -76,6 +79,7 @@ export class Hub {
   /** Requests without a valid token per client address (limits.addressRate); charged by the server. */
   readonly addressRequests: RateLimiter;
   private sweeper: NodeJS.Timeout | null = null;
+  private retainer: NodeJS.Timeout | null = null;
   private catchUp: NodeJS.Timeout | null = null;
   private unlisten: (() => void) | null = null;
   private readonly onError: (e: unknown, what: string) => void;
@@ -186,6 +190,12 @@ export class Hub {
     this.onboarding = new Onboarding(this.agents, this.templates, () => set.get('limits.fanOut'));
     this.targets = new Targets(o.store, this.audit, this.now, () => this.publish({ type: 'targets' }));
     this.targetQueue = new TargetQueue(o.store, this.now);
+    this.retention = new Retention(
+      o.store,
+      this.now,
+      { rules: () => o.config['retention.messages'], batch: () => o.config['retention.batch'], archiveDir: () => o.config['retention.archiveDir'] },
+      this.audit,
+    );
   }
 
   /**
@@ -235,6 +245,11 @@ export class Hub {
     if (o.sweeps !== false) {
       this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
       this.sweeper.unref();
+      // Retention (retention.messages): by the process that leads the sweeps.
+      if (removesAnything(parseRetention(this.config['retention.messages']))) {
+        this.retainer = setInterval(() => void this.retain(), this.config['retention.intervalSeconds'] * 1000);
+        this.retainer.unref();
+      }
     }
     if (this.store.shared) {
       this.unlisten = this.store.onEvent((e) => this.received(e));
@@ -300,6 +315,15 @@ export class Hub {
    * Expires messages past their expiry, dead-letters leases that ran out of attempts, ends silent
    * claims: in the one process that leads the sweeps (any number of workers may run).
    */
+  private async retain(): Promise<void> {
+    try {
+      if (!(await this.store.lead('sweeper'))) return;
+      await this.retention.run({ dryRun: false });
+    } catch (e) {
+      this.onError(e, 'retention');
+    }
+  }
+
   async sweep(): Promise<void> {
     try {
       if (!(await this.store.lead('sweeper'))) return;
@@ -345,6 +369,7 @@ export class Hub {
   async stop(): Promise<void> {
     this.closeStreams();
     if (this.sweeper !== null) clearInterval(this.sweeper);
+    if (this.retainer !== null) clearInterval(this.retainer);
     if (this.catchUp !== null) clearInterval(this.catchUp);
     this.sweeper = null;
     this.catchUp = null;

@@ -31,6 +31,7 @@ export const OPERATIONS = {
   'audit.read': { roles: ['admin'], doc: 'list the audit trail and verify its chain' },
   'target.own': { roles: ['agent', 'captain', 'admin'], doc: 'add, list, test and remove one’s own webhook delivery targets; see their status' },
   'target.any': { roles: ['captain', 'admin'], doc: 'the same for another agent’s targets (captains: role `agent` only)' },
+  'retention.run': { roles: ['admin'], doc: 'run retention now (`swarm retention run`), or see what it would remove' },
   'target.host': { roles: ['admin'], doc: 'add or remove file, tmux and command targets, which act on the hub’s host with its privileges' },
 } as const satisfies Record<string, { roles: readonly Role[]; doc: string }>;
 

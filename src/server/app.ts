@@ -22,6 +22,7 @@ import { keyRoutes } from './routes/keys.js';
 import { queueRoutes } from './routes/queue.js';
 import { reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
+import { retentionRoutes } from './routes/retention.js';
 import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { registerSse } from './stream/sse.js';
@@ -200,6 +201,7 @@ async function build(o: AppOptions) {
       await v1.register(auditRoutes(hub));
       await v1.register(tokenRoutes(hub));
       await v1.register(targetRoutes(hub));
+      await v1.register(retentionRoutes(hub));
       registerWebSocket(v1 as unknown as FastifyInstance, hub);
       registerSse(v1 as unknown as FastifyInstance, hub);
     },

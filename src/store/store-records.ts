@@ -5,6 +5,7 @@ import type { NewAuditRecord } from '../domain/audit.js';
 import type { Task, TaskStatus } from '../domain/task.js';
 import type { DeliveryState, InboxItem, Message, MessageType } from '../domain/message.js';
 import type { TargetFilter, TargetSettings, TargetWithSecret } from '../domain/target.js';
+import type { StoredMessage as StoredMessageRecord } from './sealing.js';
 
 export interface NewAgent {
   id: string;
@@ -282,4 +283,13 @@ export interface TargetBacklog {
   dead: number;
   /** Creation time of the oldest pending message; null when none. */
   oldestAt: number | null;
+}
+
+/** A message retention may remove (hub/retention.ts): old, and every delivery closed. */
+export interface RetentionCandidate {
+  seq: number;
+  /** As stored: sealed content stays sealed (an archive keeps it so). */
+  message: StoredMessageRecord;
+  /** The channels it was posted to. */
+  channels: string[];
 }

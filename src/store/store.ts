@@ -11,7 +11,7 @@ import type { KeyRotation, SealedContent, StoredMessage } from './sealing.js';
 
 export * from './store-records.js';
 import type { BreakerState } from '../domain/target.js';
-import type { NewAgent, TokenRecord, TokenInfo, AuditOf, BootstrapToken, BootstrapOutcome, TokenMatch, AppendRequest, AppendResult, InboxQuery, AckOptions, LeaseRequest, LeaseOptions, LeasedItem, QueueStat, DeadLetter, AckResult, HistoryQuery, NewChannel, NewTask, TaskPatch, TaskQuery, SettingChange, Template, AuditQuery, SchemaInfo, StoreEvent, NewTarget, TargetRecord, TargetLease, TargetOutcome, TargetBacklog } from './store-records.js';
+import type { NewAgent, TokenRecord, TokenInfo, AuditOf, BootstrapToken, BootstrapOutcome, TokenMatch, AppendRequest, AppendResult, InboxQuery, AckOptions, LeaseRequest, LeaseOptions, LeasedItem, QueueStat, DeadLetter, AckResult, HistoryQuery, NewChannel, NewTask, TaskPatch, TaskQuery, SettingChange, Template, AuditQuery, SchemaInfo, StoreEvent, NewTarget, TargetRecord, TargetLease, TargetOutcome, TargetBacklog, RetentionCandidate } from './store-records.js';
 
 export interface Store {
   /** 'sqlite' | 'postgres': for logs and /readyz only; callers never branch on it. */
@@ -238,6 +238,18 @@ export interface Store {
   noteTargetBreaker(targetId: string, b: BreakerState): Promise<void>;
   /** Dead pushes of the target back to the queue, attempts reset; returns how many. */
   retryTargetDead(targetId: string, now: number): Promise<number>;
+
+  // ---- retention (hub/retention.ts) ------------------------------------------------------------
+  /**
+   * Messages after `afterSeq` and up to `afterSeq + window` (by seq), created before `before`,
+   * whose every delivery is acknowledged or expired (none open, none dead) and with no push queued
+   * for a delivery target: what retention may remove, oldest first.
+   */
+  retentionCandidates(afterSeq: number, window: number, before: number): Promise<RetentionCandidate[]>;
+  /** The seq of the first message after `afterSeq` and its creation time; null when none. */
+  nextMessageAfter(afterSeq: number): Promise<{ seq: number; createdAt: number } | null>;
+  /** Removes the messages with their deliveries, channel posts and search entries, in one transaction; returns how many. */
+  deleteMessages(seqs: number[]): Promise<number>;
 
   // ---- templates -------------------------------------------------------------------------------
   getTemplate(name: string): Promise<Template | null>;

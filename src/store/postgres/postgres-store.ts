@@ -41,6 +41,7 @@ import type {
   TaskPatch,
   TaskQuery,
   Template,
+  RetentionCandidate,
   NewTarget,
   TargetBacklog,
   TargetLease,
@@ -65,6 +66,7 @@ import { RateBuckets } from './rate-buckets.js';
 import { Sealing } from './sealing.js';
 import { Settings } from './settings.js';
 import { Tasks } from './tasks.js';
+import { Retention } from './retention.js';
 import { Targets } from './targets.js';
 import type { BreakerState } from '../../domain/target.js';
 import { Templates } from './templates.js';
@@ -116,6 +118,7 @@ export class PostgresStore implements Store {
   private readonly tasks: Tasks;
   private readonly templates: Templates;
   private readonly targets: Targets;
+  private readonly retention: Retention;
   private readonly settings: Settings;
   private readonly audit: Audit;
   private readonly buckets: RateBuckets;
@@ -140,6 +143,7 @@ export class PostgresStore implements Store {
     this.tasks = new Tasks(conn);
     this.templates = new Templates(conn);
     this.targets = new Targets(conn);
+    this.retention = new Retention(conn);
     this.settings = new Settings(conn, this.audit);
     this.buckets = new RateBuckets(conn);
     const bound = { maxQueue: queueMax, queueName: 'store.queueMax' };
@@ -426,6 +430,18 @@ export class PostgresStore implements Store {
   }
   storeTargetSecret(targetId: string, secret: string, sealedUnder: string | null): Promise<void> {
     return this.targets.storeTargetSecret(targetId, secret, sealedUnder);
+  }
+
+  // ---- retention (retention.ts) ------------------------------------------------------------------
+
+  retentionCandidates(afterSeq: number, window: number, before: number): Promise<RetentionCandidate[]> {
+    return this.retention.retentionCandidates(afterSeq, window, before);
+  }
+  nextMessageAfter(afterSeq: number): Promise<{ seq: number; createdAt: number } | null> {
+    return this.retention.nextMessageAfter(afterSeq);
+  }
+  deleteMessages(seqs: number[]): Promise<number> {
+    return this.retention.deleteMessages(seqs);
   }
 
   // ---- templates (templates.ts) and shared settings (settings.ts) -----------------------------------

@@ -563,3 +563,32 @@ UPDATE targets SET breaker = ?, breaker_until = ? WHERE id = ?;
 
 -- name: storeTargetSecret
 UPDATE targets SET secret = ?, secret_sealed = ? WHERE id = ?;
+
+-- ---- retention (retention.ts) ---------------------------------------------------------------
+
+-- name: retentionCandidates
+-- A window of seqs (the primary key), so that a pass never scans the whole table: messages
+-- created before @before whose deliveries are all acknowledged or expired and with no queued push.
+SELECT m.*, (SELECT json_group_array(mc.channel) FROM message_channels mc WHERE mc.message_seq = m.seq) AS channels
+FROM messages m
+WHERE m.seq > @after AND m.seq <= @after + @window AND m.created_at < @before
+  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.state NOT IN ('acked', 'expired'))
+  AND NOT EXISTS (SELECT 1 FROM target_deliveries td WHERE td.message_seq = m.seq)
+ORDER BY m.seq;
+
+-- name: nextMessageAfter
+SELECT seq, created_at FROM messages WHERE seq > ? ORDER BY seq LIMIT 1;
+
+-- name: retentionDeleteDeliveries
+DELETE FROM deliveries WHERE message_seq = ?;
+
+-- name: retentionDeleteChannels
+DELETE FROM message_channels WHERE message_seq = ?;
+
+-- name: retentionDeleteMessage
+-- The search index entry goes with it (the messages_fts_delete trigger).
+DELETE FROM messages WHERE seq = ?;
+
+-- name: retentionStillClosed
+SELECT NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = @seq AND d.state NOT IN ('acked', 'expired'))
+   AND NOT EXISTS (SELECT 1 FROM target_deliveries td WHERE td.message_seq = @seq) AS closed;

@@ -36,6 +36,7 @@ import type {
   TaskPatch,
   TaskQuery,
   Template,
+  RetentionCandidate,
   NewTarget,
   TargetBacklog,
   TargetLease,
@@ -61,6 +62,7 @@ import { Sealing } from './sealing.js';
 import { Settings } from './settings.js';
 import { typeFailures } from './storage-errors.js';
 import { Tasks } from './tasks.js';
+import { Retention } from './retention.js';
 import { Targets } from './targets.js';
 import type { BreakerState } from '../../domain/target.js';
 import { Templates } from './templates.js';
@@ -121,6 +123,7 @@ export class SqliteStore implements Store {
   private readonly tasks: Tasks;
   private readonly templates: Templates;
   private readonly targets: Targets;
+  private readonly retention: Retention;
   private readonly settings: Settings;
   private readonly audit: Audit;
   private readonly sealing: Sealing;
@@ -142,6 +145,7 @@ export class SqliteStore implements Store {
     this.tasks = new Tasks(conn);
     this.templates = new Templates(conn);
     this.targets = new Targets(conn);
+    this.retention = new Retention(conn);
     this.settings = new Settings(conn, this.audit);
     const bound = { maxQueue: opts.queueMax, queueName: 'store.queueMax' };
     this.appends = new GroupCommit({ maxBatch: opts.batchMax ?? 512, ...bound, commit: timed('send', opts.onCommit, (items: AppendRequest[]) => this.messages.commitAppends(items)) });
@@ -446,6 +450,18 @@ export class SqliteStore implements Store {
   }
   storeTargetSecret(targetId: string, secret: string, sealedUnder: string | null): Promise<void> {
     return this.targets.storeTargetSecret(targetId, secret, sealedUnder);
+  }
+
+  // ---- retention (retention.ts) ------------------------------------------------------------------
+
+  retentionCandidates(afterSeq: number, window: number, before: number): Promise<RetentionCandidate[]> {
+    return this.retention.retentionCandidates(afterSeq, window, before);
+  }
+  nextMessageAfter(afterSeq: number): Promise<{ seq: number; createdAt: number } | null> {
+    return this.retention.nextMessageAfter(afterSeq);
+  }
+  deleteMessages(seqs: number[]): Promise<number> {
+    return this.retention.deleteMessages(seqs);
   }
 
   // ---- templates (templates.ts) and shared settings (settings.ts) -------------------------------

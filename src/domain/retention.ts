@@ -1,0 +1,70 @@
+// Retention of messages (retention.messages): how long an acknowledged message is kept, by
+// channel, by type, or for every message. Written `*=90,report=365,#ops=30,#decisions=forever`:
+// a channel rule wins over a type rule, which wins over `*`; a message posted to several channels
+// is kept as long as the longest of theirs. A message with no rule is kept forever.
+import { CHANNEL_NAME_PATTERN } from './channel.js';
+import { MESSAGE_TYPES, type MessageType } from './message.js';
+
+/** Days, or null for forever. */
+export type Keep = number | null;
+
+export interface RetentionRules {
+  all: Keep | undefined;
+  types: Map<MessageType, Keep>;
+  channels: Map<string, Keep>;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Parses the setting; throws an Error naming the part it cannot read. '' keeps everything. */
+export function parseRetention(text: string): RetentionRules {
+  const rules: RetentionRules = { all: undefined, types: new Map(), channels: new Map() };
+  for (const raw of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const m = /^([^=\s]+)\s*=\s*(\d+|forever)$/.exec(raw);
+    if (m === null) throw new Error(`'${raw}' is not SELECTOR=DAYS (e.g. *=90, report=365, #ops=30, #decisions=forever)`);
+    const [, selector = '', days = ''] = m;
+    const keep: Keep = days === 'forever' ? null : Number(days);
+    if (keep !== null && (keep < 1 || keep > 36_500)) throw new Error(`'${raw}': days must be between 1 and 36500, or forever`);
+    if (selector === '*') {
+      if (rules.all !== undefined) throw new Error(`'*' is given twice`);
+      rules.all = keep;
+    } else if (selector.startsWith('#')) {
+      const name = selector.slice(1);
+      if (!CHANNEL_NAME_PATTERN.test(name)) throw new Error(`'${selector}' is not a channel name`);
+      if (rules.channels.has(name)) throw new Error(`'${selector}' is given twice`);
+      rules.channels.set(name, keep);
+    } else {
+      if (!(MESSAGE_TYPES as readonly string[]).includes(selector)) throw new Error(`'${selector}' is neither *, a #channel nor a message type (${MESSAGE_TYPES.join(', ')})`);
+      if (rules.types.has(selector as MessageType)) throw new Error(`'${selector}' is given twice`);
+      rules.types.set(selector as MessageType, keep);
+    }
+  }
+  return rules;
+}
+
+/** Whether any rule removes anything. */
+export function removesAnything(r: RetentionRules): boolean {
+  return [r.all, ...r.types.values(), ...r.channels.values()].some((k) => typeof k === 'number');
+}
+
+/** The shortest time any rule keeps a message, in days; null when nothing is ever removed. */
+export function shortestDays(r: RetentionRules): number | null {
+  const days = [r.all, ...r.types.values(), ...r.channels.values()].filter((k): k is number => typeof k === 'number');
+  return days.length === 0 ? null : Math.min(...days);
+}
+
+/** How long this message is kept (days, or null: forever). */
+export function keepOf(r: RetentionRules, m: { type: MessageType; channels: readonly string[] }): Keep {
+  const byChannel = m.channels.flatMap((c) => (r.channels.has(c) ? [r.channels.get(c) as Keep] : []));
+  if (byChannel.length > 0) return byChannel.includes(null) ? null : Math.max(...(byChannel as number[]));
+  if (r.types.has(m.type)) return r.types.get(m.type) as Keep;
+  return r.all ?? null;
+}
+
+/** Whether the message's time is up at `now`. */
+export function expired(r: RetentionRules, m: { type: MessageType; channels: readonly string[]; createdAt: number }, now: number): boolean {
+  const keep = keepOf(r, m);
+  return keep !== null && m.createdAt < now - keep * DAY_MS;
+}
+
+export { DAY_MS };

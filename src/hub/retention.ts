@@ -1,0 +1,136 @@
+// Retention of messages (retention.messages, domain/retention.ts): walks the messages in seq order,
+// a window at a time, and removes those whose time is up and whose every delivery is closed
+// (acknowledged or expired; never an unread message, a dead letter or a message with a push
+// still queued for a delivery target), in batches of retention.batch with a pause between them so
+// that sends go on. With retention.archiveDir, each batch is appended to an archive file (fsynced)
+// before it is removed. Run by the worker (or the embedded hub) every retention.intervalSeconds;
+// `swarm retention run [--dry-run]` runs it now.
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { DAY_MS, expired, parseRetention, type RetentionRules, shortestDays } from '../domain/retention.js';
+import type { Store } from '../store/store.js';
+import type { Actor } from './actor.js';
+import { authorize } from './actor.js';
+import { type Audit, by } from './audit.js';
+
+/** Seqs read per candidates query. */
+const WINDOW = 2000;
+/** Pause between removed batches. */
+const PAUSE_MS = 10;
+
+export interface RetentionReport {
+  dryRun: boolean;
+  /** The rules as given (retention.messages). */
+  rules: string;
+  /** Messages looked at (old enough for the shortest rule, every delivery closed). */
+  examined: number;
+  /** Removed, or that would be (dry run). */
+  removed: number;
+  /** By what removed them: `*`, a type, or `#channel`. */
+  byRule: Record<string, number>;
+  /** Creation time of the newest message removed. */
+  newestRemovedAt: number | null;
+  archive: string | null;
+  ms: number;
+}
+
+export interface RetentionSettings {
+  rules: () => string;
+  batch: () => number;
+  archiveDir: () => string;
+}
+
+function ruleOf(r: RetentionRules, m: { type: string; channels: readonly string[] }): string {
+  const ch = m.channels.find((c) => r.channels.has(c));
+  if (ch !== undefined) return `#${ch}`;
+  if (r.types.has(m.type as never)) return m.type;
+  return '*';
+}
+
+export class Retention {
+  private running: Promise<RetentionReport> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number,
+    private readonly settings: RetentionSettings,
+    private readonly audit: Audit,
+  ) {}
+
+  /** Runs retention for a caller (admins: `retention.run`). One run at a time per process. */
+  async runFor(actor: Actor, o: { dryRun: boolean }): Promise<RetentionReport> {
+    authorize(actor, 'retention.run', 'run retention');
+    const r = await this.run(o);
+    if (!o.dryRun) await this.audit.record({ ...by(actor), action: 'retention.run', detail: { ...by(actor).detail, removed: r.removed, rules: r.rules } });
+    return r;
+  }
+
+  /** The scheduled run (the worker, the embedded hub). */
+  run(o: { dryRun: boolean }): Promise<RetentionReport> {
+    if (this.running !== null) return this.running;
+    this.running = this.pass(o).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async pass(o: { dryRun: boolean }): Promise<RetentionReport> {
+    const started = performance.now();
+    const text = this.settings.rules();
+    const rules = parseRetention(text);
+    const report: RetentionReport = { dryRun: o.dryRun, rules: text, examined: 0, removed: 0, byRule: {}, newestRemovedAt: null, archive: null, ms: 0 };
+    const shortest = shortestDays(rules);
+    if (shortest === null) return { ...report, ms: performance.now() - started };
+    const now = this.now();
+    const before = now - shortest * DAY_MS;
+    const batch = this.settings.batch();
+    let pending: { seq: number; line: string; createdAt: number; rule: string }[] = [];
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const chunk = pending;
+      pending = [];
+      if (!o.dryRun) {
+        const dir = this.settings.archiveDir();
+        if (dir !== '') report.archive = this.archive(dir, chunk.map((c) => c.line), now);
+        const removed = await this.store.deleteMessages(chunk.map((c) => c.seq));
+        report.removed += removed;
+        await new Promise((r) => setTimeout(r, PAUSE_MS));
+      } else report.removed += chunk.length;
+      for (const c of chunk) {
+        report.byRule[c.rule] = (report.byRule[c.rule] ?? 0) + 1;
+        report.newestRemovedAt = Math.max(report.newestRemovedAt ?? 0, c.createdAt);
+      }
+    };
+    let cursor = 0;
+    for (;;) {
+      const next = await this.store.nextMessageAfter(cursor);
+      if (next === null || next.createdAt >= before) break;
+      cursor = next.seq - 1;
+      const candidates = await this.store.retentionCandidates(cursor, WINDOW, before);
+      cursor += WINDOW;
+      for (const c of candidates) {
+        report.examined += 1;
+        const m = { type: c.message.type, channels: c.channels, createdAt: c.message.createdAt };
+        if (!expired(rules, m, now)) continue;
+        pending.push({ seq: c.seq, line: JSON.stringify({ ...c.message, channels: c.channels }), createdAt: c.message.createdAt, rule: ruleOf(rules, m) });
+        if (pending.length >= batch) await flush();
+      }
+    }
+    await flush();
+    return { ...report, ms: performance.now() - started };
+  }
+
+  /** Appends the lines to the day's archive file and fsyncs it; returns the file. */
+  private archive(dir: string, lines: string[], now: number): string {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, `messages-${new Date(now).toISOString().slice(0, 10)}.ndjson`);
+    const fd = openSync(file, 'a', 0o600);
+    try {
+      appendFileSync(fd, `${lines.join('\n')}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return file;
+  }
+}
