@@ -4,8 +4,9 @@
 // postgres (the send load against 1, 2 and 3 `--role api` processes on PostgreSQL, beside the
 // embedded SQLite hub), channel (the MCP channel push: send answered -> `notifications/claude/channel`
 // received over stdio, 200 messages), cli (the CLI's start-up as whole processes beside `node -e 0`),
-// targets (webhook delivery targets: the embedded hub, and 1 and 5 workers on PostgreSQL).
-// `npm run bench -- --only send|latency|fanout|postgres|channel|cli|targets [flags]` runs one
+// targets (webhook delivery targets: the embedded hub, and 1 and 5 workers on PostgreSQL),
+// retention (sends while retention removes messages from a store of 1,000,000, beside none).
+// `npm run bench -- --only send|latency|fanout|postgres|channel|cli|targets|retention [flags]` runs one
 // and passes every flag through; without --only, only the flags all of them share are taken (plus
 // --connections, for send and postgres): the others mean different things to different benchmarks
 // (--agents is 8 for latency, 100 for fanout), so they need --only. Without --only, postgres runs
@@ -17,7 +18,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureInstalled, ROOT } from './ensure.mjs';
 
-const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel', 'cli', 'targets'];
+const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel', 'cli', 'targets', 'retention'];
 const COMMON = ['--duration', '--warmup', '--runs', '--synchronous', '--cpu-prof', '--batch-stats', '--keep', '--json', '--help'];
 const BOOLEAN = new Set(['--batch-stats', '--keep', '--json', '--help']);
 /** Without --only: the flags each benchmark is given. */
@@ -30,6 +31,7 @@ const SHARED = {
   // --runs and --warmup count rounds of whole processes there (at least 5): given with --only cli.
   cli: ['--keep', '--json', '--help'],
   targets: ['--duration', '--keep', '--json', '--help'],
+  retention: ['--duration', '--runs', '--keep', '--json', '--help'],
 };
 
 /** A PostgreSQL the postgres benchmark can use without installing anything. */

@@ -57,7 +57,7 @@ export class Retention {
     private readonly audit: Audit,
   ) {}
 
-  /** Runs retention for a caller (admins: `retention.run`). One run at a time per process. */
+  /** Runs retention for a caller (admins: `retention.run`). One removing run at a time per process: a second call gets the first's report. */
   async runFor(actor: Actor, o: { dryRun: boolean }): Promise<RetentionReport> {
     authorize(actor, 'retention.run', 'run retention');
     const r = await this.run(o);
@@ -65,8 +65,9 @@ export class Retention {
     return r;
   }
 
-  /** The scheduled run (the worker, the embedded hub). */
+  /** The scheduled run (the worker, the embedded hub). A dry run reads only and runs beside it. */
   run(o: { dryRun: boolean }): Promise<RetentionReport> {
+    if (o.dryRun) return this.pass(o);
     if (this.running !== null) return this.running;
     this.running = this.pass(o).finally(() => {
       this.running = null;
