@@ -81,6 +81,7 @@ export const AuditVerifyResponse = z.object({
   ok: z.boolean(),
   records: z.number(),
   head: z.object({ seq: z.number(), hash: z.string(), at: z.string() }).nullable(),
+  starts_after: z.number().describe('records up to this seq were removed by retention (retention.auditDays): the chain is proven from there; 0: whole'),
   problem_count: z.number(),
   problems: z.array(
     z.object({

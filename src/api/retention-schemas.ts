@@ -11,6 +11,7 @@ export const RetentionReportResponse = z.object({
   by_rule: z.record(z.string(), z.number().int()),
   newest_removed_at: Time.nullable(),
   archive: z.string().nullable().describe('the archive file written to, when retention.archiveDir is set'),
+  audit_removed: z.number().int().describe('audit records removed (or that would be), retention.auditDays'),
   ms: z.number(),
 });
 export type RetentionReportResponse = z.infer<typeof RetentionReportResponse>;

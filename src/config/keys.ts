@@ -294,6 +294,12 @@ export const CONFIG_KEYS = {
     env: 'SWARM_RETENTION_MESSAGES',
     doc: 'How long acknowledged messages are kept: `*=90,report=365,#ops=30,#decisions=forever` (a channel rule wins over a type rule, which wins over `*`). Empty: kept forever. Removed by the worker (or the embedded hub) every retention.intervalSeconds; `swarm retention run --dry-run` shows what would go.',
   },
+  'retention.auditDays': {
+    schema: z.coerce.number().check(z.int(), z.minimum(0), z.maximum(36_500)),
+    default: 0,
+    env: 'SWARM_RETENTION_AUDIT_DAYS',
+    doc: 'Days audit records are kept; 0: forever. Older ones are removed with retention, the last one removed kept as the checkpoint `swarm audit verify` proves the rest from.',
+  },
   'retention.intervalSeconds': {
     schema: positiveInt(7 * 86400),
     default: 3600,

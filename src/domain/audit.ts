@@ -84,6 +84,8 @@ export interface ChainReport {
   problems: AuditProblem[];
   /** Problems found, including any beyond those listed. */
   problemCount: number;
+  /** Records up to this seq were removed by retention (retention.auditDays); 0: the chain is whole. */
+  startsAfter: number;
 }
 
 /** An earlier head kept elsewhere: the chain must still hold that record with that hash. */
@@ -115,7 +117,16 @@ export class ChainCheck {
   private readonly problems: AuditProblem[] = [];
   private problemCount = 0;
 
-  constructor(private readonly anchor: AuditAnchor | null = null) {}
+  /**
+   * `start`: where the chain begins once retention removed its oldest records (the last one
+   * removed): the first record kept must follow it.
+   */
+  constructor(
+    private readonly anchor: AuditAnchor | null = null,
+    private readonly start: { seq: number; hash: string; at: number } | null = null,
+  ) {
+    if (start !== null) this.prev = { seq: start.seq, hash: start.hash, at: start.at, prevHash: '', actor: '', action: '', target: '', requestId: null, outcome: 'ok', detail: {} };
+  }
 
   index(r: AuditRecord): void {
     this.bySeqHash.set(r.hash.slice(0, 20), r.seq);
@@ -201,7 +212,7 @@ export class ChainCheck {
             : `the anchored record ${this.anchor.seq} is gone (deleted)`,
       });
     }
-    const head = this.prev === null ? null : { seq: this.prev.seq, hash: this.prev.hash, at: this.prev.at };
-    return { ok: this.problemCount === 0, records: this.count, head, problems: this.problems, problemCount: this.problemCount };
+    const head = this.prev === null || this.count === 0 ? (this.start === null ? null : { seq: this.start.seq, hash: this.start.hash, at: this.start.at }) : { seq: this.prev.seq, hash: this.prev.hash, at: this.prev.at };
+    return { ok: this.problemCount === 0, records: this.count, head, problems: this.problems, problemCount: this.problemCount, startsAfter: this.start?.seq ?? 0 };
   }
 }

@@ -193,7 +193,7 @@ export class Hub {
     this.retention = new Retention(
       o.store,
       this.now,
-      { rules: () => o.config['retention.messages'], batch: () => o.config['retention.batch'], archiveDir: () => o.config['retention.archiveDir'] },
+      { rules: () => o.config['retention.messages'], auditDays: () => o.config['retention.auditDays'], batch: () => o.config['retention.batch'], archiveDir: () => o.config['retention.archiveDir'] },
       this.audit,
     );
   }
@@ -246,7 +246,7 @@ export class Hub {
       this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
       this.sweeper.unref();
       // Retention (retention.messages): by the process that leads the sweeps.
-      if (removesAnything(parseRetention(this.config['retention.messages']))) {
+      if (removesAnything(parseRetention(this.config['retention.messages'])) || this.config['retention.auditDays'] > 0) {
         this.retainer = setInterval(() => void this.retain(), this.config['retention.intervalSeconds'] * 1000);
         this.retainer.unref();
       }

@@ -31,11 +31,15 @@ export interface RetentionReport {
   /** Creation time of the newest message removed. */
   newestRemovedAt: number | null;
   archive: string | null;
+  /** Audit records removed (or that would be), retention.auditDays. */
+  auditRemoved: number;
   ms: number;
 }
 
 export interface RetentionSettings {
   rules: () => string;
+  /** Days audit records are kept; 0: forever. */
+  auditDays: () => number;
   batch: () => number;
   archiveDir: () => string;
 }
@@ -79,10 +83,11 @@ export class Retention {
     const started = performance.now();
     const text = this.settings.rules();
     const rules = parseRetention(text);
-    const report: RetentionReport = { dryRun: o.dryRun, rules: text, examined: 0, removed: 0, byRule: {}, newestRemovedAt: null, archive: null, ms: 0 };
+    const report: RetentionReport = { dryRun: o.dryRun, rules: text, examined: 0, removed: 0, byRule: {}, newestRemovedAt: null, archive: null, auditRemoved: 0, ms: 0 };
+    const now = this.now();
+    report.auditRemoved = await this.trimAudit(now, o.dryRun);
     const shortest = shortestDays(rules);
     if (shortest === null) return { ...report, ms: performance.now() - started };
-    const now = this.now();
     const before = now - shortest * DAY_MS;
     const batch = this.settings.batch();
     let pending: { seq: number; line: string; createdAt: number; rule: string }[] = [];
@@ -119,6 +124,35 @@ export class Retention {
     }
     await flush();
     return { ...report, ms: performance.now() - started };
+  }
+
+  /**
+   * Audit records older than retention.auditDays go in batches; the last one removed becomes the
+   * checkpoint `audit verify` proves the rest from. A dry run counts them.
+   */
+  private async trimAudit(now: number, dryRun: boolean): Promise<number> {
+    const days = this.settings.auditDays();
+    if (days <= 0) return 0;
+    const before = now - days * DAY_MS;
+    let n = 0;
+    if (dryRun) {
+      let after = (await this.store.auditCheckpoint())?.seq ?? 0;
+      for (;;) {
+        const page = await this.store.auditChain(after, 1000);
+        const old = page.filter((r) => r.at < before);
+        // The newest record always stays (the next one chains onto it).
+        n += page.length < 1000 && old.length === page.length ? Math.max(old.length - 1, 0) : old.length;
+        const last = page.at(-1);
+        if (page.length < 1000 || last === undefined || old.length < page.length) return n;
+        after = last.seq;
+      }
+    }
+    for (;;) {
+      const removed = await this.store.trimAudit(before, this.settings.batch(), now);
+      n += removed;
+      if (removed === 0) return n;
+      await new Promise((r) => setTimeout(r, PAUSE_MS));
+    }
   }
 
   /** Appends the lines to the day's archive file and fsyncs it; returns the file. */

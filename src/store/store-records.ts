@@ -293,3 +293,12 @@ export interface RetentionCandidate {
   /** The channels it was posted to. */
   channels: string[];
 }
+
+/** Where the audit chain starts once retention removed its oldest records: the last one removed. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  at: number;
+  /** When the records up to it were removed. */
+  trimmedAt: number;
+}

@@ -11,7 +11,7 @@ import type { KeyRotation, SealedContent, StoredMessage } from './sealing.js';
 
 export * from './store-records.js';
 import type { BreakerState } from '../domain/target.js';
-import type { NewAgent, TokenRecord, TokenInfo, AuditOf, BootstrapToken, BootstrapOutcome, TokenMatch, AppendRequest, AppendResult, InboxQuery, AckOptions, LeaseRequest, LeaseOptions, LeasedItem, QueueStat, DeadLetter, AckResult, HistoryQuery, NewChannel, NewTask, TaskPatch, TaskQuery, SettingChange, Template, AuditQuery, SchemaInfo, StoreEvent, NewTarget, TargetRecord, TargetLease, TargetOutcome, TargetBacklog, RetentionCandidate } from './store-records.js';
+import type { NewAgent, TokenRecord, TokenInfo, AuditOf, BootstrapToken, BootstrapOutcome, TokenMatch, AppendRequest, AppendResult, InboxQuery, AckOptions, LeaseRequest, LeaseOptions, LeasedItem, QueueStat, DeadLetter, AckResult, HistoryQuery, NewChannel, NewTask, TaskPatch, TaskQuery, SettingChange, Template, AuditQuery, SchemaInfo, StoreEvent, NewTarget, TargetRecord, TargetLease, TargetOutcome, TargetBacklog, RetentionCandidate, AuditCheckpoint } from './store-records.js';
 
 export interface Store {
   /** 'sqlite' | 'postgres': for logs and /readyz only; callers never branch on it. */
@@ -310,4 +310,12 @@ export interface Store {
   auditRecords(q: AuditQuery): Promise<AuditRecord[]>;
   /** Up to `limit` records with seq above `afterSeq`, in seq order: the chain, page by page, as stored. */
   auditChain(afterSeq: number, limit: number): Promise<AuditRecord[]>;
+  /**
+   * Retention of the audit trail: removes up to `limit` of the oldest records dated before
+   * `before`, never the newest, and keeps the last one removed as the checkpoint the chain is
+   * verified from, in one transaction with the appenders locked out. Returns how many went.
+   */
+  trimAudit(before: number, limit: number, now: number): Promise<number>;
+  /** The checkpoint of the last trim; null when no record was ever removed. */
+  auditCheckpoint(): Promise<AuditCheckpoint | null>;
 }

@@ -14,7 +14,7 @@ import { verifyChain } from './audit-chain.js';
 import { DB_FILE, SqliteStore } from './sqlite/sqlite-store.js';
 
 /** In dependency order; every table of the hub's state (the search index is rebuilt by PostgreSQL). */
-export const TABLES = ['agents', 'tokens', 'messages', 'deliveries', 'channels', 'channel_members', 'message_channels', 'tasks', 'reviews', 'templates', 'settings', 'audit', 'key_rotations'] as const;
+export const TABLES = ['agents', 'tokens', 'messages', 'deliveries', 'channels', 'channel_members', 'message_channels', 'tasks', 'reviews', 'templates', 'settings', 'audit', 'audit_checkpoint', 'key_rotations', 'targets', 'target_deliveries'] as const;
 
 export interface TransferResult {
   tables: { table: string; source: number; target: number }[];
@@ -73,7 +73,7 @@ export async function transfer(o: { from: string; to: string; schema?: string | 
           const v = row[c];
           const type = types.get(c);
           if (v === null || v === undefined) out[c] = null;
-          else if ((type === 'json' || type === 'jsonb') && typeof v === 'string') out[c] = JSON.parse(v);
+          else if ((type === 'json' || type === 'jsonb' || type === 'ARRAY') && typeof v === 'string') out[c] = JSON.parse(v);
           else if (type === 'bytea' && Buffer.isBuffer(v)) out[c] = `\\x${v.toString('hex')}`;
           else if (type === 'boolean') out[c] = v === 1 || v === true;
           else out[c] = v;

@@ -54,7 +54,7 @@ export function registerAuditCommands(program: Command): void {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const out = makeOutput(g);
       const r = await clientFor(g).verifyAudit(o.anchor);
-      const head = r.head === null ? 'empty chain' : `head ${r.head.seq}:${r.head.hash}`;
+      const head = `${r.head === null ? 'empty chain' : `head ${r.head.seq}:${r.head.hash}`}${r.starts_after > 0 ? `; records 1–${r.starts_after} removed by retention, proven from there` : ''}`;
       emit(out, r, () =>
         r.ok
           ? `audit chain intact: ${r.records} records, ${head}`

@@ -16,9 +16,10 @@ export function registerRetentionCommands(program: Command): void {
       const out = makeOutput(g);
       const r = await clientFor(g).runRetention(o.dryRun === true);
       emit(out, r, () => {
-        if (r.rules === '') return 'retention.messages is empty: every message is kept';
+        const audit = r.audit_removed > 0 ? `; ${r.audit_removed} audit records ${r.dry_run ? 'would go' : 'removed'}` : '';
+        if (r.rules === '') return `retention.messages is empty: every message is kept${audit}`;
         const rules = Object.entries(r.by_rule).map(([k, n]) => `${k}: ${n}`).join(', ');
-        return `${r.dry_run ? 'would remove' : 'removed'} ${r.removed} of ${r.examined} messages examined (${r.rules})${rules === '' ? '' : `; by rule ${rules}`}${r.archive === null ? '' : `; archived in ${r.archive}`}`;
+        return `${r.dry_run ? 'would remove' : 'removed'} ${r.removed} of ${r.examined} messages examined (${r.rules})${rules === '' ? '' : `; by rule ${rules}`}${r.archive === null ? '' : `; archived in ${r.archive}`}${audit}`;
       });
     });
 }

@@ -44,6 +44,7 @@ export function auditRoutes(hub: Hub): FastifyPluginAsyncZod {
           ok: r.ok,
           records: r.records,
           head: r.head === null ? null : { seq: r.head.seq, hash: r.head.hash, at: iso(r.head.at) },
+          starts_after: r.startsAfter,
           problem_count: r.problemCount,
           problems: r.problems,
         };

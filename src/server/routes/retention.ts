@@ -17,6 +17,7 @@ export function retentionRoutes(hub: Hub): FastifyPluginAsyncZod {
           by_rule: r.byRule,
           newest_removed_at: r.newestRemovedAt === null ? null : new Date(r.newestRemovedAt).toISOString(),
           archive: r.archive,
+          audit_removed: r.auditRemoved,
           ms: r.ms,
         };
       },

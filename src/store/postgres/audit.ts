@@ -3,11 +3,11 @@
 import type pg from 'pg';
 import { type AuditRecord, canonicalJson, chainNext, type NewAuditRecord } from '../../domain/audit.js';
 import { type AuditRow, toAuditRecord } from '../audit-rows.js';
-import type { AuditQuery, Store } from '../store.js';
+import type { AuditCheckpoint, AuditQuery, Store } from '../store.js';
 import type { Connection } from './connection.js';
 import { refuseNul } from './nul.js';
 
-export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'auditChain'> {
+export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'auditChain' | 'trimAudit' | 'auditCheckpoint'> {
   constructor(private readonly conn: Connection) {}
 
   async appendAudit(r: NewAuditRecord): Promise<AuditRecord> {
@@ -48,5 +48,19 @@ export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'audi
   async auditChain(afterSeq: number, limit: number): Promise<AuditRecord[]> {
     this.conn.live();
     return (await this.conn.rows<AuditRow>('auditChain', [afterSeq, limit])).map(toAuditRecord);
+  }
+
+  async trimAudit(before: number, limit: number, now: number): Promise<number> {
+    this.conn.live();
+    return this.conn.tx(async (c) => {
+      await this.conn.q('lockAudit', [], c);
+      return (await this.conn.rows<{ n: number }>('auditTrim', [before, limit, now], c))[0]?.n ?? 0;
+    });
+  }
+
+  async auditCheckpoint(): Promise<AuditCheckpoint | null> {
+    this.conn.live();
+    const [r] = await this.conn.rows<{ seq: string | number; hash: string; at: string | number; trimmed_at: string | number }>('auditCheckpoint', []);
+    return r === undefined ? null : { seq: Number(r.seq), hash: r.hash, at: Number(r.at), trimmedAt: Number(r.trimmed_at) };
   }
 }

@@ -41,6 +41,7 @@ import type {
   TaskPatch,
   TaskQuery,
   Template,
+  AuditCheckpoint,
   RetentionCandidate,
   NewTarget,
   TargetBacklog,
@@ -481,6 +482,12 @@ export class PostgresStore implements Store {
   }
   auditChain(afterSeq: number, limit: number): Promise<AuditRecord[]> {
     return this.audit.auditChain(afterSeq, limit);
+  }
+  trimAudit(before: number, limit: number, now: number): Promise<number> {
+    return this.audit.trimAudit(before, limit, now);
+  }
+  auditCheckpoint(): Promise<AuditCheckpoint | null> {
+    return this.audit.auditCheckpoint();
   }
 
   // ---- shared rate limits (rate-buckets.ts) ---------------------------------------------------------

@@ -28,6 +28,7 @@ export const TABLES = [
   'key_rotations',
   'targets',
   'target_deliveries',
+  'audit_checkpoint',
   'schema_migrations',
 ] as const;
 

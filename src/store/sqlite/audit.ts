@@ -3,11 +3,11 @@
 // append is a function of a connection, run on the writer thread (writes.ts).
 import { type AuditRecord, canonicalJson, chainNext, type NewAuditRecord } from '../../domain/audit.js';
 import { type AuditRow, toAuditRecord } from '../audit-rows.js';
-import type { AuditQuery, Store } from '../store.js';
+import type { AuditCheckpoint, AuditQuery, Store } from '../store.js';
 import type { Connection } from './connection.js';
 import type { WriteContext } from './writes.js';
 
-export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'auditChain'> {
+export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'auditChain' | 'trimAudit' | 'auditCheckpoint'> {
   constructor(private readonly conn: Connection) {}
 
   appendAudit(r: NewAuditRecord): Promise<AuditRecord> {
@@ -32,6 +32,27 @@ export class Audit implements Pick<Store, 'appendAudit' | 'auditRecords' | 'audi
   async auditChain(afterSeq: number, limit: number): Promise<AuditRecord[]> {
     this.conn.live();
     return (this.conn.stmt('auditChain').all({ after: afterSeq, limit }) as AuditRow[]).map(toAuditRecord);
+  }
+
+  /** On the hub's connection in an IMMEDIATE transaction: the writer thread's appenders wait. */
+  async trimAudit(before: number, limit: number, now: number): Promise<number> {
+    this.conn.live();
+    return this.conn.db
+      .transaction(() => {
+        const rows = this.conn.stmt('auditTrimmable').all({ before, limit }) as { seq: number; hash: string; at: number }[];
+        const last = rows.at(-1);
+        if (last === undefined) return 0;
+        this.conn.stmt('auditTrimThrough').run(last.seq);
+        this.conn.stmt('auditSetCheckpoint').run({ seq: last.seq, hash: last.hash, at: last.at, trimmed_at: now });
+        return rows.length;
+      })
+      .immediate();
+  }
+
+  async auditCheckpoint(): Promise<AuditCheckpoint | null> {
+    this.conn.live();
+    const r = this.conn.stmt('auditCheckpoint').get() as { seq: number; hash: string; at: number; trimmed_at: number } | undefined;
+    return r === undefined ? null : { seq: r.seq, hash: r.hash, at: r.at, trimmedAt: r.trimmed_at };
   }
 }
 

@@ -592,3 +592,17 @@ DELETE FROM messages WHERE seq = ?;
 -- name: retentionStillClosed
 SELECT NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = @seq AND d.state NOT IN ('acked', 'expired'))
    AND NOT EXISTS (SELECT 1 FROM target_deliveries td WHERE td.message_seq = @seq) AS closed;
+
+-- name: auditCheckpoint
+SELECT seq, hash, at, trimmed_at FROM audit_checkpoint WHERE id = 1;
+
+-- name: auditTrimmable
+-- The oldest records before @before, never the newest one (the next append chains onto it).
+SELECT seq, hash, at FROM audit WHERE at < @before AND seq < (SELECT max(seq) FROM audit) ORDER BY seq LIMIT @limit;
+
+-- name: auditTrimThrough
+DELETE FROM audit WHERE seq <= ?;
+
+-- name: auditSetCheckpoint
+INSERT INTO audit_checkpoint (id, seq, hash, at, trimmed_at) VALUES (1, @seq, @hash, @at, @trimmed_at)
+ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, at = excluded.at, trimmed_at = excluded.trimmed_at;

@@ -36,6 +36,7 @@ import type {
   TaskPatch,
   TaskQuery,
   Template,
+  AuditCheckpoint,
   RetentionCandidate,
   NewTarget,
   TargetBacklog,
@@ -510,5 +511,11 @@ export class SqliteStore implements Store {
 
   auditChain(afterSeq: number, limit: number): Promise<AuditRecord[]> {
     return this.audit.auditChain(afterSeq, limit);
+  }
+  trimAudit(before: number, limit: number, now: number): Promise<number> {
+    return this.audit.trimAudit(before, limit, now);
+  }
+  auditCheckpoint(): Promise<AuditCheckpoint | null> {
+    return this.audit.auditCheckpoint();
   }
 }
