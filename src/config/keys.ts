@@ -308,9 +308,9 @@ export const CONFIG_KEYS = {
   },
   'retention.batch': {
     schema: positiveInt(100_000),
-    default: 500,
+    default: 50,
     env: 'SWARM_RETENTION_BATCH',
-    doc: 'Messages removed per transaction; retention pauses between batches so that sends go on.',
+    doc: 'Messages (or audit records) removed per transaction; after each batch retention pauses twenty times as long as the batch took (at least 20 ms), so that sends go on.',
   },
   'retention.archiveDir': {
     schema: z.string().check(z.maxLength(1000)),
