@@ -26,6 +26,11 @@ function isShared(key: string): key is SharedKey {
 export class Settings {
   private overrides = new Map<string, { value: unknown; version: number }>();
   private version = 0;
+
+  /** The newest version of the shared settings this process applied (0: never changed). */
+  get currentVersion(): number {
+    return this.version;
+  }
   private poller: NodeJS.Timeout | null = null;
 
   constructor(

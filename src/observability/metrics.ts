@@ -25,18 +25,22 @@ export interface Metrics {
   redeliveries: Gauge<'agent'>;
   auditWriteFailures: Counter;
   walBytes: Gauge;
+  walLimitBytes: Gauge;
+  writerThreadUp: Gauge;
+  buildInfo: Gauge<'version' | 'store' | 'role'>;
+  settingsVersion: Gauge;
   targetPushes: Counter<'kind' | 'outcome'>;
   targetPushSeconds: Histogram<'kind'>;
   targetBreaker: Gauge<'target' | 'kind'>;
   /** Numbers gauges read when Prometheus scrapes, set by whoever has them (serve.ts). */
-  sources: { walBytes: (() => number) | null };
+  sources: { walBytes: (() => number) | null; writerUp: (() => boolean) | null; settingsVersion: (() => number) | null };
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'swarm_process_' });
   const r = { registers: [registry] };
-  const sources: Metrics['sources'] = { walBytes: null };
+  const sources: Metrics['sources'] = { walBytes: null, writerUp: null, settingsVersion: null };
   return {
     registry,
     httpRequests: new Counter({ name: 'swarm_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], ...r }),
@@ -85,6 +89,24 @@ export function createMetrics(): Metrics {
       help: 'Size of the embedded store\'s -wal file, in bytes (read at scrape; kept under store.walLimitMiB; 0 on PostgreSQL)',
       collect() {
         this.set(sources.walBytes?.() ?? 0);
+      },
+      ...r,
+    }),
+    walLimitBytes: new Gauge({ name: 'swarm_store_wal_limit_bytes', help: 'store.walLimitMiB in bytes: the WAL size the writer cuts back from (0 on PostgreSQL)', ...r }),
+    writerThreadUp: new Gauge({
+      name: 'swarm_store_writer_thread_up',
+      help: "1 while the embedded store's sends and acks are committed on its writer thread, 0 once it died and they moved to the event loop (always 1 on PostgreSQL)",
+      collect() {
+        this.set(sources.writerUp === null ? 1 : sources.writerUp() ? 1 : 0);
+      },
+      ...r,
+    }),
+    buildInfo: new Gauge({ name: 'swarm_build_info', help: 'Always 1, labelled with the hub version, its store kind and its role', labelNames: ['version', 'store', 'role'], ...r }),
+    settingsVersion: new Gauge({
+      name: 'swarm_settings_version',
+      help: 'Version of the shared settings this process applies (swarm config set/rollback make a new one)',
+      collect() {
+        this.set(sources.settingsVersion?.() ?? 0);
       },
       ...r,
     }),

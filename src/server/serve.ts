@@ -77,7 +77,11 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
           },
     onWarning: logger === undefined ? undefined : (message) => logger.warn(message),
   });
-  if (metrics !== undefined) metrics.sources.walBytes = () => store.walBytes();
+  if (metrics !== undefined) {
+    metrics.sources.walBytes = () => store.walBytes();
+    metrics.sources.writerUp = () => store.writerAlive();
+    metrics.walLimitBytes.set(config['store.walLimitMiB'] * 1024 * 1024);
+  }
   return store;
 }
 
@@ -149,6 +153,8 @@ async function serve(config: Config, logger: Logger, metrics: Metrics, keyring: 
     if (released > 0) logger.info({ released }, 'released leases left by the previous run');
   }
   hub.start({ sweeps: role === 'all' || role === 'worker' });
+  metrics.buildInfo.set({ version: opts.version ?? 'unknown', store: store.kind, role }, 1);
+  metrics.sources.settingsVersion = () => hub.settings.currentVersion;
   // Delivery targets (docs/targets.md): pushed from the embedded hub and from workers, competing
   // for the same leases.
   const pusher = (role === 'all' || role === 'worker') && config['targets.deliver'] ? new TargetRunner(hub, (e, what) => logger.error({ err: e }, `${what} failed`)) : null;

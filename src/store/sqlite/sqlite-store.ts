@@ -164,6 +164,11 @@ export class SqliteStore implements Store {
   }
 
   /** The size of the `-wal` file now, in bytes (the swarm_store_wal_bytes gauge). */
+  /** Whether sends and acks are still committed on the writer thread (false once it died). */
+  writerAlive(): boolean {
+    return this.conn.writer !== null;
+  }
+
   walBytes(): number {
     return this.conn.walBytes();
   }
