@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { type Actor, SYSTEM_ACTOR } from './actor.js';
 import { Agents } from './agents.js';
 import { Audit } from './audit.js';
+import { Backups } from './backups.js';
 import { Auth } from './auth.js';
 import { Channels } from './channels.js';
 import { Dispatcher } from './dispatch.js';
@@ -69,6 +70,7 @@ export class Hub {
   /** For the deliverers (src/delivery/): the targets' queues of pushes. */
   readonly targetQueue: TargetQueue;
   readonly retention: Retention;
+  readonly backups: Backups;
   readonly now: () => number;
   readonly metrics: Metrics;
   readonly loopGuard: LoopGuard;
@@ -190,6 +192,7 @@ export class Hub {
     this.onboarding = new Onboarding(this.agents, this.templates, () => set.get('limits.fanOut'));
     this.targets = new Targets(o.store, this.audit, this.now, () => this.publish({ type: 'targets' }));
     this.targetQueue = new TargetQueue(o.store, this.now);
+    this.backups = new Backups(o.store, o.config);
     this.retention = new Retention(
       o.store,
       this.now,
