@@ -68,7 +68,7 @@ More: swarm help <command>, swarm help exit-codes`,
   registerTargetCommands(program);
   registerRetentionCommands(program);
   registerMigrateCommand(program);
-  registerBackupCommands(program);
+  registerBackupCommands(program, version);
   registerKeyCommands(program);
   registerMcpCommand(program, version);
   registerLegacyCommand(program);
