@@ -1,8 +1,8 @@
 // The wire schemas of /v1/backups (swarm backup create | list). Re-exported by schemas.ts.
 import { z } from 'zod';
 
-export const BackupCreateBody = z.strictObject({ to: z.string().min(1).max(4096).optional().describe('directory on the hub’s host to write the backup into (default <data.dir>/backups)') }).nullish();
-export const BackupListQuery = z.strictObject({ dir: z.string().min(1).max(4096).optional().describe('directory to list (default <data.dir>/backups)') });
+export const BackupCreateBody = z.strictObject({ to: z.string().max(4096).regex(/^\//, 'an absolute path').optional().describe('absolute path of a directory on the hub’s host to write the backup into (default <data.dir>/backups)') }).nullish();
+export const BackupListQuery = z.strictObject({ dir: z.string().max(4096).regex(/^\//, 'an absolute path').optional().describe('absolute path of the directory to list (default <data.dir>/backups)') });
 
 export const BackupManifestWire = z.object({
   format: z.string(),
