@@ -173,3 +173,30 @@ describe('swarm backup (embedded store)', () => {
     okJson(await swarm(hub.url, ['backup', 'verify', good, '--json'], { cwd: dir }));
   });
 });
+
+describe('backup.schedule (embedded hub)', () => {
+  it('takes and verifies a backup every interval, keeps the newest backup.keep, and reports the last good one’s age', { timeout: 40_000 }, async (t) => {
+    const dir = tempDir();
+    const data = join(dir, '.swarm');
+    const hub = await spawnHub(data, { cwd: dir, env: { SWARM_BACKUP_SCHEDULE: '1s', SWARM_BACKUP_KEEP: '2' } });
+    t.after(() => hub.kill());
+    const gauge = async (): Promise<number> => {
+      const text = await (await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${hub.adminToken}` } })).text();
+      return Number(/^swarm_backup_last_good_age_seconds (\S+)$/m.exec(text)?.[1] ?? 'NaN');
+    };
+    const listed = async (): Promise<{ id: string; verified_at: string | null }[]> => okJson(await swarm(hub.url, ['backup', 'list', '--json'], { token: hub.adminToken, cwd: dir })).backups;
+    let seen = new Set<string>();
+    for (let i = 0; i < 40 && seen.size < 4; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      for (const b of await listed()) seen.add(b.id);
+    }
+    assert.ok(seen.size >= 4, `backups seen: ${[...seen].join(', ')}`);
+    const now = await listed();
+    assert.ok(now.length <= 2, `kept the newest 2: ${now.map((b) => b.id).join(', ')}`);
+    assert.ok(now.some((b) => b.verified_at !== null), 'a verified one is kept');
+    const age = await gauge();
+    assert.ok(age >= 0 && age < 10, `swarm_backup_last_good_age_seconds ${age}`);
+    seen = new Set(now.map((b) => b.id));
+    okJson(await swarm(hub.url, ['backup', 'verify', [...seen][0] as string, '--json'], { cwd: dir }));
+  });
+});

@@ -4,6 +4,7 @@
 // it). `verify` and `restore` need no hub: they work on the copy, never on a live file.
 import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -99,7 +100,7 @@ export async function verifySqliteBackup(dir: string, now = new Date()): Promise
   if (sha !== m.sha256) throw bad(`the sha256 of ${m.file} is ${sha}, the manifest says ${m.sha256}: the copy was altered or damaged`);
   const scratch = mkdtempSync(join(tmpdir(), 'swarm-verify-'));
   try {
-    copyFileSync(file, join(scratch, DB_FILE));
+    await copyFile(file, join(scratch, DB_FILE));
     let db: Database.Database | null = null;
     let actual: ReturnType<typeof describe>;
     try {
