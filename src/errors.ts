@@ -145,7 +145,7 @@ export const EXIT_CODES = [
   { exit: 10, meaning: 'the database schema is newer than this version of swarm', codes: ['schema_too_new'] as ErrorCode[] },
   {
     exit: 12,
-    meaning: 'stored data fails its integrity check: the audit chain is broken (records edited, deleted or reordered; swarm audit verify), or an encrypted message fails authentication (altered, or moved from another message or field)',
+    meaning: 'stored data fails its integrity check: the audit chain is broken (records edited, deleted or reordered; swarm audit verify), or an encrypted message fails authentication (altered, or moved from another message or field), or a backup fails `swarm backup verify`',
     codes: ['audit_broken', 'integrity_failed'] as ErrorCode[],
   },
   {

@@ -381,3 +381,4 @@ export type TemplateSendResponse = z.infer<typeof TemplateSendResponse>;
 export * from './admin-schemas.js';
 export * from './target-schemas.js';
 export * from './retention-schemas.js';
+export * from './backup-schemas.js';

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { EXIT_CODES, HubError } from '../errors.js';
 import { registerAgentCommands } from './commands/agents.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerChannelCommands } from './commands/channels.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerInboxCommands } from './commands/inbox.js';
@@ -67,6 +68,7 @@ More: swarm help <command>, swarm help exit-codes`,
   registerTargetCommands(program);
   registerRetentionCommands(program);
   registerMigrateCommand(program);
+  registerBackupCommands(program, version);
   registerKeyCommands(program);
   registerMcpCommand(program, version);
   registerLegacyCommand(program);

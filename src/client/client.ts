@@ -40,6 +40,8 @@ import type {
   SendResponse,
   StatusBody,
   RetentionReportResponse,
+  BackupCreatedResponse,
+  BackupsResponse,
   TargetCreateBody,
   TargetCreatedResponse,
   TargetRemovedResponse,
@@ -349,6 +351,14 @@ export class Swarm {
   /** Runs retention now (admins); `dryRun`: only says what would go. */
   runRetention(dryRun = false): Promise<RetentionReportResponse> {
     return this.call('POST', '/v1/retention/run', { dry_run: dryRun });
+  }
+
+  /** Has the hub copy its embedded store into a backup (admins); `to`: a directory on the hub's host. */
+  createBackup(to?: string): Promise<BackupCreatedResponse> {
+    return this.call('POST', '/v1/backups', to === undefined ? {} : { to });
+  }
+  backups(dir?: string): Promise<BackupsResponse> {
+    return this.call('GET', `/v1/backups${query({ dir })}`);
   }
 
   createToken(body: TokenCreateBody): Promise<TokenCreatedResponse> {

@@ -318,6 +318,18 @@ export const CONFIG_KEYS = {
     env: 'SWARM_RETENTION_ARCHIVE_DIR',
     doc: 'Directory where removed messages are first appended, as stored (sealed content stays sealed), to `messages-YYYY-MM-DD.ndjson`. Empty: removed without an archive.',
   },
+  'backup.schedule': {
+    schema: z.string().check(z.regex(/^(\d{1,5}[smhd])?$/, 'an interval: 30m, 6h, 1d (empty: off)')),
+    default: '',
+    env: 'SWARM_BACKUP_SCHEDULE',
+    doc: 'Embedded hub: take a backup into <data.dir>/backups this often (`6h`, `1d`), verify it, and keep the newest backup.keep. Empty: only `swarm backup create`. Gauge: `swarm_backup_last_good_age_seconds`.',
+  },
+  'backup.keep': {
+    schema: positiveInt(1000),
+    default: 7,
+    env: 'SWARM_BACKUP_KEEP',
+    doc: 'Backups kept in <data.dir>/backups after a scheduled one verified (older ones removed; the newest verified one never).',
+  },
   'streams.prefetch': { shared: true,
     schema: positiveInt(10000),
     default: 100,

@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { type Actor, SYSTEM_ACTOR } from './actor.js';
 import { Agents } from './agents.js';
 import { Audit } from './audit.js';
+import { Backups } from './backups.js';
 import { Auth } from './auth.js';
 import { Channels } from './channels.js';
 import { Dispatcher } from './dispatch.js';
@@ -37,6 +38,8 @@ export interface HubOptions {
   /** Where background failures are reported (the logger). */
   onError?: (e: unknown, what: string) => void;
   metrics?: Metrics;
+  /** This swarm's version, written in the manifests of scheduled backups. */
+  version?: string;
 }
 
 /** How often expired messages and exhausted leases are swept. */
@@ -69,6 +72,7 @@ export class Hub {
   /** For the deliverers (src/delivery/): the targets' queues of pushes. */
   readonly targetQueue: TargetQueue;
   readonly retention: Retention;
+  readonly backups: Backups;
   readonly now: () => number;
   readonly metrics: Metrics;
   readonly loopGuard: LoopGuard;
@@ -80,6 +84,8 @@ export class Hub {
   readonly addressRequests: RateLimiter;
   private sweeper: NodeJS.Timeout | null = null;
   private retainer: NodeJS.Timeout | null = null;
+  private backupTimer: NodeJS.Timeout | null = null;
+  private readonly version: string;
   private catchUp: NodeJS.Timeout | null = null;
   private unlisten: (() => void) | null = null;
   private readonly onError: (e: unknown, what: string) => void;
@@ -190,6 +196,9 @@ export class Hub {
     this.onboarding = new Onboarding(this.agents, this.templates, () => set.get('limits.fanOut'));
     this.targets = new Targets(o.store, this.audit, this.now, () => this.publish({ type: 'targets' }));
     this.targetQueue = new TargetQueue(o.store, this.now);
+    this.backups = new Backups(o.store, o.config);
+    this.version = o.version ?? '0.0.0';
+    if (o.store.backup !== undefined) this.metrics.sources.backupAge = () => this.backups.lastGoodAgeSeconds();
     this.retention = new Retention(
       o.store,
       this.now,
@@ -250,6 +259,11 @@ export class Hub {
         this.retainer = setInterval(() => void this.retain(), this.config['retention.intervalSeconds'] * 1000);
         this.retainer.unref();
       }
+    }
+    const every = scheduleMs(this.config['backup.schedule']);
+    if (every > 0 && this.store.backup !== undefined) {
+      this.backupTimer = setInterval(() => void this.backUp(), every);
+      this.backupTimer.unref();
     }
     if (this.store.shared) {
       this.unlisten = this.store.onEvent((e) => this.received(e));
@@ -324,6 +338,21 @@ export class Hub {
     }
   }
 
+  private backingUp = false;
+
+  /** backup.schedule: one at a time; a failure is logged (and the age gauge keeps growing). */
+  private async backUp(): Promise<void> {
+    if (this.backingUp) return;
+    this.backingUp = true;
+    try {
+      await this.backups.scheduled(this.version);
+    } catch (e) {
+      this.onError(e, 'scheduled backup');
+    } finally {
+      this.backingUp = false;
+    }
+  }
+
   async sweep(): Promise<void> {
     try {
       if (!(await this.store.lead('sweeper'))) return;
@@ -370,6 +399,7 @@ export class Hub {
     this.closeStreams();
     if (this.sweeper !== null) clearInterval(this.sweeper);
     if (this.retainer !== null) clearInterval(this.retainer);
+    if (this.backupTimer !== null) clearInterval(this.backupTimer);
     if (this.catchUp !== null) clearInterval(this.catchUp);
     this.sweeper = null;
     this.catchUp = null;
@@ -382,4 +412,11 @@ export class Hub {
 }
 
 // The admin token the hub mints for itself at start (onboarding.ts).
+/** `30m`, `6h`, `1d` (or seconds, `90s`) in milliseconds; 0 for '' (off). */
+export function scheduleMs(v: string): number {
+  const m = /^(\d+)([smhd])$/.exec(v);
+  if (m === null) return 0;
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
 export { ADMIN_ID, ADMIN_TOKEN_FILE, ensureAdminToken } from './onboarding.js';

@@ -33,14 +33,15 @@ export interface Metrics {
   targetPushSeconds: Histogram<'kind'>;
   targetBreaker: Gauge<'target' | 'kind'>;
   /** Numbers gauges read when Prometheus scrapes, set by whoever has them (serve.ts). */
-  sources: { walBytes: (() => number) | null; writerUp: (() => boolean) | null; settingsVersion: (() => number) | null };
+  backupAge: Gauge;
+  sources: { walBytes: (() => number) | null; writerUp: (() => boolean) | null; settingsVersion: (() => number) | null; backupAge: (() => number | null) | null };
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'swarm_process_' });
   const r = { registers: [registry] };
-  const sources: Metrics['sources'] = { walBytes: null, writerUp: null, settingsVersion: null };
+  const sources: Metrics['sources'] = { walBytes: null, writerUp: null, settingsVersion: null, backupAge: null };
   return {
     registry,
     httpRequests: new Counter({ name: 'swarm_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], ...r }),
@@ -107,6 +108,16 @@ export function createMetrics(): Metrics {
       help: 'Version of the shared settings this process applies (swarm config set/rollback make a new one)',
       collect() {
         this.set(sources.settingsVersion?.() ?? 0);
+      },
+      ...r,
+    }),
+    backupAge: new Gauge({
+      name: 'swarm_backup_last_good_age_seconds',
+      help: 'Age of the newest verified backup in <data.dir>/backups (read at scrape; -1: none; embedded hub only)',
+      collect() {
+        const f = sources.backupAge;
+        if (f === null) return;
+        this.set(f() ?? -1);
       },
       ...r,
     }),

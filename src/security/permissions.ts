@@ -32,6 +32,7 @@ export const OPERATIONS = {
   'target.own': { roles: ['agent', 'captain', 'admin'], doc: 'add, list, test and remove one’s own webhook delivery targets; see their status' },
   'target.any': { roles: ['captain', 'admin'], doc: 'the same for another agent’s targets (captains: role `agent` only)' },
   'retention.run': { roles: ['admin'], doc: 'run retention now (`swarm retention run`), or see what it would remove' },
+  'backup.manage': { roles: ['admin'], doc: 'take backups of the hub while it serves, and list them (`swarm backup`)' },
   'target.host': { roles: ['admin'], doc: 'add or remove file, tmux and command targets, which act on the hub’s host with its privileges' },
 } as const satisfies Record<string, { roles: readonly Role[]; doc: string }>;
 

@@ -23,6 +23,7 @@ import { queueRoutes } from './routes/queue.js';
 import { reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
 import { retentionRoutes } from './routes/retention.js';
+import { backupRoutes } from './routes/backups.js';
 import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { registerSse } from './stream/sse.js';
@@ -202,6 +203,7 @@ async function build(o: AppOptions) {
       await v1.register(tokenRoutes(hub));
       await v1.register(targetRoutes(hub));
       await v1.register(retentionRoutes(hub));
+      await v1.register(backupRoutes(hub, o.version ?? '0.0.0'));
       registerWebSocket(v1 as unknown as FastifyInstance, hub);
       registerSse(v1 as unknown as FastifyInstance, hub);
     },

@@ -141,7 +141,7 @@ async function serve(config: Config, logger: Logger, metrics: Metrics, keyring: 
     throw e;
   }
   const store = keyring === null ? plainStore : encryptedStore(plainStore, keyring);
-  const hub = new Hub({ store, config, metrics, onError: (e, what) => logger.error({ err: e }, `${what} failed`) });
+  const hub = new Hub({ store, config, metrics, version: opts.version, onError: (e, what) => logger.error({ err: e }, `${what} failed`) });
   const admin = role === 'worker' ? { file: '', created: false, elsewhere: false } : await ensureAdminToken(hub, resolve(config['data.dir']));
   // Shared settings: the hub's versioned values over this process's own. Only this process writes
   // an embedded store, so polling for changes made elsewhere is needed only on a shared database.

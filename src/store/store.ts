@@ -44,6 +44,11 @@ export interface Store {
   /** Cheap round trip to the database, for /readyz. Throws when it is unreachable. */
   ping(): Promise<void>;
   schema(): Promise<SchemaInfo>;
+  /**
+   * Embedded store only: a consistent copy of the whole database into `file`, taken while the hub
+   * serves (`swarm backup create`). A shared store is backed up with its own tools (pg_dump).
+   */
+  backup?(file: string): Promise<void>;
   /** Finishes pending group commits, then closes. Further calls fail. */
   close(): Promise<void>;
 

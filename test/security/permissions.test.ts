@@ -93,6 +93,7 @@ const CASES: Record<Operation, Case> = {
     request: async (c) => ({ method: 'POST', path: `/v1/agents/${c.role === 'admin' ? 'admin' : `the-${c.role}`}/targets`, body: { kind: 'webhook', url: 'http://127.0.0.1:9/hook' } }),
   },
   'retention.run': { ok: 200, request: async () => ({ method: 'POST', path: '/v1/retention/run', body: { dry_run: true } }) },
+  'backup.manage': { ok: 200, request: async () => ({ method: 'GET', path: '/v1/backups' }) },
   'target.any': { ok: 200, request: async () => ({ method: 'GET', path: '/v1/targets' }) },
   'target.host': { ok: 201, request: async (c) => ({ method: 'POST', path: '/v1/agents/Target/targets', body: { kind: 'file', dir: `/tmp/swarm-permissions-${c.role}` } }) },
 };

@@ -103,3 +103,27 @@ function describe(h: LockHolder | null): string {
   if (h === null) return 'a process that has not recorded itself yet (it is starting)';
   return `pid ${h.pid} on host ${h.host}, ${h.port === null ? 'not listening yet' : `port ${h.port}`}, since ${h.since}`;
 }
+
+/**
+ * Whether a running hub holds `dir`'s lock, without taking it or writing anything: false when
+ * nobody does, else a description of the holder.
+ */
+export function isLocked(dir: string): string | false {
+  let db: Database.Database;
+  try {
+    db = new Database(join(dir, LOCK_FILE), { timeout: 0, fileMustExist: true });
+  } catch {
+    return false;
+  }
+  try {
+    db.pragma('journal_mode = MEMORY');
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('ROLLBACK');
+    return false;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' ? describe(readHolder(dir)) : false;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,159 @@
+// Backups of the embedded store (docs/operations.md, "Backups"). `create` runs in the hub, on its
+// own connection: SQLite's online backup API copies a consistent snapshot, committed WAL content
+// included, while sends go on (the writer thread is another connection; WAL readers do not block
+// it). `verify` and `restore` need no hub: they work on the copy, never on a live file.
+import { createHash } from 'node:crypto';
+import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { HubError } from '../../errors.js';
+import { verifyChain } from '../audit-chain.js';
+import { type BackupManifest, MANIFEST_FORMAT, newBackupId, readManifest, writeManifest } from '../backup-manifest.js';
+import { TABLES } from '../transfer.js';
+import { isLocked } from './dir-lock.js';
+import { DB_FILE, SqliteStore } from './sqlite-store.js';
+
+export async function sha256Of(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** What the manifest says of a database file: its counts, audit head, schema version, key ids. */
+function describe(file: string): Pick<BackupManifest, 'tables' | 'audit_head' | 'schema_version' | 'encryption'> {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const tables: Record<string, number> = {};
+    for (const t of TABLES) tables[t] = (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    const head = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const schema = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+    const keys = (db.prepare("SELECT DISTINCT sealed FROM messages WHERE sealed IS NOT NULL AND sealed <> 'legacy'").all() as { sealed: string }[]).map((r) => r.sealed).sort();
+    const legacy = db.prepare("SELECT 1 FROM messages WHERE sealed = 'legacy' LIMIT 1").get() !== undefined;
+    return { tables, audit_head: head === undefined ? null : { seq: head.seq, hash: head.hash }, schema_version: schema, encryption: { encrypted: keys.length > 0 || legacy, key_ids: keys } };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Copies the live database with `snapshot` (SqliteStore.backup) into `<to>/<id>/swarm.db`, writes
+ * the manifest beside it, and only then renames `<id>.part` to `<id>`: a backup directory with a
+ * manifest is complete.
+ */
+export async function createSqliteBackup(snapshot: (file: string) => Promise<void>, to: string, hubVersion: string, now = new Date()): Promise<{ dir: string; manifest: BackupManifest }> {
+  const id = newBackupId(now);
+  const dir = join(to, id);
+  const part = `${dir}.part`;
+  try {
+    mkdirSync(part, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new HubError('validation_failed', `cannot create the backup directory ${part}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const file = join(part, DB_FILE);
+    await snapshot(file);
+    const manifest: BackupManifest = {
+      format: MANIFEST_FORMAT,
+      id,
+      created_at: now.toISOString(),
+      hub_version: hubVersion,
+      ...describe(file),
+      store: 'sqlite',
+      file: DB_FILE,
+      bytes: statSync(file).size,
+      sha256: await sha256Of(file),
+      verified_at: null,
+    };
+    writeManifest(part, manifest);
+    renameSync(part, dir);
+    return { dir, manifest };
+  } catch (e) {
+    rmSync(part, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+export interface VerifyReport {
+  manifest: BackupManifest;
+  /** The audit records verified in the copy. */
+  auditRecords: number;
+}
+
+/**
+ * Proves a backup: the file's sha256, then on a scratch copy `PRAGMA integrity_check`, the schema
+ * version and counts against the manifest, and the audit chain (with the manifest's head). Throws
+ * `integrity_failed` naming the first difference; on success records `verified_at`.
+ */
+export async function verifySqliteBackup(dir: string, now = new Date()): Promise<VerifyReport> {
+  const m = readManifest(dir);
+  if (m.store !== 'sqlite') throw new HubError('validation_failed', `the backup ${m.id} is of a ${m.store} store`);
+  const bad = (what: string): HubError => new HubError('integrity_failed', `backup ${m.id} fails verification: ${what}`, { details: { backup: m.id } });
+  const file = join(dir, m.file);
+  let sha: string;
+  try {
+    sha = await sha256Of(file);
+  } catch (e) {
+    throw bad(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  if (sha !== m.sha256) throw bad(`the sha256 of ${m.file} is ${sha}, the manifest says ${m.sha256}: the copy was altered or damaged`);
+  const scratch = mkdtempSync(join(tmpdir(), 'swarm-verify-'));
+  try {
+    await copyFile(file, join(scratch, DB_FILE));
+    let db: Database.Database | null = null;
+    let actual: ReturnType<typeof describe>;
+    try {
+      db = new Database(join(scratch, DB_FILE), { readonly: true, fileMustExist: true });
+      const rows = db.pragma('integrity_check') as { integrity_check: string }[];
+      if (rows.length !== 1 || rows[0]?.integrity_check !== 'ok') throw bad(`PRAGMA integrity_check: ${rows.map((r) => r.integrity_check).slice(0, 3).join('; ')}`);
+      db.close();
+      db = null;
+      actual = describe(join(scratch, DB_FILE));
+    } catch (e) {
+      if (e instanceof HubError) throw e;
+      throw bad(`the copy is not a readable SQLite database: ${(e as Error).message}`);
+    } finally {
+      db?.close();
+    }
+    if (actual.schema_version !== m.schema_version) throw bad(`schema version ${actual.schema_version} in the copy, ${m.schema_version} in the manifest`);
+    const wrong = Object.keys({ ...m.tables, ...actual.tables }).filter((t) => m.tables[t] !== actual.tables[t]);
+    if (wrong.length > 0) throw bad(`row counts differ from the manifest: ${wrong.map((t) => `${t} ${actual.tables[t] ?? 'missing'} in the copy, ${m.tables[t] ?? 'missing'} in the manifest`).join(', ')}`);
+    const store = new SqliteStore({ dir: scratch, synchronous: 'normal' });
+    const chain = await verifyChain(store).finally(() => store.close());
+    if (!chain.ok) throw bad(`the audit chain in the copy is broken: ${chain.problems.map((p) => p.message).slice(0, 3).join('; ')}`);
+    const head = chain.head === null ? null : `${chain.head.seq}:${chain.head.hash}`;
+    const expected = m.audit_head === null ? null : `${m.audit_head.seq}:${m.audit_head.hash}`;
+    if (head !== expected) throw bad(`the audit chain's head in the copy is ${head ?? 'none'}, the manifest says ${expected ?? 'none'}`);
+    const verified = { ...m, verified_at: now.toISOString() };
+    writeManifest(dir, verified);
+    return { manifest: verified, auditRecords: chain.records };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Refuses a target a hub could be using (locked: `data_dir_locked`; not empty: `validation_failed`),
+ * writing nothing there; else verifies the backup and copies it to `<to>/swarm.db`. Only the
+ * database is restored: not admin.token (see docs/operations.md).
+ */
+export async function restoreSqliteBackup(dir: string, to: string): Promise<VerifyReport> {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new HubError('validation_failed', `cannot read the target directory ${to}: ${(e as Error).message}`);
+  }
+  if (entries.length > 0) {
+    const holder = isLocked(to);
+    if (holder !== false) throw new HubError('data_dir_locked', `will not restore into ${to}: a running hub holds it (${holder}); stop it, and restore into a new, empty directory`);
+    throw new HubError('validation_failed', `will not restore into ${to}: it is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); restore into a new or empty directory, then point the hub at it (--data)`);
+  }
+  const report = await verifySqliteBackup(dir);
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  const target = join(to, DB_FILE);
+  copyFileSync(join(dir, report.manifest.file), `${target}.part`);
+  renameSync(`${target}.part`, target);
+  return report;
+}
