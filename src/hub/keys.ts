@@ -60,6 +60,11 @@ export class Keys {
     private readonly audit: AuditSink = noAudit,
   ) {}
 
+  /** Whether this process runs a key rotation now (swarm_key_rotation_running). */
+  get rotating(): boolean {
+    return this.running !== null;
+  }
+
   private sealing(): EncryptedStore | null {
     const s = this.store as Partial<EncryptedStore>;
     return s.reencryptBatch === undefined || s.keyring === undefined ? null : (s as EncryptedStore);

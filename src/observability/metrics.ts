@@ -34,14 +34,29 @@ export interface Metrics {
   targetBreaker: Gauge<'target' | 'kind'>;
   /** Numbers gauges read when Prometheus scrapes, set by whoever has them (serve.ts). */
   backupAge: Gauge;
-  sources: { walBytes: (() => number) | null; writerUp: (() => boolean) | null; settingsVersion: (() => number) | null; backupAge: (() => number | null) | null };
+  diskFreeBytes: Gauge;
+  diskSizeBytes: Gauge;
+  poolConnections: Gauge<'state'>;
+  poolMax: Gauge;
+  keyRotationRunning: Gauge;
+  sources: {
+    walBytes: (() => number) | null;
+    writerUp: (() => boolean) | null;
+    settingsVersion: (() => number) | null;
+    backupAge: (() => number | null) | null;
+    /** The data directory's file system (the embedded store). */
+    disk: (() => { free: number; size: number }) | null;
+    /** The PostgreSQL pool of this process. */
+    pool: (() => { total: number; idle: number; waiting: number; max: number }) | null;
+    keyRotation: (() => boolean) | null;
+  };
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'swarm_process_' });
   const r = { registers: [registry] };
-  const sources: Metrics['sources'] = { walBytes: null, writerUp: null, settingsVersion: null, backupAge: null };
+  const sources: Metrics['sources'] = { walBytes: null, writerUp: null, settingsVersion: null, backupAge: null, disk: null, pool: null, keyRotation: null };
   return {
     registry,
     httpRequests: new Counter({ name: 'swarm_http_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], ...r }),
@@ -108,6 +123,54 @@ export function createMetrics(): Metrics {
       help: 'Version of the shared settings this process applies (swarm config set/rollback make a new one)',
       collect() {
         this.set(sources.settingsVersion?.() ?? 0);
+      },
+      ...r,
+    }),
+    diskFreeBytes: new Gauge({
+      name: 'swarm_store_disk_free_bytes',
+      help: 'Bytes free for the hub on the file system of the embedded store (read at scrape; absent on PostgreSQL)',
+      collect() {
+        const d = sources.disk?.();
+        if (d !== undefined) this.set(d.free);
+      },
+      ...r,
+    }),
+    diskSizeBytes: new Gauge({
+      name: 'swarm_store_disk_size_bytes',
+      help: 'Size of the file system of the embedded store (read at scrape; absent on PostgreSQL)',
+      collect() {
+        const d = sources.disk?.();
+        if (d !== undefined) this.set(d.size);
+      },
+      ...r,
+    }),
+    poolConnections: new Gauge({
+      name: 'swarm_store_pool_connections',
+      help: 'PostgreSQL pool of this process: connections in use, idle, and callers waiting for one (state=waiting); absent on SQLite',
+      labelNames: ['state'],
+      collect() {
+        const p = sources.pool?.();
+        if (p === undefined) return;
+        this.set({ state: 'in_use' }, p.total - p.idle);
+        this.set({ state: 'idle' }, p.idle);
+        this.set({ state: 'waiting' }, p.waiting);
+      },
+      ...r,
+    }),
+    poolMax: new Gauge({
+      name: 'swarm_store_pool_max',
+      help: 'store.poolSize: the most connections the PostgreSQL pool of this process opens (absent on SQLite)',
+      collect() {
+        const p = sources.pool?.();
+        if (p !== undefined) this.set(p.max);
+      },
+      ...r,
+    }),
+    keyRotationRunning: new Gauge({
+      name: 'swarm_key_rotation_running',
+      help: '1 while this process runs a key rotation (swarm keys rotate), else 0',
+      collect() {
+        this.set(sources.keyRotation?.() === true ? 1 : 0);
       },
       ...r,
     }),

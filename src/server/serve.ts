@@ -1,7 +1,7 @@
 // Runs the hub: locks the embedded store's directory (one hub per directory), opens the store,
 // makes sure an admin token exists, listens, and shuts down cleanly on SIGTERM/SIGINT (drain, stop
 // accepting, finish in-flight requests and commits, flush presence, close, unlock).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/keys.js';
 import { HubError } from '../errors.js';
@@ -51,7 +51,7 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
   const db = config['store.database'];
   const dir = sqliteDir(config);
   if (dir === null) {
-    return PostgresStore.open({
+    const pg = await PostgresStore.open({
       url: db,
       sessionUrl: config['store.sessionDatabase'] || undefined,
       prepare: config['store.prepare'],
@@ -61,6 +61,8 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
       queueMax: config['store.queueMax'],
       onWarning: logger === undefined ? undefined : (message) => logger.warn(message),
     });
+    if (metrics !== undefined) metrics.sources.pool = () => pg.poolStats();
+    return pg;
   }
   const store = new SqliteStore({
     dir,
@@ -80,6 +82,10 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
   if (metrics !== undefined) {
     metrics.sources.walBytes = () => store.walBytes();
     metrics.sources.writerUp = () => store.writerAlive();
+    metrics.sources.disk = () => {
+      const f = statfsSync(dir);
+      return { free: f.bavail * f.bsize, size: f.blocks * f.bsize };
+    };
     metrics.walLimitBytes.set(config['store.walLimitMiB'] * 1024 * 1024);
   }
   return store;
@@ -155,6 +161,7 @@ async function serve(config: Config, logger: Logger, metrics: Metrics, keyring: 
   hub.start({ sweeps: role === 'all' || role === 'worker' });
   metrics.buildInfo.set({ version: opts.version ?? 'unknown', store: store.kind, role }, 1);
   metrics.sources.settingsVersion = () => hub.settings.currentVersion;
+  metrics.sources.keyRotation = () => hub.keys.rotating;
   // Delivery targets (docs/targets.md): pushed from the embedded hub and from workers, competing
   // for the same leases.
   const pusher = (role === 'all' || role === 'worker') && config['targets.deliver'] ? new TargetRunner(hub, (e, what) => logger.error({ err: e }, `${what} failed`)) : null;

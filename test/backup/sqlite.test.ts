@@ -76,7 +76,7 @@ describe('swarm backup (embedded store)', () => {
       await until('100 sends answered', 20_000, () => load.sent.length >= 300);
       const startedAt = Date.now();
       const created = okJson(await swarm(hub.url, ['backup', 'create', '--json'], { token: hub.adminToken, cwd: dir }));
-      const before = load.sent.filter((s) => s.answeredAt < startedAt).map((s) => s.id);
+      const before = load.sent.filter((s) => s.answeredAt <= startedAt).map((s) => s.id);
       await until('sends after the backup', 10_000, () => load.sent.some((s) => s.answeredAt > Date.now() - 50) && load.sent.length > before.length + 20);
       const id = created.manifest.id as string;
       assert.equal(created.dir, join(data, 'backups', id));

@@ -13,6 +13,7 @@ import { describe, it } from 'node:test';
 import { requireCommand } from '../support/debian.js';
 import { freePort } from '../support/net.js';
 import { spawnHub } from '../support/process.js';
+import { testDatabaseUrl, testSchema } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 import { addAgent, http, openWs, send, sleep, until } from '../streams/clients.js';
 import { RULES, rules, usedMetricNames } from './deploy-files.js';
@@ -31,6 +32,9 @@ describe('Prometheus scraping a hub', () => {
     // Short leases and two attempts: one unacknowledged delivery is a dead letter within seconds.
     const hub = await spawnHub(join(dir, 'hub'), { env: { SWARM_VISIBILITY_SECONDS: '0.5', SWARM_MAX_ATTEMPTS: '2', SWARM_AGENT_RATE: '10000', SWARM_AGENT_BURST: '10000', SWARM_ADDRESS_RATE: '10000', SWARM_ADDRESS_BURST: '10000' } });
     t.after(() => hub.kill());
+    // A second hub on PostgreSQL, for the series only that store has (its connection pool).
+    const onPostgres = await spawnHub(join(dir, 'pg'), { env: { SWARM_DATABASE: testDatabaseUrl(), SWARM_DB_SCHEMA: testSchema(t, 'swarm_prom') } });
+    t.after(() => onPostgres.kill());
     const admin = hub.adminToken;
     const sender = await addAgent(hub.url, admin, 'Agent-S');
     const wsAgent = await addAgent(hub.url, admin, 'Agent-W');
@@ -49,7 +53,7 @@ describe('Prometheus scraping a hub', () => {
     mkdirSync(join(dir, 'tsdb'));
     writeFileSync(
       join(dir, 'prometheus.yml'),
-      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - ${JSON.stringify(RULES)}\nscrape_configs:\n  - job_name: swarm\n    static_configs:\n      - targets: ['${hubAddress}']\n`,
+      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - ${JSON.stringify(RULES)}\nscrape_configs:\n  - job_name: swarm\n    static_configs:\n      - targets: ['${hubAddress}', '${new URL(onPostgres.url).host}']\n`,
     );
     let promOut = '';
     const prom: ChildProcess = spawn(prometheus, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -116,5 +120,7 @@ describe('Prometheus scraping a hub', () => {
     const evaluated = res.data.groups.flatMap((g) => g.rules);
     assert.equal(evaluated.length, rules().length);
     assert.deepEqual(evaluated.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`), []);
+    // Before the schema it runs on is dropped (t.after hooks run in the order they were added).
+    await onPostgres.kill();
   });
 });

@@ -109,6 +109,12 @@ export class PostgresStore implements Store {
   private readonly sweeper: Leadership;
   private unlisten: (() => void) | null = null;
   private readonly agents: Agents;
+
+  /** This process's pool: connections open and idle, callers waiting, the most it opens (metrics). */
+  poolStats(): { total: number; idle: number; waiting: number; max: number } {
+    const p = this.conn.pool;
+    return { total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount, max: p.options.max ?? 10 };
+  }
   private readonly tokens: Tokens;
   private readonly messages: Messages;
   private readonly inboxes: Inbox;
