@@ -1,7 +1,7 @@
-// Backups of the embedded store (docs/operations.md, "Backups"). `create` runs in the hub, on its
-// own connection: SQLite's online backup API copies a consistent snapshot, committed WAL content
-// included, while sends go on (the writer thread is another connection; WAL readers do not block
-// it). `verify` and `restore` need no hub: they work on the copy, never on a live file.
+// Backups of the embedded store (docs/operations.md, "Backups"). `create` runs in the hub:
+// SqliteStore.backup copies a consistent snapshot (`VACUUM INTO`, committed WAL content included)
+// on a connection of its own in a worker thread, while sends go on (WAL readers do not block the
+// writer thread). `verify` and `restore` need no hub: they work on the copy, never on a live file.
 import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';

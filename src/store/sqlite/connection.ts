@@ -44,7 +44,8 @@ export class Connection {
   appliedSeq: number;
   /** Why the last write failed with an I/O error; null once a write succeeded (ping, /readyz). */
   ioFailure: string | null = null;
-  private readonly file: string;
+  /** The database file (`:memory:` for a store in memory). */
+  readonly file: string;
   private readonly writes: GroupCommit<WriteItem, unknown>;
   /** Keeps the WAL bounded when this connection commits (no writer thread). */
   private readonly wal: WalLimit | null = null;

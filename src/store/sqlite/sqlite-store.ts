@@ -8,6 +8,8 @@ import type { AuditRecord, NewAuditRecord } from '../../domain/audit.js';
 import type { Channel } from '../../domain/channel.js';
 import type { InboxItem, Message } from '../../domain/message.js';
 import type { LeaderboardRow, Review, Task, TaskStatus } from '../../domain/task.js';
+import { Worker } from 'node:worker_threads';
+import { HubError } from '../../errors.js';
 import { GroupCommit } from '../group-commit.js';
 import type { KeyRotation, SealedContent, StoredMessage } from '../sealing.js';
 import type {
@@ -178,13 +180,22 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * A consistent snapshot of the database into `file` (SQLite's online backup API, on this
-   * connection), committed WAL content included. In one step: a backup copied in several steps
-   * starts over whenever the writer thread commits in between, which under load may be always.
+   * A consistent snapshot of the database into `file`, committed WAL content included: `VACUUM
+   * INTO` on a connection of its own in a worker thread (snapshot-worker.ts), so that the hub's
+   * event loop and the writer thread go on while a large store is copied. (The online backup API
+   * on this connection blocked the event loop for the whole copy: copied in steps, it starts over
+   * whenever the writer commits in between.)
    */
   async backup(file: string): Promise<void> {
     this.conn.live();
-    await this.conn.db.backup(file, { progress: () => 0x7fffffff });
+    if (this.conn.file === ':memory:') throw new HubError('validation_failed', 'a store in memory has no file to back up');
+    const worker = new Worker(new URL('./snapshot-worker.js', import.meta.url), { workerData: { source: this.conn.file, target: file } });
+    const r = await new Promise<{ ok: true } | { ok: false; error: string }>((resolve) => {
+      worker.once('message', resolve);
+      worker.once('error', (e) => resolve({ ok: false, error: e.message }));
+      worker.once('exit', (code) => resolve({ ok: false, error: `the snapshot thread exited (${code})` }));
+    });
+    if (!r.ok) throw new HubError('store_unavailable', `cannot copy the database: ${r.error}`);
   }
 
   async close(): Promise<void> {
