@@ -53,7 +53,8 @@ async function build(o: AppOptions) {
   const app = Fastify({
     ...(o.tls === undefined ? {} : { https: o.tls }),
     loggerInstance: (o.logger === false || o.logger === undefined ? undefined : o.logger) as FastifyBaseLogger | undefined,
-    logController: new LogController({ disableRequestLogging: !hub.config['log.requests'] }),
+    // ECS: each request's log lines carry its id as http.request.id (observability/logger.ts).
+    logController: new LogController({ disableRequestLogging: !hub.config['log.requests'], requestIdLogLabel: 'http.request.id' }),
     bodyLimit: hub.config['limits.bodyBytes'],
     // Timeouts. requestTimeout bounds receiving a request (headers and body: a slow-loris client
     // gets 408), not answering it, so long-polls and streams are not cut. No connectionTimeout
@@ -169,6 +170,10 @@ async function build(o: AppOptions) {
           const as = req.headers[AS_HEADER];
           if (Array.isArray(as)) throw new HubError('validation_failed', `send the ${AS_HEADER} header once`);
           req.actor = await hub.auth.authenticate(m?.[1], as, from);
+          // Every later line of this request names the agent (ECS user.id; the one it acts for: user.target.id).
+          const self = req.actor.self.id;
+          req.log = req.log.child(self === req.actor.principal.id ? { 'user.id': self } : { 'user.id': req.actor.principal.id, 'user.target.id': self });
+          reply.log = req.log;
         } catch (e) {
           const retry = e instanceof HubError && e.code === 'rate_limited' ? e.details?.retryAfterSeconds : undefined;
           if (typeof retry === 'number') reply.header('retry-after', String(retry));

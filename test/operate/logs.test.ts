@@ -80,12 +80,21 @@ describe('the hub log and the Elasticsearch index template', () => {
 
     for (const r of records) {
       for (const f of ['@timestamp', 'log.level', 'message', 'service.name']) assert.ok(f in r, `${f} missing: ${JSON.stringify(r)}`);
-      if ('req' in r || 'res' in r) assert.match(String(r.reqId), /^req-\d+$/, `a request line without its id: ${JSON.stringify(r)}`);
+      if ('http' in r) assert.match(String(r['http.request.id']), /^req-\d+$/, `a request line without its id: ${JSON.stringify(r)}`);
     }
     // Each request has its incoming and completed line under one id, the refused one too.
     const completed = records.filter((r) => r.message === 'request completed');
-    assert.ok(completed.some((r) => (r.res as { statusCode: number }).statusCode === 401), 'the failed authentication is logged');
-    for (const c of completed) assert.ok(records.some((r) => r.message === 'incoming request' && r.reqId === c.reqId), `no incoming line for ${String(c.reqId)}`);
+    assert.ok(completed.some((r) => (r.http as { response: { status_code: number } }).response.status_code === 401), 'the failed authentication is logged');
+    for (const c of completed) assert.ok(records.some((r) => r.message === 'incoming request' && r['http.request.id'] === c['http.request.id']), `no incoming line for ${String(c['http.request.id'])}`);
+    // ECS: the method, path and client of each incoming request, the duration of each completed
+    // one, and the agent on the lines of an authenticated request.
+    for (const r of records.filter((x) => x.message === 'incoming request')) {
+      assert.equal(typeof (r.http as { request: { method?: string } }).request.method, 'string', JSON.stringify(r));
+      assert.equal(typeof (r.url as { path?: string }).path, 'string', JSON.stringify(r));
+      assert.equal(typeof (r.client as { ip?: string }).ip, 'string', JSON.stringify(r));
+    }
+    for (const c of completed) assert.equal(typeof (c.event as { duration?: number } | undefined)?.duration, 'number', JSON.stringify(c));
+    assert.ok(completed.some((r) => r['user.id'] === 'Agent-2' && (r.http as { response: { status_code: number } }).response.status_code === 200), 'a request names its agent');
 
     for (const secret of [BODY, 'subject-9d2e', sender, reader, hub.adminToken, sender.slice(0, -4)]) assert.ok(!out.includes(secret), `the log holds ${secret.slice(0, 12)}…`);
   });
