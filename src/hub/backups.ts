@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/keys.js';
 import { HubError } from '../errors.js';
 import { type BackupManifest, listBackups } from '../store/backup-manifest.js';
-import { createSqliteBackup, verifySqliteBackup } from '../store/sqlite/backup.js';
+import { createSqliteBackup, verifySqliteBackupOffThread } from '../store/sqlite/backup.js';
 import type { Store } from '../store/store.js';
 import { type Actor, authorize } from './actor.js';
 
@@ -39,7 +39,8 @@ export class Backups {
     if (snapshot === undefined) return null;
     const dir = defaultBackupDir(this.config);
     const made = await createSqliteBackup(snapshot, dir, hubVersion);
-    const { manifest } = await verifySqliteBackup(made.dir);
+    // Off the event loop: on a large store the check takes seconds.
+    const { manifest } = await verifySqliteBackupOffThread(made.dir);
     this.prune(dir, this.config['backup.keep']);
     return manifest;
   }

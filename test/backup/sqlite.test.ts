@@ -192,7 +192,9 @@ describe('backup.schedule (embedded hub)', () => {
     }
     assert.ok(seen.size >= 4, `backups seen: ${[...seen].join(', ')}`);
     const now = await listed();
-    assert.ok(now.length <= 2, `kept the newest 2: ${now.map((b) => b.id).join(', ')}`);
+    // The newest 2 are kept, plus the one being verified at this moment, if any (verification
+    // runs off the event loop; older ones are pruned once it is done).
+    assert.ok(now.filter((b) => b.verified_at !== null).length <= 2 && now.filter((b) => b.verified_at === null).length <= 1, `kept the newest 2: ${now.map((b) => `${b.id} ${b.verified_at ?? 'being verified'}`).join(', ')}`);
     assert.ok(now.some((b) => b.verified_at !== null), 'a verified one is kept');
     const age = await gauge();
     assert.ok(age >= 0 && age < 10, `swarm_backup_last_good_age_seconds ${age}`);

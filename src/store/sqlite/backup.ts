@@ -7,8 +7,9 @@ import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readdirSync, re
 import { copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { HubError } from '../../errors.js';
+import { type ErrorCode, HubError } from '../../errors.js';
 import { verifyChain } from '../audit-chain.js';
 import { type BackupManifest, MANIFEST_FORMAT, newBackupId, readManifest, writeManifest } from '../backup-manifest.js';
 import { TABLES } from '../transfer.js';
@@ -138,6 +139,18 @@ export async function verifySqliteBackup(dir: string, now = new Date()): Promise
  * writing nothing there; else verifies the backup and copies it to `<to>/swarm.db`. Only the
  * database is restored: not admin.token (see docs/operations.md).
  */
+/** verifySqliteBackup in a worker thread (verify-worker.ts): for the hub, whose event loop it would otherwise hold. */
+export async function verifySqliteBackupOffThread(dir: string): Promise<Pick<VerifyReport, 'manifest'>> {
+  const worker = new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { dir } });
+  const r = await new Promise<{ ok: true; manifest: BackupManifest } | { ok: false; code: ErrorCode; message: string }>((resolve) => {
+    worker.once('message', resolve);
+    worker.once('error', (e) => resolve({ ok: false, code: 'internal', message: e.message }));
+    worker.once('exit', (code) => resolve({ ok: false, code: 'internal', message: `the verification thread exited (${code})` }));
+  });
+  if (!r.ok) throw new HubError(r.code, r.message);
+  return { manifest: r.manifest };
+}
+
 export async function restoreSqliteBackup(dir: string, to: string): Promise<VerifyReport> {
   let entries: string[] = [];
   try {
