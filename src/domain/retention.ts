@@ -53,17 +53,25 @@ export function shortestDays(r: RetentionRules): number | null {
   return days.length === 0 ? null : Math.min(...days);
 }
 
-/** How long this message is kept (days, or null: forever). */
-export function keepOf(r: RetentionRules, m: { type: MessageType; channels: readonly string[] }): Keep {
-  const byChannel = m.channels.flatMap((c) => (r.channels.has(c) ? [r.channels.get(c) as Keep] : []));
-  if (byChannel.length > 0) return byChannel.includes(null) ? null : Math.max(...(byChannel as number[]));
-  if (r.types.has(m.type)) return r.types.get(m.type) as Keep;
-  return r.all ?? null;
+/**
+ * The rule that decides how long this message is kept, and that time (days, or null: forever):
+ * of its channels' rules the longest, else its type's, else `*`; none: kept forever.
+ */
+export function ruleFor(r: RetentionRules, m: { type: MessageType; channels: readonly string[] }): { selector: string; keep: Keep } {
+  let best: { selector: string; keep: Keep } | null = null;
+  for (const c of m.channels) {
+    if (!r.channels.has(c)) continue;
+    const keep = r.channels.get(c) as Keep;
+    if (best === null || best.keep !== null && (keep === null || keep > best.keep)) best = { selector: `#${c}`, keep };
+  }
+  if (best !== null) return best;
+  if (r.types.has(m.type)) return { selector: m.type, keep: r.types.get(m.type) as Keep };
+  return { selector: '*', keep: r.all ?? null };
 }
 
 /** Whether the message's time is up at `now`. */
 export function expired(r: RetentionRules, m: { type: MessageType; channels: readonly string[]; createdAt: number }, now: number): boolean {
-  const keep = keepOf(r, m);
+  const { keep } = ruleFor(r, m);
   return keep !== null && m.createdAt < now - keep * DAY_MS;
 }
 

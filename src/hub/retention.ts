@@ -7,7 +7,7 @@
 // `swarm retention run [--dry-run]` runs it now.
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { DAY_MS, expired, parseRetention, type RetentionRules, shortestDays } from '../domain/retention.js';
+import { DAY_MS, expired, parseRetention, ruleFor, shortestDays } from '../domain/retention.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
@@ -50,13 +50,6 @@ export interface RetentionSettings {
   auditDays: () => number;
   batch: () => number;
   archiveDir: () => string;
-}
-
-function ruleOf(r: RetentionRules, m: { type: string; channels: readonly string[] }): string {
-  const ch = m.channels.find((c) => r.channels.has(c));
-  if (ch !== undefined) return `#${ch}`;
-  if (r.types.has(m.type as never)) return m.type;
-  return '*';
 }
 
 export class Retention {
@@ -129,7 +122,7 @@ export class Retention {
         report.examined += 1;
         const m = { type: c.message.type, channels: c.channels, createdAt: c.message.createdAt };
         if (!expired(rules, m, now)) continue;
-        pending.push({ seq: c.seq, line: JSON.stringify({ ...c.message, channels: c.channels }), createdAt: c.message.createdAt, rule: ruleOf(rules, m) });
+        pending.push({ seq: c.seq, line: JSON.stringify({ ...c.message, channels: c.channels }), createdAt: c.message.createdAt, rule: ruleFor(rules, m).selector });
         if (pending.length >= batch) await flush();
       }
     }

@@ -174,7 +174,7 @@ export function checkSettings(s: TargetSettings): void {
     }
     case 'file':
       if (!isAbsolute(s.dir) || s.dir.includes('\0')) throw new HubError('validation_failed', `a file target needs an absolute directory, not '${s.dir}'`);
-      if (normalize(s.dir) !== s.dir.replace(/\/+$/, '') && normalize(s.dir) !== s.dir) throw new HubError('validation_failed', `write the directory plainly (no '..' or '//'): '${normalize(s.dir)}'`);
+      if (normalize(s.dir) !== s.dir) throw new HubError('validation_failed', `write the directory plainly (no '.', '..' or '//'): '${normalize(s.dir)}'`);
       return;
     case 'tmux':
       return;

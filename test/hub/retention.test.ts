@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigKey } from '../../src/config/keys.js';
-import { DAY_MS, parseRetention } from '../../src/domain/retention.js';
+import { DAY_MS, parseRetention, ruleFor } from '../../src/domain/retention.js';
 import { NO_FILTER } from '../../src/domain/target.js';
 import { HubError } from '../../src/errors.js';
 import { SYSTEM_ACTOR } from '../../src/hub/actor.js';
@@ -129,5 +129,11 @@ describe('message retention', () => {
       );
     }
     assert.deepEqual([...parseRetention('*=90, report=365 ,#decisions=forever').channels], [['decisions', null]]);
+    // The rule that decides: the longest of its channels', else its type's, else *.
+    const r = parseRetention('*=90,report=365,#ops=30,#infra=60,#decisions=forever');
+    assert.deepEqual(ruleFor(r, { type: 'report', channels: ['ops', 'infra'] }), { selector: '#infra', keep: 60 });
+    assert.deepEqual(ruleFor(r, { type: 'text', channels: ['ops', 'decisions'] }), { selector: '#decisions', keep: null });
+    assert.deepEqual(ruleFor(r, { type: 'report', channels: ['random'] }), { selector: 'report', keep: 365 });
+    assert.deepEqual(ruleFor(parseRetention('report=3'), { type: 'text', channels: [] }), { selector: '*', keep: null });
   });
 });

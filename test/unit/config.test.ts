@@ -84,6 +84,20 @@ describe('config', () => {
       [{ SWARM_MAX_FAN_OUT: '0' }, /limits\.fanOut/],
       [{ SWARM_ROTATION_BATCH: '0' }, /security\.rotationBatch/],
       [{ SWARM_ROTATION_PAUSE: '-1' }, /security\.rotationPauseSeconds/],
+      // Issues 14 and 15: delivery targets, retention, backups.
+      [{ SWARM_TARGETS_DELIVER: 'sometimes' }, /targets\.deliver/],
+      [{ SWARM_TARGETS_CONCURRENCY: '0' }, /targets\.concurrency/],
+      [{ SWARM_TARGETS_CONCURRENCY: '65' }, /targets\.concurrency/],
+      [{ SWARM_TARGETS_LEASE_SECONDS: '1.5' }, /targets\.leaseSeconds/],
+      [{ SWARM_TARGETS_BACKOFF_SECONDS: '0' }, /targets\.backoffSeconds/],
+      [{ SWARM_TARGETS_BACKOFF_MAX_SECONDS: 'soon' }, /targets\.backoffMaxSeconds/],
+      [{ SWARM_TARGETS_BREAKER_FAILURES: '0' }, /targets\.breakerFailures/],
+      [{ SWARM_TARGETS_BREAKER_SECONDS: '-1' }, /targets\.breakerSeconds/],
+      [{ SWARM_RETENTION_AUDIT_DAYS: '-3' }, /retention\.auditDays/],
+      [{ SWARM_RETENTION_INTERVAL_SECONDS: '0' }, /retention\.intervalSeconds/],
+      [{ SWARM_RETENTION_BATCH: '0' }, /retention\.batch/],
+      [{ SWARM_BACKUP_SCHEDULE: 'daily' }, /backup\.schedule/],
+      [{ SWARM_BACKUP_KEEP: '0' }, /backup\.keep/],
     ] as const) invalid(() => loadConfig({ cwd, env }), key);
   });
 

@@ -27,6 +27,16 @@ describe('docs match the code', () => {
     assert.deepEqual(rows, Object.entries(CONFIG_KEYS).map(([k, s]) => [k, s.env]));
   });
 
+  it('README config reference states each setting\'s default as the code has it', () => {
+    for (const [k, spec] of Object.entries(CONFIG_KEYS)) {
+      // The templates' defaults are paragraphs: the README describes them instead.
+      if (k.startsWith('templates.')) continue;
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${k}\` |`)) ?? '';
+      const shown = row.split(' | ')[2];
+      assert.ok(spec.default === '' ? shown === '`""`' || shown === '``' : shown === `\`${String(spec.default)}\``, `${k}: README says ${shown ?? 'nothing'}, the code ${JSON.stringify(spec.default)}`);
+    }
+  });
+
   it('README exit-code table matches EXIT_CODES', () => {
     const rows = [...readme.matchAll(/^\| (\d+) \| /gm)].map((m) => Number(m[1]));
     assert.deepEqual(rows, EXIT_CODES.map((r) => r.exit));

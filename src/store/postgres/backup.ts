@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { HubError } from '../../errors.js';
-import { verifyChain } from '../audit-chain.js';
 import { type BackupManifest, MANIFEST_FORMAT, newBackupId, readManifest, writeManifest } from '../backup-manifest.js';
-import { sha256Of, type VerifyReport } from '../sqlite/backup.js';
+import { checkSha256, failsVerification, proveCopy, sha256Of, type VerifyReport } from '../backup-proof.js';
 import { TABLES } from '../transfer.js';
 import { redactUrl } from './connection.js';
 import { quoteIdent } from './migrate.js';
@@ -148,11 +147,8 @@ function withDatabase(url: string, db: string): string {
 export async function verifyPostgresBackup(dir: string, server: string, now = new Date()): Promise<VerifyReport> {
   const m = readManifest(dir);
   const schema = pgSchemaOf(m);
-  const bad = (what: string): HubError => new HubError('integrity_failed', `backup ${m.id} fails verification: ${what}`, { details: { backup: m.id } });
-  const sha = await sha256Of(join(dir, m.file)).catch((e: Error) => {
-    throw bad(`cannot read ${m.file}: ${e.message}`);
-  });
-  if (sha !== m.sha256) throw bad(`the sha256 of ${m.file} is ${sha}, the manifest says ${m.sha256}: the copy was altered or damaged`);
+  const bad = (what: string): HubError => failsVerification(m, what);
+  await checkSha256(dir, m);
   const scratch = `swarm_verify_${randomBytes(6).toString('hex')}`;
   const admin = await connect(server);
   try {
@@ -168,18 +164,7 @@ export async function verifyPostgresBackup(dir: string, server: string, now = ne
     });
     const c = await connect(url);
     const actual = await describe(c, schema).finally(() => c.end());
-    if (actual.schema_version !== m.schema_version) throw bad(`schema version ${actual.schema_version} in the copy, ${m.schema_version} in the manifest`);
-    const wrong = Object.keys({ ...m.tables, ...actual.tables }).filter((t) => m.tables[t] !== actual.tables[t]);
-    if (wrong.length > 0) throw bad(`row counts differ from the manifest: ${wrong.map((t) => `${t} ${actual.tables[t] ?? 'missing'} in the copy, ${m.tables[t] ?? 'missing'} in the manifest`).join(', ')}`);
-    const store = await PostgresStore.open({ url, schema, poolSize: 2 });
-    const chain = await verifyChain(store).finally(() => store.close());
-    if (!chain.ok) throw bad(`the audit chain in the copy is broken: ${chain.problems.map((p) => p.message).slice(0, 3).join('; ')}`);
-    const head = chain.head === null ? null : `${chain.head.seq}:${chain.head.hash}`;
-    const expected = m.audit_head === null ? null : `${m.audit_head.seq}:${m.audit_head.hash}`;
-    if (head !== expected) throw bad(`the audit chain's head in the copy is ${head ?? 'none'}, the manifest says ${expected ?? 'none'}`);
-    const verified = { ...m, verified_at: now.toISOString() };
-    writeManifest(dir, verified);
-    return { manifest: verified, auditRecords: chain.records };
+    return await proveCopy(dir, m, actual, () => PostgresStore.open({ url, schema, poolSize: 2 }), now);
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`).catch(() => undefined);
     await admin.end().catch(() => undefined);

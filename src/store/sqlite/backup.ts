@@ -2,25 +2,18 @@
 // SqliteStore.backup copies a consistent snapshot (`VACUUM INTO`, committed WAL content included)
 // on a connection of its own in a worker thread, while sends go on (WAL readers do not block the
 // writer thread). `verify` and `restore` need no hub: they work on the copy, never on a live file.
-import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { type ErrorCode, HubError } from '../../errors.js';
-import { verifyChain } from '../audit-chain.js';
 import { type BackupManifest, MANIFEST_FORMAT, newBackupId, readManifest, writeManifest } from '../backup-manifest.js';
+import { checkSha256, failsVerification, proveCopy, sha256Of, type VerifyReport } from '../backup-proof.js';
 import { TABLES } from '../transfer.js';
 import { isLocked } from './dir-lock.js';
 import { DB_FILE, SqliteStore } from './sqlite-store.js';
-
-export async function sha256Of(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /** What the manifest says of a database file: its counts, audit head, schema version, key ids. */
 function describe(file: string): Pick<BackupManifest, 'tables' | 'audit_head' | 'schema_version' | 'encryption'> {
@@ -76,12 +69,6 @@ export async function createSqliteBackup(snapshot: (file: string) => Promise<voi
   }
 }
 
-export interface VerifyReport {
-  manifest: BackupManifest;
-  /** The audit records verified in the copy. */
-  auditRecords: number;
-}
-
 /**
  * Proves a backup: the file's sha256, then on a scratch copy `PRAGMA integrity_check`, the schema
  * version and counts against the manifest, and the audit chain (with the manifest's head). Throws
@@ -90,15 +77,9 @@ export interface VerifyReport {
 export async function verifySqliteBackup(dir: string, now = new Date()): Promise<VerifyReport> {
   const m = readManifest(dir);
   if (m.store !== 'sqlite') throw new HubError('validation_failed', `the backup ${m.id} is of a ${m.store} store`);
-  const bad = (what: string): HubError => new HubError('integrity_failed', `backup ${m.id} fails verification: ${what}`, { details: { backup: m.id } });
+  const bad = (what: string): HubError => failsVerification(m, what);
   const file = join(dir, m.file);
-  let sha: string;
-  try {
-    sha = await sha256Of(file);
-  } catch (e) {
-    throw bad(`cannot read ${file}: ${(e as Error).message}`);
-  }
-  if (sha !== m.sha256) throw bad(`the sha256 of ${m.file} is ${sha}, the manifest says ${m.sha256}: the copy was altered or damaged`);
+  await checkSha256(dir, m);
   const scratch = mkdtempSync(join(tmpdir(), 'swarm-verify-'));
   try {
     await copyFile(file, join(scratch, DB_FILE));
@@ -117,18 +98,7 @@ export async function verifySqliteBackup(dir: string, now = new Date()): Promise
     } finally {
       db?.close();
     }
-    if (actual.schema_version !== m.schema_version) throw bad(`schema version ${actual.schema_version} in the copy, ${m.schema_version} in the manifest`);
-    const wrong = Object.keys({ ...m.tables, ...actual.tables }).filter((t) => m.tables[t] !== actual.tables[t]);
-    if (wrong.length > 0) throw bad(`row counts differ from the manifest: ${wrong.map((t) => `${t} ${actual.tables[t] ?? 'missing'} in the copy, ${m.tables[t] ?? 'missing'} in the manifest`).join(', ')}`);
-    const store = new SqliteStore({ dir: scratch, synchronous: 'normal' });
-    const chain = await verifyChain(store).finally(() => store.close());
-    if (!chain.ok) throw bad(`the audit chain in the copy is broken: ${chain.problems.map((p) => p.message).slice(0, 3).join('; ')}`);
-    const head = chain.head === null ? null : `${chain.head.seq}:${chain.head.hash}`;
-    const expected = m.audit_head === null ? null : `${m.audit_head.seq}:${m.audit_head.hash}`;
-    if (head !== expected) throw bad(`the audit chain's head in the copy is ${head ?? 'none'}, the manifest says ${expected ?? 'none'}`);
-    const verified = { ...m, verified_at: now.toISOString() };
-    writeManifest(dir, verified);
-    return { manifest: verified, auditRecords: chain.records };
+    return await proveCopy(dir, m, actual, async () => new SqliteStore({ dir: scratch, synchronous: 'normal' }), now);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
