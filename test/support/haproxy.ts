@@ -43,10 +43,21 @@ export interface Balancer {
   url: string;
   /** Each server's state as haproxy sees it: UP, DOWN, NOLB, MAINT, or with a transition (e.g. "UP 1/2"). */
   states(): Promise<Map<string, string>>;
+  /** The backend's counters by their `show stat` names (wretr: retries, wredis: redispatches, hrsp_5xx…). */
+  backendStats(): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
-function config(port: number, socket: string, servers: { name: string; port: number }[]): string {
+export interface BalancerOptions {
+  /**
+   * haproxy's `retry-on` (L7 retries, on another server with `option redispatch`): e.g.
+   * `conn-failure empty-response response-timeout 502 503 504`. Default: haproxy's own
+   * (`conn-failure`: only a connection that could not be made is tried again).
+   */
+  retryOn?: string;
+}
+
+function config(port: number, socket: string, servers: { name: string; port: number }[], o: BalancerOptions): string {
   return [
     'global',
     '  maxconn 4096',
@@ -66,6 +77,7 @@ function config(port: number, socket: string, servers: { name: string; port: num
     // A refused connection (a process that just died) is tried again on another server.
     '  retries 2',
     '  option redispatch 1',
+    ...(o.retryOn === undefined ? [] : [`  retry-on ${o.retryOn}`]),
     'frontend hub',
     `  bind 127.0.0.1:${port}`,
     '  default_backend apis',
@@ -81,12 +93,12 @@ function config(port: number, socket: string, servers: { name: string; port: num
 }
 
 /** Starts haproxy in the foreground on a free port of 127.0.0.1; resolves once it accepts connections. */
-export async function startHaproxy(dir: string, servers: { name: string; port: number }[]): Promise<Balancer> {
+export async function startHaproxy(dir: string, servers: { name: string; port: number }[], o: BalancerOptions = {}): Promise<Balancer> {
   const bin = ensureHaproxy();
   const port = await freePort();
   const socket = join(dir, 'haproxy.sock');
   const file = join(dir, 'haproxy.cfg');
-  writeFileSync(file, config(port, socket, servers));
+  writeFileSync(file, config(port, socket, servers, o));
   const check = spawnSync(bin, ['-c', '-f', file], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`haproxy refused its config:\n${check.stdout}${check.stderr}`);
   const proc: ChildProcess = spawn(bin, ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -112,6 +124,12 @@ export async function startHaproxy(dir: string, servers: { name: string; port: n
         if (f[0] === 'apis' && f[1] !== undefined && f[1] !== 'BACKEND' && f[1] !== 'FRONTEND') out.set(f[1], f[17] ?? '');
       }
       return out;
+    },
+    backendStats: async () => {
+      const [header = '', ...lines] = (await statsCommand(socket, 'show stat')).split('\n');
+      const names = header.replace(/^# /, '').split(',');
+      const row = lines.map((l) => l.split(',')).find((f) => f[0] === 'apis' && f[1] === 'BACKEND') ?? [];
+      return Object.fromEntries(names.map((n, i) => [n, row[i] ?? '']));
     },
     stop: async () => {
       if (proc.exitCode !== null || proc.signalCode !== null) return;

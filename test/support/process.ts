@@ -35,11 +35,14 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, NO_COLOR: '1', ...extra };
 }
 
-/** `store`: the test store to serve (store.ts); without it, SQLite in dataDir unless args or env say otherwise. */
-export async function spawnHub(dataDir: string, opts: { env?: Record<string, string>; args?: string[]; cwd?: string; store?: TestStore } = {}): Promise<HubProcess> {
+/**
+ * `store`: the test store to serve (store.ts); without it, SQLite in dataDir unless args or env say
+ * otherwise. `bin`: another build's bin/swarm.cjs (an older version, say); default this checkout's.
+ */
+export async function spawnHub(dataDir: string, opts: { env?: Record<string, string>; args?: string[]; cwd?: string; store?: TestStore; bin?: string } = {}): Promise<HubProcess> {
   mkdirSync(dataDir, { recursive: true });
   const on = opts.store === undefined ? { args: [], env: {} } : serveOn(opts.store);
-  const proc = spawn(process.execPath, [SWARM_BIN, 'serve', '--port', '0', '--data', dataDir, ...on.args, ...(opts.args ?? [])], {
+  const proc = spawn(process.execPath, [opts.bin ?? SWARM_BIN, 'serve', '--port', '0', '--data', dataDir, ...on.args, ...(opts.args ?? [])], {
     cwd: opts.cwd ?? dataDir,
     env: cleanEnv({ SWARM_LOG_LEVEL: 'warn', ...on.env, ...opts.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
