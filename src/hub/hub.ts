@@ -375,7 +375,7 @@ export class Hub {
     }
   }
 
-  /** What /readyz reports: throws `store_unavailable` when the store does not answer or its schema is not current. */
+  /** What /readyz reports: throws `store_unavailable` when the store does not answer or its schema is older than this code. */
   async readiness(): Promise<{ store: string; schema: number }> {
     try {
       await this.store.ping();
@@ -385,7 +385,11 @@ export class Hub {
       throw new HubError('store_unavailable', `store not reachable: ${(e as Error).message}`, { cause: e });
     }
     const schema = await this.store.schema();
-    if (schema.current !== schema.latest) throw new HubError('store_unavailable', `store schema at ${schema.current}, expected ${schema.latest}`);
+    // Unready only when the schema is behind this code. A schema ahead of it is what the next
+    // version's first process leaves during a rolling upgrade: backward-compatible by the
+    // one-version rule (docs/deployment.md, Upgrades and rollback), so this process keeps serving,
+    // and taking it out of rotation would leave no process ready until the new ones are.
+    if (schema.current < schema.latest) throw new HubError('store_unavailable', `store schema at ${schema.current}, expected ${schema.latest}`);
     return { store: this.store.kind, schema: schema.current };
   }
 
