@@ -42,9 +42,11 @@ RUN node scripts/build.mjs \
 
 FROM ${NODE_IMAGE}
 # tini as PID 1: passes SIGTERM to the hub (which drains and exits 0) and reaps any orphan.
+# apt's lists and package caches go in the same layer (pkgcache.bin alone is tens of MB).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && mkdir /data && chown node:node /data && chmod 0700 /data
 WORKDIR /app
 COPY --from=builder /src/package.json ./
