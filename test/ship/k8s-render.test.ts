@@ -78,7 +78,13 @@ describe('deploy/k8s: rendered from the definitions', () => {
   it('`kubectl kustomize` builds each overlay to the same objects', (t) => {
     const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8', timeout: 20_000 });
     if (kubectl.status !== 0) {
-      t.skip('kubectl is not installed (it cannot be installed from Debian or npm here): the overlays were checked by the test above only');
+      t.skip('kubectl is not installed (no registry here has a recent one): the overlays were checked by the test above only');
+      return;
+    }
+    // Debian's kubernetes-client (1.20) embeds kustomize 2.0.3, which predates `patches:` (v3.1).
+    const major = Number(/Kustomize Version: v(\d+)/.exec(kubectl.stdout)?.[1] ?? 0);
+    if (major < 4) {
+      t.skip(`kubectl's kustomize is too old for the overlays' \`patches:\` (${/Kustomize Version: \S+/.exec(kubectl.stdout)?.[0] ?? 'none'}; needs v4 or later): checked by the test above only`);
       return;
     }
     for (const o of OVERLAYS) {
