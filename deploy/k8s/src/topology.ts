@@ -90,10 +90,13 @@ export const SHUTDOWN = {
   terminationGracePeriodSeconds: 30,
 } as const;
 
-/** The hub's data.dir in the container: an emptyDir (only admin.token lives there on PostgreSQL). */
-export const DATA_DIR = '/var/lib/swarm';
-/** An unprivileged uid/gid of no user in the image: the pod runs as it, whatever the image's USER. */
-export const RUN_AS = 10001;
+/**
+ * The hub's data.dir in the container: the image's SWARM_DATA and VOLUME (Dockerfile), mounted here
+ * from an emptyDir (on PostgreSQL only admin.token lives there).
+ */
+export const DATA_DIR = '/data';
+/** The image's unprivileged user `node` (uid and gid 1000), stated in the pod so it holds whatever the image says. */
+export const RUN_AS = 1000;
 
 export const INGRESS_CONTROLLER = {
   namespace: 'ingress-nginx',
