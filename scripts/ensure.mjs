@@ -27,12 +27,13 @@ export function ensureInstalled() {
   execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-function newest(dir) {
+/** The newest modification time of the files under dir (only those `keep` accepts). */
+function newest(dir, keep = () => true) {
   let t = 0;
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     const s = statSync(p);
-    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
+    t = Math.max(t, s.isDirectory() ? newest(p, keep) : keep(name) ? s.mtimeMs : 0);
   }
   return t;
 }
@@ -41,6 +42,8 @@ export function sourcesNewerThanBuild() {
   if (!existsSync(BUILD_STAMP)) return true;
   const built = statSync(BUILD_STAMP).mtimeMs;
   const inputs = ['src', 'test', 'bench'].filter((d) => existsSync(join(ROOT, d))).map((d) => newest(join(ROOT, d)));
+  // deploy/ holds TypeScript (the Kubernetes definitions) beside the YAML rendered from it.
+  inputs.push(newest(join(ROOT, 'deploy'), (name) => name.endsWith('.ts')));
   inputs.push(statSync(join(ROOT, 'tsconfig.json')).mtimeMs, statSync(join(ROOT, 'package-lock.json')).mtimeMs);
   return Math.max(...inputs) > built;
 }

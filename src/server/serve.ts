@@ -14,7 +14,7 @@ import { type DirLock, lockDataDir } from '../store/sqlite/dir-lock.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { checkSealing, encryptedStore } from '../store/encrypted-store.js';
 import { Keyring, parseKey } from '../security/crypto.js';
-import type { Store } from '../store/store.js';
+import type { SchemaInfo, Store } from '../store/store.js';
 import { buildApp } from './app.js';
 
 export interface RunningHub {
@@ -116,6 +116,27 @@ export function keyringFrom(config: Config): Keyring | null {
     return null;
   }
   return new Keyring(parseKey(current, 'security.encryptionKey'), older.map((k, i) => parseKey(k, `security.previousKeys[${i}]`)));
+}
+
+/**
+ * `swarm serve --migrate-only`: opens the store the way a hub does, which applies its pending
+ * migrations (on PostgreSQL in one transaction under the advisory lock every starting process
+ * takes), reads the schema version, and closes. An embedded store's directory is locked as for a
+ * hub: a running hub there is refused (data_dir_locked) instead of being migrated under it.
+ */
+export async function migrateOnly(config: Config): Promise<SchemaInfo> {
+  const dir = sqliteDir(config);
+  const lock = dir === null ? null : lockDataDir(dir);
+  try {
+    const store = await openStore(config);
+    try {
+      return await store.schema();
+    } finally {
+      await store.close();
+    }
+  } finally {
+    lock?.release();
+  }
 }
 
 export async function startHub(config: Config, opts: { logger?: Logger; version?: string; role?: ServeRole; port?: number } = {}): Promise<RunningHub> {

@@ -1,9 +1,11 @@
-// serve: runs the hub in this process until SIGTERM/SIGINT.
+// serve: runs the hub in this process until SIGTERM/SIGINT; or, with --migrate-only, brings the
+// store's schema up to date and exits (a Kubernetes migration Job runs it before a rollout).
 import type { Command } from 'commander';
 import { HubError } from '../../errors.js';
 import type { ServeRole } from '../../server/serve.js';
 import { cliConfig, type GlobalOptions } from '../context.js';
 import { intIn, oneOf } from '../options.js';
+import { emit, makeOutput } from '../render.js';
 
 export const SERVE_ROLES = ['all', 'api', 'config', 'worker'] as const;
 
@@ -15,6 +17,7 @@ interface ServeOptions {
   database?: string;
   tlsCert?: string;
   tlsKey?: string;
+  migrateOnly?: boolean;
 }
 
 export function registerServeCommand(program: Command, version: string): void {
@@ -28,9 +31,14 @@ export function registerServeCommand(program: Command, version: string): void {
     .option('--database <url>', 'database URL (store.database; default: SQLite in the data directory)')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and WSS (server.tlsCert)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert (server.tlsKey)')
+    .option('--migrate-only', 'apply the store\'s pending migrations, print the schema version and exit (no server)')
     .addHelpText(
       'after',
       '\nRoles: all (default) is the whole hub in one process, with the embedded SQLite store or\nPostgreSQL. With --database postgres://…, run any number of: api (HTTP API, streams, config;\nport 8080), config (the shared-settings service only; 8081), worker (expiry, dead letters,\ntask claims; /healthz, /readyz, /metrics on 8082).',
+    )
+    .addHelpText(
+      'after',
+      '\nMigrations: every process applies the pending ones at start (on PostgreSQL under an advisory\nlock, so one migrates and the others wait). --migrate-only does only that and exits 0, printing\nthe schema version (--json: {"current":N,"latest":N}); run it before a rolling upgrade (the\nKubernetes Job swarm-migrate does). Exit 9: a malformed --database URL; 8: PostgreSQL\nunreachable or refusing the login; 10: the schema is newer than this swarm; 14: an embedded\nstore\'s directory is in use by a running hub. Nothing is changed when it fails.\n  SWARM_DATABASE=postgres://swarm@db.internal/swarm swarm serve --migrate-only',
     )
     .addHelpText(
       'after',
@@ -43,6 +51,13 @@ export function registerServeCommand(program: Command, version: string): void {
         flags: { 'server.port': o.port, 'server.host': o.host, 'data.dir': o.data, 'store.database': o.database, 'server.tlsCert': o.tlsCert, 'server.tlsKey': o.tlsKey },
         flagNames: { 'server.port': '--port', 'server.host': '--host', 'data.dir': '--data', 'store.database': '--database', 'server.tlsCert': '--tls-cert', 'server.tlsKey': '--tls-key' },
       });
+      if (o.migrateOnly === true) {
+        // The server and the store drivers load only here, as below.
+        const { migrateOnly } = await import('../../server/serve.js');
+        const schema = await migrateOnly(config);
+        emit(makeOutput(g), schema, () => `schema version ${schema.current} (the latest this swarm knows: ${schema.latest})`);
+        return;
+      }
       // Signals are caught before anything starts: a SIGTERM during start-up still shuts down
       // cleanly once the hub is up, instead of killing the process mid-way.
       let requested = false;
