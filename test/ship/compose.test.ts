@@ -49,6 +49,11 @@ function servicePort(name: string): number {
 }
 const byImage = (prefix: string): [string, Service] => Object.entries(C.services).find(([, s]) => (s.image ?? '').startsWith(prefix)) ?? assert.fail(`no service runs ${prefix}`);
 const git = (...args: string[]): string => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout;
+/** The host path a container path leads to is the repository's file `rel`. */
+function assertSameFile(host: string, rel: string, what: string): void {
+  assert.ok(existsSync(host), `${what}: ${host} does not exist`);
+  assert.equal(realpathSync(host), realpathSync(join(ROOT, rel)), `${what}: ${host} is not ${rel}`);
+}
 
 describe('compose.yaml (validated structurally: its images cannot be pulled here)', () => {
   it('Compose itself accepts the file, and refuses it with a clear message without the password', async () => {
@@ -218,7 +223,7 @@ describe('compose.yaml (validated structurally: its images cannot be pulled here
     assert.ok(alerting.every((t) => (svc(t.split(':')[0] as string).image ?? '').startsWith('prom/alertmanager:')), 'alerts go to the Alertmanager service');
     for (const r of conf.rule_files) {
       const ruleHost = hostPath(prom, posix.join(posix.dirname(file as string), r)) ?? assert.fail(`${name}: rule file ${r} is not mounted`);
-      assert.equal(realpathSync(ruleHost), realpathSync(join(ROOT, 'deploy', 'prometheus', 'rules.yml')), `${name} loads the shared rules file`);
+      assertSameFile(ruleHost, 'deploy/prometheus/rules.yml', `${name} loads the shared rules file`);
     }
     assert.ok(conf.rule_files.length > 0, `${name} loads rules`);
     const promtool = await requireCommand('promtool', 'prometheus', 'the compose Prometheus config is checked with promtool');
@@ -229,11 +234,11 @@ describe('compose.yaml (validated structurally: its images cannot be pulled here
   it('gives Grafana and Alertmanager the files of deploy/ at the paths those files name', () => {
     const [gName, grafana] = byImage('grafana/grafana:');
     const provisioning = hostPath(grafana, '/etc/grafana/provisioning') ?? assert.fail(`${gName} does not mount its provisioning`);
-    assert.equal(realpathSync(provisioning), realpathSync(join(ROOT, 'deploy', 'grafana', 'provisioning')));
+    assertSameFile(provisioning, 'deploy/grafana/provisioning', `${gName}'s provisioning`);
     type Providers = { providers: { options: { path: string } }[] };
     for (const p of (parse(readFileSync(join(provisioning, 'dashboards', 'swarm.yml'), 'utf8')) as Providers).providers) {
       const dir = hostPath(grafana, p.options.path) ?? assert.fail(`${gName}: ${p.options.path} (the dashboards provider's path) is not mounted`);
-      assert.equal(realpathSync(dir), realpathSync(join(ROOT, 'deploy', 'grafana', 'dashboards')));
+      assertSameFile(dir, 'deploy/grafana/dashboards', `${gName}'s dashboards (provider path ${p.options.path})`);
     }
     type Sources = { datasources: { url: string }[] };
     for (const d of (parse(readFileSync(join(provisioning, 'datasources', 'prometheus.yml'), 'utf8')) as Sources).datasources) {
@@ -243,7 +248,7 @@ describe('compose.yaml (validated structurally: its images cannot be pulled here
     const [aName, am] = byImage('prom/alertmanager:');
     const amFile = flag(am.command ?? [], '--config.file');
     const amHost = hostPath(am, String(amFile)) ?? assert.fail(`${aName}: ${String(amFile)} is not mounted`);
-    assert.equal(realpathSync(amHost), realpathSync(join(ROOT, 'deploy', 'alertmanager', 'alertmanager.yml')));
+    assertSameFile(amHost, 'deploy/alertmanager/alertmanager.yml', `${aName}'s config`);
   });
 
   it('waits longer than the hub’s grace on stop, and drains longer than haproxy takes to mark a process down', () => {
