@@ -5,9 +5,10 @@
 //     --image ghcr.io/swarm-hub/swarm@sha256:<digest> --release <id>
 //   node scripts/rollout.mjs undo --namespace swarm-dev --release <id> [--reason TEXT]
 //
-// deploy renders the overlay through a kustomization of its own beside it that sets the image
-// (`images:`, what `kustomize edit set image` writes, without changing the overlay) and puts the
-// release id on every Deployment's pod template (annotation swarm-hub/release); checks the result
+// deploy renders the overlay (and its migrate/ kustomization, where the migration Job is kept apart)
+// through a kustomization of its own that sets the image (`images:`, what `kustomize edit set image`
+// writes, without changing the overlay) and puts the release id on every Deployment's pod
+// template (annotation swarm-hub/release); checks the result
 // (the three Deployments and the migration Job are there, every Swarm container runs the image,
 // everything is in the namespace); applies all but the Deployments and the Job; replaces the
 // migration Job and waits for it (a failed migration stops here, with no Deployment changed);
@@ -31,6 +32,7 @@ export const IMAGE = 'ghcr.io/swarm-hub/swarm';
 export const DEPLOYMENTS = ['swarm-api', 'swarm-config', 'swarm-handlers'];
 export const MIGRATION_JOB = 'swarm-migrate';
 export const RELEASE_ANNOTATION = 'swarm-hub/release';
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 const USAGE = `usage: node scripts/rollout.mjs deploy --overlay DIR --namespace NS --image ${IMAGE}@sha256:DIGEST|:TAG --release ID [--timeout SECONDS]
        node scripts/rollout.mjs undo --namespace NS --release ID [--reason TEXT] [--timeout SECONDS]`;
@@ -95,27 +97,38 @@ async function render(overlay, image) {
   if (at === null && tag === null) usage(`--image must be ${IMAGE}@sha256:DIGEST or ${IMAGE}:TAG, not ${JSON.stringify(image)}`);
   if (at !== null && !/^sha256:[0-9a-f]{64}$/.test(at)) usage(`--image digest must be sha256: and 64 hex digits, not ${JSON.stringify(at)}`);
   if (tag !== null && !/^[\w][\w.-]{0,127}$/.test(tag)) usage(`--image tag ${JSON.stringify(tag)} is not an image tag`);
-  const dir = join(work, 'release');
-  const kustomization = {
-    apiVersion: 'kustomize.config.k8s.io/v1beta1',
-    kind: 'Kustomization',
-    // kustomize takes no absolute paths: the overlay as seen from here.
-    resources: [relative(dir, resolve(overlay))],
-    images: [{ name: IMAGE, ...(at !== null ? { digest: at } : { newTag: tag }) }],
-    patches: [
-      {
-        target: { kind: 'Deployment' },
-        patch: stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'any' }, spec: { template: { metadata: { annotations: { [RELEASE_ANNOTATION]: release } } } } }),
-      },
-    ],
-  };
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'kustomization.yaml'), stringify(kustomization));
-  const text = must('render', kubectl(['kustomize', dir]));
-  const objects = parseAllDocuments(text)
-    .map((d) => d.toJS())
-    .filter((o) => o !== null);
+  // One rendering per kustomization: the overlay, and its migrate/ beside it when the migration Job
+  // is kept apart (the manifests of deploy/k8s do, so that the Job can be applied on its own).
+  const sources = [overlay, join(overlay, 'migrate')].filter((d) => KUSTOMIZATION_FILES.some((f) => existsSync(join(d, f))));
+  const byKey = new Map();
   const problems = [];
+  for (const [n, source] of sources.entries()) {
+    const dir = join(work, `release-${n}`);
+    const kustomization = {
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      // kustomize takes no absolute paths: the overlay as seen from here.
+      resources: [relative(dir, resolve(source))],
+      images: [{ name: IMAGE, ...(at !== null ? { digest: at } : { newTag: tag }) }],
+      patches: [
+        {
+          target: { kind: 'Deployment' },
+          patch: stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'any' }, spec: { template: { metadata: { annotations: { [RELEASE_ANNOTATION]: release } } } } }),
+        },
+      ],
+    };
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'kustomization.yaml'), stringify(kustomization));
+    const text = must('render', kubectl(['kustomize', dir]));
+    for (const o of parseAllDocuments(text).map((d) => d.toJS())) {
+      if (o === null) continue;
+      const key = `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+      const seen = byKey.get(key);
+      if (seen !== undefined && JSON.stringify(seen) !== JSON.stringify(o)) problems.push(`${o.kind} ${o.metadata?.name} differs between ${sources[0]} and ${source}`);
+      byKey.set(key, o);
+    }
+  }
+  const objects = [...byKey.values()];
   const find = (kind, name) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
   const workloads = [...DEPLOYMENTS.map((n) => ['Deployment', n]), ['Job', MIGRATION_JOB]];
   for (const [kind, name] of workloads) {
@@ -138,7 +151,7 @@ async function render(overlay, image) {
     rows.push(['render', 'FAILED', problems.join('; ')]);
     throw new RolloutFailure(`${overlay} does not render to what a release needs: ${problems.join('; ')}`);
   }
-  rows.push(['render', 'ok', `${objects.length} objects from ${overlay}`]);
+  rows.push(['render', 'ok', `${objects.length} objects from ${sources.join(' and ')}`]);
   const yaml = (list) => list.map((o) => stringify(o)).join('---\n');
   const isWorkload = (o) => workloads.some(([k, n]) => k === o.kind && n === o.metadata?.name);
   return {
@@ -168,7 +181,7 @@ async function waitForMigration() {
 
 async function deploy() {
   const overlay = need('overlay');
-  if (!['kustomization.yaml', 'kustomization.yml', 'Kustomization'].some((f) => existsSync(join(overlay, f)))) usage(`--overlay ${overlay} holds no kustomization`);
+  if (!KUSTOMIZATION_FILES.some((f) => existsSync(join(overlay, f)))) usage(`--overlay ${overlay} holds no kustomization`);
   const image = need('image');
   const parts = await render(overlay, image);
   if (parts.others !== '') {

@@ -63,24 +63,33 @@ spec:
       containers: [{name: hub, image: ghcr.io/swarm-hub/swarm:0.1.0}, {name: sidecar, image: docker.io/library/busybox:1.36}]
 `;
 
-/** A base like deploy/k8s's (the three Deployments, the migration Job, a ConfigMap, a Service) and an overlay in `namespace`. */
-function fixture(namespace: string, deployments = ['swarm-api', 'swarm-config', 'swarm-handlers']): string {
+const JOB = 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: swarm-migrate}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: migrate, image: ghcr.io/swarm-hub/swarm:0.1.0, args: [serve, --migrate-only]}]\n';
+const CONFIG_MAP = (level: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: swarm-config-env}\ndata: {SWARM_LOG_LEVEL: ${level}}\n`;
+
+/**
+ * A base like deploy/k8s's (the three Deployments, the migration Job, a ConfigMap, a Service) and
+ * an overlay in `namespace`; `apart`: the Job in the overlay's migrate/ with the ConfigMap it reads
+ * (deploy/k8s's layout), at `level` there.
+ */
+function fixture(namespace: string, o: { deployments?: string[]; apart?: boolean; level?: string } = {}): string {
   const dir = tempDir('swarm-overlay-');
-  mkdirSync(join(dir, 'base'));
-  mkdirSync(join(dir, 'overlay'));
+  for (const d of ['base', 'overlay', 'migrate-base', 'overlay/migrate']) mkdirSync(join(dir, d));
   const objects = [
-    ...deployments.map(deployment),
-    'apiVersion: batch/v1\nkind: Job\nmetadata: {name: swarm-migrate}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: migrate, image: ghcr.io/swarm-hub/swarm:0.1.0, args: [serve, --migrate-only]}]\n',
-    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: swarm-config}\ndata: {SWARM_LOG_LEVEL: info}\n',
+    ...(o.deployments ?? ['swarm-api', 'swarm-config', 'swarm-handlers']).map(deployment),
+    CONFIG_MAP('info'),
     'apiVersion: v1\nkind: Service\nmetadata: {name: swarm-api}\nspec:\n  selector: {app: swarm-api}\n  ports: [{port: 8080}]\n',
   ];
-  writeFileSync(join(dir, 'base', 'all.yaml'), objects.join('---\n'));
+  writeFileSync(join(dir, 'base', 'all.yaml'), [...objects, ...(o.apart === true ? [] : [JOB])].join('---\n'));
   writeFileSync(join(dir, 'base', 'kustomization.yaml'), 'resources: [all.yaml]\n');
   writeFileSync(join(dir, 'overlay', 'kustomization.yaml'), `namespace: ${namespace}\nresources: [../base]\n`);
+  if (o.apart === true) {
+    writeFileSync(join(dir, 'migrate-base', 'all.yaml'), [CONFIG_MAP(o.level ?? 'info'), JOB].join('---\n'));
+    writeFileSync(join(dir, 'migrate-base', 'kustomization.yaml'), 'resources: [all.yaml]\n');
+    writeFileSync(join(dir, 'overlay', 'migrate', 'kustomization.yaml'), `namespace: ${namespace}\nresources: [../../migrate-base]\n`);
+  }
   return join(dir, 'overlay');
 }
 
-/** Each call's verb and object, without the namespace flag (and the temp dir a rendering reads). */
 const verbs = (calls: StubCall[]) =>
   calls.map((c) =>
     c.args
@@ -107,7 +116,7 @@ describe('scripts/rollout.mjs deploy', () => {
       'rollout status deployment/swarm-handlers',
     ]);
     const [others, job, deployments] = applied(calls);
-    assert.deepEqual(others?.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.namespace}`), ['ConfigMap/swarm-config@swarm-dev', 'Service/swarm-api@swarm-dev']);
+    assert.deepEqual(others?.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.namespace}`), ['ConfigMap/swarm-config-env@swarm-dev', 'Service/swarm-api@swarm-dev']);
     assert.deepEqual(job?.map((o) => [o.kind, o.metadata.name, o.spec.template.spec.containers[0].image]), [['Job', 'swarm-migrate', IMAGE]]);
     for (const d of deployments ?? []) {
       const images = [...d.spec.template.spec.initContainers, ...d.spec.template.spec.containers].map((c: { image: string }) => c.image);
@@ -118,6 +127,16 @@ describe('scripts/rollout.mjs deploy', () => {
     for (const c of calls.slice(1)) assert.deepEqual(c.kubeconfig, { text: 'apiVersion: v1\nkind: Config\n', mode: 0o600 }, 'the secret kubeconfig, private');
     assert.match(summary, /### Deploy of release 42 to swarm-dev: done/);
     assert.match(summary, /\| migration \| ok \| Job swarm-migrate completed \|/);
+  });
+
+  it('takes the migration Job from the overlay\'s migrate/ kustomization when it is kept apart', { skip: KUBECTL === null ? NO_KUBECTL : false }, async () => {
+    const { r, calls, summary } = await rollout(deploy(fixture('swarm-dev', { apart: true })), { migrate: 'Complete' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(verbs(calls).slice(0, 4), ['kustomize', 'kustomize', 'apply -f -', 'delete job swarm-migrate']);
+    const [others, job] = applied(calls);
+    assert.deepEqual(others?.map((o) => o.kind), ['ConfigMap', 'Service'], 'the ConfigMap both render, once');
+    assert.equal(job?.[0]?.spec.template.spec.containers[0].image, IMAGE);
+    assert.match(summary, /\| render \| ok \| 6 objects from .*overlay and .*overlay\/migrate \|/);
   });
 
   it('stops at a failed migration with its log, and changes no Deployment', { skip: KUBECTL === null ? NO_KUBECTL : false }, async () => {
@@ -146,7 +165,8 @@ describe('scripts/rollout.mjs deploy', () => {
       [deploy(overlay, 'Swarm_Dev'), 2, /--namespace "Swarm_Dev" is not a Kubernetes namespace name/],
       [['deploy', '--overlay', overlay, '--namespace', 'swarm-dev', '--image', IMAGE], 2, /deploy needs --release/],
       [deploy(fixture('swarm-prod')), 1, /does not render to what a release needs: .*Deployment swarm-api is in namespace swarm-prod, not swarm-dev/],
-      [deploy(fixture('swarm-dev', ['swarm-api', 'swarm-handlers'])), 1, /does not render to what a release needs: no Deployment swarm-config/],
+      [deploy(fixture('swarm-dev', { deployments: ['swarm-api', 'swarm-handlers'] })), 1, /does not render to what a release needs: no Deployment swarm-config/],
+      [deploy(fixture('swarm-dev', { apart: true, level: 'debug' })), 1, /ConfigMap swarm-config-env differs between .*overlay and .*overlay\/migrate/],
     ] as const) {
       const { r, calls } = await rollout([...args], { migrate: 'Complete' });
       assert.equal(r.code, code, `${args.join(' ')}\n${r.stderr}`);
