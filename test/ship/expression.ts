@@ -103,24 +103,20 @@ export function evaluate(text: string, context: Record<string, Value>, status: S
     }
     return left;
   }
-  function and(): Value {
-    let left = comparison();
-    while (peek() === '&&') {
-      take();
-      const right = comparison();
-      left = truthy(left) ? right : left;
-    }
-    return left;
-  }
-  function or(): Value {
-    let left = and();
-    while (peek() === '||') {
-      take();
-      const right = and();
-      left = truthy(left) ? left : right;
-    }
-    return left;
-  }
+  // && and || answer one of their operands: the left one when it decides (falsy for &&, truthy for ||).
+  const logical =
+    (op: '&&' | '||', operand: () => Value) =>
+    (): Value => {
+      let left = operand();
+      while (peek() === op) {
+        take();
+        const right = operand();
+        left = truthy(left) === (op === '||') ? left : right;
+      }
+      return left;
+    };
+  const and = logical('&&', comparison);
+  const or = logical('||', and);
   const value = or();
   if (i !== tokens.length) throw new Error(`unexpected ${tokens[i]} in ${JSON.stringify(text)}`);
   return value;
