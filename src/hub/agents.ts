@@ -6,7 +6,7 @@ import { hasInbox, RESERVED_IDS } from '../domain/agent.js';
 import { HubError } from '../errors.js';
 import { mayManage } from '../security/permissions.js';
 import { hashToken, newToken } from '../security/tokens.js';
-import type { Store, TokenRecord } from '../store/store.js';
+import type { BootstrapOutcome, Store, TokenRecord } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
 import { by, entry } from './audit.js';
@@ -69,21 +69,10 @@ export class Agents {
    * this does not replace (another process minted it, or an admin issued one).
    */
   async bootstrap(input: RegisterInput, label: string, replacing: string[]): Promise<string | null> {
-    const now = this.now();
-    const token = newToken();
-    const record: TokenRecord = { id: randomUUID(), agentId: input.id, hash: hashToken(token), label, createdAt: now };
-    const b = by(null);
-    const out = await this.store.bootstrapToken(
-      { agent: { id: input.id, role: input.role, specialty: input.specialty ?? '', capabilities: input.capabilities ?? [], createdAt: now }, token: record, replacing },
-      (o) => [
-        ...(o.registered ? [entry({ ...b, action: 'agent.register', target: input.id, detail: { role: input.role } }, now)] : []),
-        ...o.revoked.map((id) => entry({ ...b, action: 'token.revoke', target: input.id, detail: { token: id, rotated_to: record.id } }, now)),
-        entry({ ...b, action: 'token.create', target: input.id, detail: { token: record.id, label } }, now),
-      ],
-    );
+    const out = await mintOwnToken(this.store, input, { label, replacing, now: this.now() });
     // Only a store this process owns replaces tokens, at start: no stream has opened yet.
     if (out.registered) this.presence.forget(input.id);
-    return out.minted ? token : null;
+    return out.minted ? out.token : null;
   }
 
   async list(actor: Actor): Promise<AgentView[]> {
@@ -139,4 +128,38 @@ export class Agents {
     this.presence.changedHere();
     return this.presence.view(updated, now);
   }
+}
+
+/** How the hub mints its own credential for an agent: see Store.bootstrapToken and BootstrapToken. */
+export interface OwnToken {
+  label: string;
+  replacing: string[];
+  now: number;
+  /** Mint beside live tokens with other labels (BootstrapToken.force). */
+  force?: boolean;
+  /** The secret to store (its hash); default a new one. */
+  secret?: string;
+  /** Added to the detail of each audit record (who asked for it, from where). */
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * Registers the agent when it is not active and mints its token, revoking the ones it replaces,
+ * with the audit records of each (actor `hub`) in the same transaction. Returns the secret with
+ * what the store did.
+ */
+export async function mintOwnToken(store: Store, input: RegisterInput, o: OwnToken): Promise<BootstrapOutcome & { token: string; id: string }> {
+  const token = o.secret ?? newToken();
+  const record: TokenRecord = { id: randomUUID(), agentId: input.id, hash: hashToken(token), label: o.label, createdAt: o.now };
+  const b = by(null);
+  const detail = { ...b.detail, ...o.detail };
+  const out = await store.bootstrapToken(
+    { agent: { id: input.id, role: input.role, specialty: input.specialty ?? '', capabilities: input.capabilities ?? [], createdAt: o.now }, token: record, replacing: o.replacing, force: o.force },
+    (r) => [
+      ...(r.registered ? [entry({ ...b, action: 'agent.register', target: input.id, detail: { ...detail, role: input.role } }, o.now)] : []),
+      ...r.revoked.map((id) => entry({ ...b, action: 'token.revoke', target: input.id, detail: { ...detail, token: id, rotated_to: record.id } }, o.now)),
+      entry({ ...b, action: 'token.create', target: input.id, detail: { ...detail, token: record.id, label: o.label } }, o.now),
+    ],
+  );
+  return { ...out, token, id: record.id };
 }

@@ -1,7 +1,7 @@
 // Onboarding and wrap-up: register + token + a templated welcome; the end-of-cycle message; and
 // broadcasts from any named template. And the first credential of all: the admin token the hub
-// mints for itself at start, once.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+// mints for itself at start, once, and reissues when asked through the store itself.
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Agent, Role } from '../domain/agent.js';
 import { hasInbox } from '../domain/agent.js';
@@ -10,7 +10,7 @@ import { ADMIN_TOKEN_FILE } from '../config/data-files.js';
 import { HubError } from '../errors.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
-import type { AgentView, Agents } from './agents.js';
+import { type AgentView, type Agents, mintOwnToken, type RegisterInput } from './agents.js';
 import type { SendResult } from './messages.js';
 import type { Templates } from './templates.js';
 import type { Store } from '../store/store.js';
@@ -65,9 +65,12 @@ export class Onboarding {
 
 export const ADMIN_ID = 'admin';
 export { ADMIN_TOKEN_FILE };
+const ADMIN: RegisterInput = { id: ADMIN_ID, role: 'admin', specialty: 'Hub administrator' };
 /** The label of the token the hub mints for the admin; older versions labelled it one of the others. */
 const ADMIN_LABEL = 'admin.token';
 const OLDER_ADMIN_LABELS = ['initial', 'admin.token reissued'];
+/** Every label the hub has given a token it minted for the admin. */
+const HUB_ADMIN_LABELS = [ADMIN_LABEL, ...OLDER_ADMIN_LABELS];
 
 export interface AdminToken {
   /** <data.dir>/admin.token */
@@ -79,6 +82,20 @@ export interface AdminToken {
    * process on a shared store, whose data directory has the file, or issued by an admin).
    */
   elsewhere: boolean;
+}
+
+/** A token file written whole or not at all, mode 0600: staged beside its place, then renamed into it. */
+export interface StagedTokenFile {
+  commit(): void;
+  discard(): void;
+}
+
+export function stageTokenFile(file: string, token: string): StagedTokenFile {
+  // A process reading the file (the CLI, another process's start) never sees half of it.
+  const part = `${file}.${process.pid}.part`;
+  rmSync(part, { force: true });
+  writeFileSync(part, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  return { commit: () => renameSync(part, file), discard: () => rmSync(part, { force: true }) };
 }
 
 /**
@@ -94,13 +111,23 @@ export async function ensureAdminToken(hub: { agents: Agents; store: Store }, da
   const file = join(dataDir, ADMIN_TOKEN_FILE);
   const hasFile = existsSync(file);
   if (hasFile && (await hub.store.getAgent(ADMIN_ID)) !== null && (await hub.store.hasLiveToken(ADMIN_ID))) return { file, created: false, elsewhere: false };
-  const replacing = hub.store.shared ? [] : [ADMIN_LABEL, ...OLDER_ADMIN_LABELS];
-  const token = await hub.agents.bootstrap({ id: ADMIN_ID, role: 'admin', specialty: 'Hub administrator' }, ADMIN_LABEL, replacing);
+  const token = await hub.agents.bootstrap(ADMIN, ADMIN_LABEL, hub.store.shared ? [] : HUB_ADMIN_LABELS);
   if (token === null) return { file, created: false, elsewhere: !hasFile };
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  // Whole or not at all: a process reading the file (the CLI, another process's start) never sees half.
-  const part = `${file}.${process.pid}.part`;
-  writeFileSync(part, `${token}\n`, { mode: 0o600 });
-  renameSync(part, file);
+  stageTokenFile(file, token).commit();
   return { file, created: true, elsewhere: false };
+}
+
+/**
+ * `swarm token reissue-admin`, run on the store itself by whoever holds its credentials (who owns
+ * the hub anyway): when the admin token was lost, revokes every live token the hub minted for the
+ * admin and stores `secret` in their place, with the audit records (actor `hub`, `detail` added),
+ * in one transaction; registers the admin when no hub has yet. Tokens an admin issued for `admin`
+ * (`swarm token create admin`) are kept. The new token carries the hub's own label: a later
+ * reissue revokes it, as does an embedded hub replacing a deleted admin.token.
+ */
+export async function reissueAdminToken(store: Store, o: { secret: string; detail: Record<string, unknown>; now?: number }): Promise<{ id: string; revoked: string[]; registered: boolean }> {
+  const out = await mintOwnToken(store, ADMIN, { label: ADMIN_LABEL, replacing: HUB_ADMIN_LABELS, force: true, now: o.now ?? Date.now(), secret: o.secret, detail: o.detail });
+  if (!out.minted) throw new HubError('internal', 'the store minted no admin token despite force');
+  return { id: out.id, revoked: out.revoked, registered: out.registered };
 }

@@ -38,7 +38,7 @@ function isPostgres(url: string): boolean {
  * The embedded store's directory, or null on PostgreSQL: processes sharing a PostgreSQL database
  * (and possibly one data directory, for the admin token) are meant to run side by side.
  */
-function sqliteDir(config: Config): string | null {
+export function sqliteDir(config: Config): string | null {
   const db = config['store.database'];
   if (isPostgres(db)) return null;
   if (db !== '' && !db.startsWith('sqlite:')) {
@@ -215,7 +215,7 @@ async function serve(config: Config, logger: Logger, metrics: Metrics, keyring: 
   if (admin.elsewhere) {
     logger.info(
       { file: admin.file },
-      'the admin already holds a token (minted by another process on this database, or issued by an admin): none is minted or written here; use the admin.token of the process that minted it, or `swarm token create admin`',
+      'the admin already holds a token (minted by another process on this database, or issued by an admin): none is minted or written here; use the admin.token of the process that minted it; lost: `swarm token reissue-admin`',
     );
   }
   let closing: Promise<void> | null = null;

@@ -57,6 +57,11 @@ export interface BootstrapToken {
    * token of the agent means that nothing is minted. Empty: any live token means nothing is minted.
    */
   replacing: string[];
+  /**
+   * Mint even when the agent holds live tokens with other labels; those are kept (`swarm token
+   * reissue-admin`: the admin's own tokens are not the hub's to revoke).
+   */
+  force?: boolean;
 }
 
 export interface BootstrapOutcome {

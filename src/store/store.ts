@@ -101,7 +101,7 @@ export interface Store {
    * with every other process sharing the store (SQLite: the write lock; PostgreSQL: a lock on the
    * tokens table), so that processes starting at once on an empty store mint exactly one: registers
    * the agent when it is not active, then stores the token unless the agent holds a live token that
-   * it does not replace.
+   * it does not replace (unless `force`), revoking those it replaces.
    */
   bootstrapToken(b: BootstrapToken, audit?: AuditOf<BootstrapOutcome>): Promise<BootstrapOutcome>;
   /** Records when a token was last used (callers batch: at most once a minute per token). */

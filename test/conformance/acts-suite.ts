@@ -149,6 +149,23 @@ export function actsConformance(name: string, make: StoreFactory): void {
       assert.deepEqual((await chain(s)).map((r) => r.action), ['agent.register', 'token.create']);
     });
 
+    it('bootstrapToken with force mints beside the tokens it does not replace, revoking only those it names', async (t) => {
+      const s = await make(t);
+      const agent = { id: 'admin', role: 'admin' as const, specialty: '', capabilities: [], createdAt: tick() };
+      const minted = token('admin', { label: 'admin.token' });
+      await s.bootstrapToken({ agent, token: minted, replacing: [] });
+      const own = token('admin', { label: 'ci' });
+      await s.createToken(own);
+      const reissued = token('admin', { label: 'admin.token' });
+      const b: BootstrapToken = { agent, token: reissued, replacing: ['admin.token'], force: true };
+      assert.deepEqual(await s.bootstrapToken(b, failing).catch(() => 'failed'), 'failed');
+      assert.deepEqual(await live(s, 'admin'), [minted.id, own.id].sort(), 'a reissue whose audit fails changes nothing');
+      assert.deepEqual(await s.bootstrapToken(b, (o) => o.revoked.map((id) => rec('token.revoke', 'admin', { token: id }))), { minted: true, registered: false, revoked: [minted.id] });
+      assert.deepEqual(await live(s, 'admin'), [own.id, reissued.id].sort(), 'the admin\'s own token is kept');
+      assert.equal(await s.findToken(minted.hash), null);
+      assert.deepEqual((await chain(s)).map((r) => [r.action, r.detail.token]), [['token.revoke', minted.id]]);
+    });
+
     it('bootstrapToken called many times at once mints exactly one token', async (t) => {
       const s = await make(t);
       const agent = { id: 'admin', role: 'admin' as const, specialty: '', capabilities: [], createdAt: tick() };

@@ -42,7 +42,7 @@ export function registerServeCommand(program: Command, version: string): void {
     )
     .addHelpText(
       'after',
-      '\nOn first start the hub writes an admin token to <data>/admin.token (mode 0600); the CLI\nrun from the same directory uses it when no --token is given. It is minted once: on a shared\nPostgreSQL, only the first process writes one.\nOne hub per embedded store: a second `serve` on the same directory exits with code 14, naming\nthe pid, host and port of the first.\nStop with Ctrl-C or SIGTERM: in-flight sends finish and commit before exit.',
+      '\nOn first start the hub writes an admin token to <data>/admin.token (mode 0600); the CLI\nrun from the same directory uses it when no --token is given. It is minted once: on a shared\nPostgreSQL, only the first process writes one (lost: swarm token reissue-admin).\nOne hub per embedded store: a second `serve` on the same directory exits with code 14, naming\nthe pid, host and port of the first.\nStop with Ctrl-C or SIGTERM: in-flight sends finish and commit before exit.',
     )
     .action(async (o: ServeOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();

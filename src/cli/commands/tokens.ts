@@ -1,10 +1,12 @@
-// token create|list|revoke|rotate (admins). The secret is printed once, by create and rotate.
+// token create|list|revoke|rotate (admins), and reissue-admin (through the store, for a lost admin
+// token). The secret is printed once, by create, rotate and reissue-admin.
 import { type Command, InvalidArgumentError } from 'commander';
 import { AGENT_ID_PATTERN } from '../../domain/agent.js';
 import { OPERATION_NAMES } from '../../security/permissions.js';
 import { clientFor, type GlobalOptions } from '../context.js';
 import { collect, oneOf } from '../options.js';
 import { ago, emit, makeOutput, table } from '../render.js';
+import { registerReissueAdminCommand } from './reissue-admin.js';
 import type { WireToken } from '../../api/schemas.js';
 
 /** `45s`, `30m`, `12h`, `30d`, `8w` as seconds. */
@@ -35,7 +37,7 @@ function tokensTable(tokens: WireToken[]): string {
 }
 
 export function registerTokenCommands(program: Command): void {
-  const token = program.command('token').description('bearer tokens (admins): create with expiry and scopes, list, revoke, rotate');
+  const token = program.command('token').description('bearer tokens (admins): create with expiry and scopes, list, revoke, rotate; reissue-admin for a lost admin token');
   token
     .command('create')
     .description('issue a token for an agent and print it (shown once)')
@@ -84,4 +86,5 @@ export function registerTokenCommands(program: Command): void {
       const r = await clientFor(g).rotateToken(id, o.expires);
       emit(out, r, () => (out.quiet ? r.token : `revoked ${r.revoked}; new token ${r.info.id} for ${r.info.agent}\ntoken (shown once, keep it secret): ${r.token}`));
     });
+  registerReissueAdminCommand(token);
 }

@@ -54,9 +54,10 @@ export class Agents implements Pick<Store, 'createAgent' | 'getAgent' | 'listAge
         if (registered) await this.insert(b.agent, c);
         const now = b.token.createdAt;
         const live = (await this.conn.rows<TokenRow & pg.QueryResultRow>('listTokens', [b.agent.id], c)).filter((t) => t.expires_at === null || t.expires_at > now);
-        if (live.some((t) => !b.replacing.includes(t.label))) return { minted: false, registered, revoked: [] };
+        const replaced = live.filter((t) => b.replacing.includes(t.label));
+        if (replaced.length < live.length && b.force !== true) return { minted: false, registered, revoked: [] };
         const revoked: string[] = [];
-        for (const t of live) if ((await this.tokens.revoke(t.id, now, c)) !== null) revoked.push(t.id);
+        for (const t of replaced) if ((await this.tokens.revoke(t.id, now, c)) !== null) revoked.push(t.id);
         await this.tokens.insert(b.token, c);
         const outcome = { minted: true, registered, revoked };
         if (audit !== undefined) await this.audit.appendIn(c, audit(outcome));

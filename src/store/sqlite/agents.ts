@@ -75,8 +75,9 @@ export class Agents implements Pick<Store, 'createAgent' | 'getAgent' | 'listAge
           if (registered) isNew = this.insert(b.agent);
           const now = b.token.createdAt;
           const live = (this.conn.stmt('listTokens').all({ agent_id: b.agent.id }) as TokenRow[]).filter((t) => t.expires_at === null || t.expires_at > now);
-          if (live.some((t) => !b.replacing.includes(t.label))) return { minted: false, registered, revoked: [] };
-          const revoked = live.map((t) => t.id).filter((id) => this.tokens.revoke(id, now) !== null);
+          const replaced = live.filter((t) => b.replacing.includes(t.label));
+          if (replaced.length < live.length && b.force !== true) return { minted: false, registered, revoked: [] };
+          const revoked = replaced.map((t) => t.id).filter((id) => this.tokens.revoke(id, now) !== null);
           this.tokens.insert(b.token);
           const outcome = { minted: true, registered, revoked };
           if (audit !== undefined) this.audit.appendIn(audit(outcome));

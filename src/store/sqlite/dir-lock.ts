@@ -55,7 +55,7 @@ export function lockDataDir(dir: string): DirLock {
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-      throw new HubError('data_dir_locked', `the data directory ${dir} is in use by another hub: ${describe(readHolder(dir))}; stop that one first, or give this one another --data`, {
+      throw new HubError('data_dir_locked', `the data directory ${dir} is in use by another hub: ${describeHolder(readHolder(dir))}; stop that one first, or give this one another --data`, {
         details: { dir, holder: readHolder(dir) },
       });
     }
@@ -99,7 +99,8 @@ export function readHolder(dir: string): LockHolder | null {
   }
 }
 
-function describe(h: LockHolder | null): string {
+/** The holder in words, for a refusal to name. */
+export function describeHolder(h: LockHolder | null): string {
   if (h === null) return 'a process that has not recorded itself yet (it is starting)';
   return `pid ${h.pid} on host ${h.host}, ${h.port === null ? 'not listening yet' : `port ${h.port}`}, since ${h.since}`;
 }
@@ -122,7 +123,7 @@ export function isLocked(dir: string): string | false {
     return false;
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' ? describe(readHolder(dir)) : false;
+    return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' ? describeHolder(readHolder(dir)) : false;
   } finally {
     db.close();
   }
