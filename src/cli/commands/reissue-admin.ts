@@ -25,7 +25,7 @@ embedded store in --data), revokes every token the hub minted for \`admin\`, min
 prints it once (-q: the token alone). Tokens issued for \`admin\` with \`swarm token create\` are
 kept. The audit trail records token.revoke and token.create by \`hub\` (detail: via, host, user).
 Whoever holds the database credentials, or can write the data directory, owns the hub anyway:
-this needs nothing more than they already give.
+this gives them nothing they did not have.
 On PostgreSQL it runs beside the hub processes, which refuse the old token within a second.
 An embedded store must be stopped first (exit 14 names the running hub's pid); its admin.token is
 rewritten too. A running embedded hub needs none of this: delete <data>/admin.token and restart
