@@ -88,7 +88,8 @@ export async function reissueAdmin(config: Config, o: { out?: string | undefined
     }
     for (const [file, what] of targets) staged.push(stage(file, token, what));
     const files = [...targets.keys()];
-    const store = await openStore(config);
+    // A database or schema no hub made is a mistyped --database or SWARM_DB_SCHEMA: refused, nothing created.
+    const store = await openStore(config, undefined, undefined, { existing: true });
     try {
       const r = await reissueAdminToken(store, { secret: token, detail: { via: 'swarm token reissue-admin', host: hostname(), user: osUser() } });
       for (const s of staged) s.commit();

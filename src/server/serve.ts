@@ -47,7 +47,8 @@ export function sqliteDir(config: Config): string | null {
   return resolve(db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : config['data.dir']);
 }
 
-export async function openStore(config: Config, metrics?: Metrics, logger?: Logger): Promise<Store> {
+/** Opens the configured store; `existing`: PostgreSQL only where a hub already made its schema (PostgresStoreOptions.existing). */
+export async function openStore(config: Config, metrics?: Metrics, logger?: Logger, o: { existing?: boolean } = {}): Promise<Store> {
   const db = config['store.database'];
   const dir = sqliteDir(config);
   if (dir === null) {
@@ -60,6 +61,7 @@ export async function openStore(config: Config, metrics?: Metrics, logger?: Logg
       batchMax: config['store.batchMax'],
       queueMax: config['store.queueMax'],
       onWarning: logger === undefined ? undefined : (message) => logger.warn(message),
+      existing: o.existing,
     });
     if (metrics !== undefined) metrics.sources.pool = () => pg.poolStats();
     return pg;

@@ -98,9 +98,15 @@ describe('swarm token reissue-admin', () => {
     assert.equal(verify.status, 200, JSON.stringify(verify.json));
   });
 
-  it('on PostgreSQL: a database no hub has used gets its admin (said on stderr); refusals exit 9, 8 and 10 and change nothing', { timeout: 120_000 }, async (t) => {
+  it('on PostgreSQL: a schema no hub made is refused (exit 9) and not created; a migrated one with no admin gets its admin (said on stderr); refusals exit 9, 8 and 10 and change nothing', { timeout: 120_000 }, async (t) => {
     const schema = testSchema(t, 'swarm_reissue_bad');
     const env = { SWARM_DATABASE: testDatabaseUrl(), SWARM_DB_SCHEMA: schema, SWARM_POOL_SIZE: '2' };
+    // A mistyped SWARM_DB_SCHEMA (or a database no hub used) must not become a new hub.
+    assert.match(refused(await reissue(env), 9, 'config_invalid'), /no hub in schema .* \(no schema_migrations table\)/);
+    assert.equal((await query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema])).length, 0, 'no schema was created');
+    // The migration Job's way: the schema made, no admin minted.
+    const migrated = await runCli(['serve', '--migrate-only'], { env });
+    assert.equal(migrated.code, 0, migrated.stderr);
     const first = await reissue(env);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.stderr, 'swarm: note: no hub had registered the admin in this store; check --database, SWARM_DB_SCHEMA or --data\n');

@@ -30,7 +30,8 @@ On PostgreSQL it runs beside the hub processes, which refuse the old token withi
 An embedded store must be stopped first (exit 14 names the running hub's pid); its admin.token is
 rewritten too. A running embedded hub needs none of this: delete <data>/admin.token and restart
 it, and it mints a new one.
-Exit 9: a malformed --database URL, no store in --data, or --out not writable; 8: PostgreSQL
+Exit 9: a malformed --database URL, a schema no hub made (nothing is created), no store in
+--data, or --out not writable; 8: PostgreSQL
 unreachable or refusing the login; 10: the schema is newer than this swarm; 14: a running hub
 holds the data directory. Nothing is changed when it fails.
   kubectl -n swarm-prod exec deploy/swarm-api -c swarm -- swarm token reissue-admin -q`,

@@ -9,7 +9,7 @@ import { HubError } from '../../errors.js';
 import { loadMigrations, loadQueryDir } from '../sql-files.js';
 import type { SchemaInfo } from '../store.js';
 import { DirectoryCache } from './directory.js';
-import { migrate, MIGRATIONS_DIR, schemaInfo } from './migrate.js';
+import { holdsHub, migrate, MIGRATIONS_DIR, schemaInfo } from './migrate.js';
 import { qualifyAll } from './qualify.js';
 
 /**
@@ -113,6 +113,8 @@ export interface ConnectionOptions {
   poolSize: number;
   /** Named prepared statements (PostgresStoreOptions.prepare). */
   prepare: boolean;
+  /** Only a schema a hub already made (PostgresStoreOptions.existing). */
+  existing?: boolean | undefined;
 }
 
 export class Connection {
@@ -144,6 +146,9 @@ export class Connection {
     }
     let tables: string;
     try {
+      if (o.existing === true && !(await holdsHub(client, o.schema))) {
+        throw new HubError('config_invalid', `no hub in ${o.schema === null ? 'the current schema' : `schema ${o.schema}`} of ${redactUrl(o.url)} (no schema_migrations table): check store.database and store.schema (SWARM_DATABASE, SWARM_DB_SCHEMA)`);
+      }
       await migrate(client, o.schema);
       tables = o.schema ?? (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s ?? '';
       if (tables === '') throw new HubError('config_invalid', 'the connection has no current schema (empty search_path): set store.schema');

@@ -27,6 +27,12 @@ function tooNew(current: number, latest: number): HubError {
   );
 }
 
+/** Whether `schema` (null: the connection's current one) holds a hub's tables: its migration ledger exists. Reads only. */
+export async function holdsHub(client: pg.ClientBase, schema: string | null): Promise<boolean> {
+  const r = await client.query<{ t: string | null }>("SELECT to_regclass(format('%I.schema_migrations', COALESCE($1::text, current_schema()))) AS t", [schema]);
+  return r.rows[0]?.t != null;
+}
+
 /**
  * Migrates `schema` (created if missing; null: the connection's current schema) on one connection.
  * The search_path is set for this transaction only (SET LOCAL), so the connection can be a pooled

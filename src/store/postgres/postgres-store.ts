@@ -94,6 +94,12 @@ export interface PostgresStoreOptions {
    * transaction-mode pooler, which cannot keep a LISTEN. Default: `url`.
    */
   sessionUrl?: string | undefined;
+  /**
+   * Only open a schema a hub already made (its migration ledger exists); otherwise refused with
+   * `config_invalid` and nothing created: for commands that administer an existing hub, where a
+   * mistyped URL or schema must not make a new one.
+   */
+  existing?: boolean | undefined;
   /** Told once, within seconds of opening, if the LISTEN connection cannot open or does not hear the pool's notifications (events.ts checkListen). */
   onWarning?: ((message: string) => void) | undefined;
 }
@@ -161,7 +167,7 @@ export class PostgresStore implements Store {
   /** Connects, migrates the schema (refusing a newer one with `schema_too_new`), and returns the store. */
   static async open(opts: PostgresStoreOptions): Promise<PostgresStore> {
     const schema = opts.schema ?? null;
-    const conn = await Connection.open({ url: opts.url, schema, poolSize: opts.poolSize ?? 10, prepare: opts.prepare ?? true });
+    const conn = await Connection.open({ url: opts.url, schema, poolSize: opts.poolSize ?? 10, prepare: opts.prepare ?? true, existing: opts.existing });
     const store = new PostgresStore(conn, opts.batchMax ?? 512, opts.sessionUrl ?? opts.url, schema, opts.queueMax);
     await store.startDirectory();
     if (opts.onWarning !== undefined) void store.events.checkListen().then((problem) => problem !== null && opts.onWarning?.(problem));
