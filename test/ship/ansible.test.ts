@@ -104,6 +104,9 @@ describe('deploy/ansible', () => {
     assert.equal(first.code, 0, `the first run failed:\n${first.stdout.slice(-6000)}\n${first.stderr.slice(-2000)}`);
     const firstRecap = recapOf(first.stdout, host.name);
     assert.ok(firstRecap !== null && firstRecap.failed === 0 && firstRecap.changed > 10, `first run's recap: ${JSON.stringify(firstRecap)}`);
+    const migrated = changedTasks(first.stdout).findIndex((l) => l.startsWith('RUNNING HANDLER [swarm : Migrate the database with the new release]'));
+    const restarted = changedTasks(first.stdout).findIndex((l) => l.startsWith('RUNNING HANDLER [swarm : Restart Swarm]'));
+    assert.ok(migrated !== -1 && migrated < restarted, `the release's migrations ran before the services started:\n${changedTasks(first.stdout).join('\n')}`);
 
     // The three services run as the swarm user, with the hardening the units ask for.
     const active = host.exec(['systemctl', 'is-active', ...SERVICES]);
