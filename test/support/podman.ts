@@ -25,13 +25,19 @@ export interface Run {
   ms: number;
 }
 
-/** Runs `command args…` with podman's environment; never rejects on a non-zero exit (check `code`). */
-export async function exec(command: string, args: string[], o: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Run> {
+/**
+ * Runs `command args…` with podman's environment (and `input` on its stdin, in `cwd`); never
+ * rejects on a non-zero exit (check `code`).
+ */
+export async function exec(command: string, args: string[], o: { timeoutMs?: number; env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<Run> {
   const { CONTAINERS_CONF } = await containers();
   const timeoutMs = o.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const proc = spawn(command, args, { env: { ...process.env, CONTAINERS_CONF, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(command, args, { env: { ...process.env, CONTAINERS_CONF, ...o.env }, cwd: o.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A command that exits without reading its input must not fail the test with EPIPE.
+    proc.stdin.on('error', () => undefined);
+    proc.stdin.end(o.input ?? ''); // end of input at once when there is none
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
