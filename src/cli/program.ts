@@ -6,6 +6,7 @@ import { registerAuditCommands } from './commands/audit.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerChannelCommands } from './commands/channels.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerInboxCommands } from './commands/inbox.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerLegacyCommand } from './commands/legacy.js';
@@ -54,6 +55,7 @@ More: swarm help <command>, swarm help exit-codes`,
     );
   program.helpCommand(false);
   registerServeCommand(program, version);
+  registerDemoCommand(program, version);
   registerMessageCommands(program);
   registerInboxCommands(program);
   registerWatchCommand(program);
