@@ -93,23 +93,32 @@ export class Simulation {
     return this.agents.filter((a) => a.id !== id);
   }
 
-  /** Every step of the board that can happen now, one per task at most. */
-  private work(): (() => Event)[] {
+  /**
+   * A task further along is more likely to move: contracts flow across the board instead of all
+   * being claimed at once and verified only much later.
+   */
+  private pickWork(steps: { stage: number; step: () => Event }[]): () => Event {
+    let roll = this.rand() * steps.reduce((s, x) => s + x.stage, 0);
+    return (steps.find((x) => (roll -= x.stage) < 0) ?? this.pick(steps)).step;
+  }
+
+  /** Every step of the board that can happen now, one per task at most, with how far along its task is. */
+  private work(): { stage: number; step: () => Event }[] {
     const holding = new Set(this.tasks.filter((t) => t.state === 'claimed').map((t) => t.owner));
-    const steps: (() => Event)[] = [];
+    const steps: { stage: number; step: () => Event }[] = [];
     for (const t of this.tasks) {
-      if (t.state === 'open' && !holding.has(t.owner)) steps.push(() => ({ kind: 'claim', agent: t.owner, task: t }));
-      else if (t.state === 'claimed') steps.push(() => ({ kind: 'done', agent: t.owner, task: t, note: this.pick(NOTES) }));
+      if (t.state === 'open' && !holding.has(t.owner)) steps.push({ stage: 1, step: () => ({ kind: 'claim', agent: t.owner, task: t }) });
+      else if (t.state === 'claimed') steps.push({ stage: 2, step: () => ({ kind: 'done', agent: t.owner, task: t, note: this.pick(NOTES) }) });
       else if (t.state === 'done') {
-        steps.push(() => {
+        steps.push({ stage: 3, step: () => {
           const peers = this.others(t.owner).filter((a) => a.id !== CAPTAIN);
           // Mostly a peer's review; sometimes (or with no peer) the captain verifies it outright.
           if (peers.length === 0 || this.rand() < 0.2) return { kind: 'verify', agent: CAPTAIN, task: t };
           return { kind: 'review', agent: t.owner, task: t, reviewer: this.pick(peers).id };
-        });
+        } });
       } else if (t.state === 'review' && t.reviewer !== null) {
         const reviewer = t.reviewer;
-        steps.push(() => (!t.changesAsked && this.rand() < 0.2 ? { kind: 'changes', agent: reviewer, task: t, comment: this.pick(CHANGES) } : { kind: 'approve', agent: reviewer, task: t, comment: this.pick(APPROVALS) }));
+        steps.push({ stage: 4, step: () => (!t.changesAsked && this.rand() < 0.2 ? { kind: 'changes', agent: reviewer, task: t, comment: this.pick(CHANGES) } : { kind: 'approve', agent: reviewer, task: t, comment: this.pick(APPROVALS) }) });
       }
     }
     return steps;
@@ -125,7 +134,7 @@ export class Simulation {
     const kinds = (Object.keys(WEIGHTS) as (keyof typeof WEIGHTS)[]).filter((k) => k !== 'work' || work.length > 0);
     let roll = this.rand() * kinds.reduce((s, k) => s + WEIGHTS[k], 0);
     const kind = kinds.find((k) => (roll -= WEIGHTS[k]) < 0) ?? 'chat';
-    if (kind === 'work') return this.pick(work)();
+    if (kind === 'work') return this.pickWork(work)();
     const agent = this.pick(this.agents);
     if (kind === 'read') return { kind: 'read', agent: agent.id };
     if (kind === 'status') {
@@ -149,7 +158,8 @@ export class Simulation {
     const peers = this.others(agent.id);
     const to = this.pick(['#reviews', '#deployments', CAPTAIN, ...(peers.length > 1 ? [this.pick(peers).id] : [])]);
     const type = to === '#deployments' ? 'deployment' : to === '#reviews' ? 'review' : to === CAPTAIN ? 'status' : 'text';
-    return { kind: 'chat', agent: agent.id, to, type, subject: topic, body: this.pick(CHATTER)(topic) };
+    const body = current === undefined ? `Free for the next ${agent.specialty} contract; happy to review meanwhile.` : this.pick(CHATTER)(topic);
+    return { kind: 'chat', agent: agent.id, to, type, subject: topic, body };
   }
 
   private report(agent: DemoAgent): Event {

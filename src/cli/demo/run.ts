@@ -105,7 +105,26 @@ async function simulate(o: DemoOptions, url: string, adminToken: string, dir: st
     o.out(`Data: ${dir}${temporary ? ' (removed on exit)' : ' (kept: swarm serve --data DIR serves it again)'}`);
     o.out(`Stop with Ctrl-C${o.forMs === null ? '' : `; stops by itself after ${o.forMs / 1000} s`}.`);
   }
-  const stop = o.forMs === null ? o.signal : AbortSignal.any([o.signal, AbortSignal.timeout(o.forMs)]);
+  let events = 0;
+  // A timer of our own, not AbortSignal.timeout inside AbortSignal.any: on Node 20 the garbage
+  // collector may take such a timeout signal before it fires, and the demo then never stopped.
+  const ended = new AbortController();
+  const end = (): void => ended.abort();
+  if (o.signal.aborted) end();
+  o.signal.addEventListener('abort', end, { once: true });
+  const timer = o.forMs === null ? undefined : setTimeout(end, o.forMs);
+  const stop = ended.signal;
+  try {
+    events = await play(o, sim, as, interval, stop);
+  } finally {
+    clearTimeout(timer);
+    o.signal.removeEventListener('abort', end);
+  }
+  if (!o.quiet && !o.json) o.out(`Stopping after ${events} events; the hub drains and shuts down.`);
+}
+
+/** The events, one every `interval` ms, until `stop`; returns how many happened. */
+async function play(o: DemoOptions, sim: Simulation, as: (id: string) => Swarm, interval: number, stop: AbortSignal): Promise<number> {
   let due = Date.now();
   let events = 0;
   while (!stop.aborted) {
@@ -132,5 +151,5 @@ async function simulate(o: DemoOptions, url: string, adminToken: string, dir: st
     // A slow call delays the next event instead of bunching the missed ones up.
     due = Math.max(due + interval, Date.now() - interval);
   }
-  if (!o.quiet && !o.json) o.out(`Stopping after ${events} events; the hub drains and shuts down.`);
+  return events;
 }
