@@ -116,7 +116,8 @@ describe('swarm demo', () => {
     const statuses = new Set<string>();
     let channelMessages = 0;
     let reports = 0;
-    while (demo.proc.exitCode === null) {
+    const deadline = Date.now() + 30_000;
+    while (demo.proc.exitCode === null && Date.now() < deadline) {
       try {
         const tasks = await http(base, 'GET', '/v1/tasks?limit=1000', { token: admin, timeoutMs: 2000 });
         for (const x of tasks.json.tasks) statuses.add(x.status);
