@@ -50,6 +50,7 @@ Quick start:
   swarm serve                              # hub on http://127.0.0.1:8080, data in ./.swarm
   swarm onboard Agent-1 --specialty "Integration & Core Systems"
   SWARM_TOKEN=<token> swarm inbox
+  swarm demo                               # or watch a simulated swarm on the dashboard
 
 More: swarm help <command>, swarm help exit-codes`,
     );

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Swarm } from '../../client/client.js';
 import type { Config } from '../../config/keys.js';
-import { isHubError } from '../../errors.js';
+import { HubError, isHubError } from '../../errors.js';
 import { startHub } from '../../server/serve.js';
 import { addTasks, perform } from './perform.js';
 import { Simulation } from './plan.js';
@@ -74,7 +74,13 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     try {
       await simulate(o, hub.url, readFileSync(hub.adminTokenFile, 'utf8').trim(), dir, temporary);
     } finally {
-      await hub.close();
+      // As `swarm serve` on SIGTERM: a shutdown that hangs ends in an error, not a stuck terminal.
+      const grace = o.config['shutdown.graceSeconds'];
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HubError('shutting_down', `shutdown took longer than ${grace} s (shutdown.graceSeconds); exiting without waiting`)), grace * 1000);
+      });
+      await Promise.race([hub.close(), late]).finally(() => clearTimeout(timer));
     }
   } finally {
     if (temporary || (made && !started)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
