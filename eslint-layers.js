@@ -23,6 +23,8 @@ export const LAYERS = {
   mcp: ['errors', 'domain', 'api', 'client'],
   /** Deliverers push to where agents live (webhook, file, tmux, command); runner.ts drives them over the hub's target queue. */
   delivery: ['errors', 'domain', 'security', 'observability', 'hub'],
+  /** The web dashboard's browser code: a face over the HTTP API, using its wire types (types only). */
+  dashboard: ['api'],
 };
 
 function layerOf(file, srcDir) {

@@ -6,6 +6,8 @@ import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+// The dashboard's browser code (src/dashboard/, DOM types): typechecked on its own, bundled below.
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'src/dashboard/tsconfig.json')], { stdio: 'inherit' });
 
 function copySql(dir) {
   for (const name of readdirSync(join(root, dir))) {
@@ -90,3 +92,20 @@ rmSync(join(cliDir, 'main.bundle.cache'), { force: true });
 for (const stale of ['main.bundle.js', 'main.bundle.js.map']) rmSync(join(cliDir, stale), { force: true });
 execFileSync(process.execPath, [join(root, 'bin', 'swarm.cjs'), '--version'], { stdio: 'ignore' });
 if (!existsSync(join(cliDir, 'main.bundle.cache'))) throw new Error('bin/swarm.cjs --version wrote no main.bundle.cache');
+
+// The web dashboard (docs/dashboard.md): one script, its stylesheet and page in dist/dashboard/,
+// which the hub serves at / (src/server/routes/dashboard.ts). Everything it runs is in the bundle
+// (marked, DOMPurify): the page loads nothing from elsewhere.
+const dashDir = join(root, 'dist', 'dashboard');
+await esbuild.build({
+  entryPoints: [join(root, 'src', 'dashboard', 'main.ts')],
+  outfile: join(dashDir, 'app.js'),
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'external',
+  logLevel: 'warning',
+});
+for (const name of ['index.html', 'style.css']) cpSync(join(root, 'src', 'dashboard', name), join(dashDir, name));

@@ -18,6 +18,7 @@ import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
 import { channelRoutes } from './routes/channels.js';
 import { configRoutes } from './routes/config.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { keyRoutes } from './routes/keys.js';
 import { queueRoutes } from './routes/queue.js';
 import { reportRoutes } from './routes/reports.js';
@@ -214,6 +215,7 @@ async function build(o: AppOptions) {
     },
     { prefix: '/v1' },
   );
+  if (surface === 'all') await app.register(dashboardRoutes());
   if (surface === 'all') await app.register(mcpHttpRoutes({ root: () => app as unknown as FastifyInstance, version: o.version ?? '0.0.0', bindHost: hub.config['server.host'] }));
   return app;
 }
