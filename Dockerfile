@@ -53,6 +53,8 @@ COPY --from=builder /src/package.json ./
 COPY --from=builder /src/node_modules node_modules
 COPY --from=builder /src/bin bin
 COPY --from=builder /src/dist/src dist/src
+# The web dashboard the hub serves at / (docs/dashboard.md).
+COPY --from=builder /src/dist/dashboard dist/dashboard
 COPY deploy/image/healthcheck.cjs deploy/image/healthcheck.cjs
 RUN ln -s /app/bin/swarm.cjs /usr/local/bin/swarm && swarm --version
 # SWARM_HOST: reachable from outside the container. SWARM_DATA: the embedded store and the admin

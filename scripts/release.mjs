@@ -1,5 +1,5 @@
 // The release artifact that deploy/ansible installs: one tarball with what `swarm serve` and the CLI
-// need to run and nothing else (dist/src, bin/, package.json and the production node_modules).
+// need to run and nothing else (dist/src, dist/dashboard, bin/, package.json and the production node_modules).
 //
 //   node scripts/release.mjs [--out DIR]   -> DIR/swarm-<version>.tar.gz (default DIR: dist/release),
 //                                             its path on stdout
@@ -64,6 +64,8 @@ export function makeRelease(outDir) {
   try {
     mkdirSync(top, { recursive: true });
     cpSync(join(ROOT, 'dist', 'src'), join(top, 'dist', 'src'), { recursive: true });
+    // The web dashboard the hub serves at / (docs/dashboard.md).
+    cpSync(join(ROOT, 'dist', 'dashboard'), join(top, 'dist', 'dashboard'), { recursive: true });
     cpSync(join(ROOT, 'bin'), join(top, 'bin'), { recursive: true });
     for (const f of ['package.json', 'package-lock.json', 'README.md']) cpSync(join(ROOT, f), join(top, f));
     for (const rel of productionPackages()) copyPackage(rel, top);
