@@ -29,7 +29,7 @@ function item(m: WireMessage): HTMLLIElement {
   const li = el('li', { 'data-id': m.id, 'data-from': m.from, 'data-to': m.to.join(' '), 'data-type': m.type, 'data-priority': m.priority });
   li.append(
     el('div', { class: 'meta' }, `${time(m.created_at)} · ${m.from} → ${m.to.join(', ')} · ${m.type} · ${m.priority}`),
-    el('div', {}, m.subject === '' ? m.body.slice(0, 500) : `${m.subject}: ${m.body.slice(0, 500)}`),
+    el('div', { class: 'body' }, m.subject === '' ? m.body.slice(0, 500) : `${m.subject}: ${m.body.slice(0, 500)}`),
   );
   return li;
 }
