@@ -1,16 +1,28 @@
 // The contract board (open / claimed / done / verified), the leaderboard, the roster and the
 // channel list, redrawn from the hub's answers at each poll.
-import type { LeaderboardResponse, WireAgent, WireChannel, WireTask } from '../api/schemas.js';
+import type { LeaderboardResponse, TaskShowResponse, WireAgent, WireChannel, WireTask } from '../api/schemas.js';
 import { api } from './api.js';
 import { age, byId, el, fill } from './dom.js';
 
 const COLUMNS = ['open', 'claimed', 'done', 'verified'] as const;
+/** Done tasks whose reviews are fetched each redraw (one request each); the rest say "reviews: see swarm task show". */
+const REVIEWED_MAX = 20;
+
+/** "Agent-7: approved, Agent-2: pending" for a done task's latest review round. */
+async function reviewsOf(id: string): Promise<string> {
+  const { reviews } = await api<TaskShowResponse>(`/tasks/${id}`);
+  const round = Math.max(0, ...reviews.map((r) => r.round));
+  const latest = reviews.filter((r) => r.round === round);
+  return latest.length === 0 ? 'no review asked' : `reviews: ${latest.map((r) => `${r.reviewer} ${r.verdict ?? 'pending'}`).join(', ')}`;
+}
 
 /** `verify`: set for a role that may verify (captain, admin): a button on each done task. */
 /** `lastSeen`: each agent's last sign of life; a claim ends after `claimSeconds` of its assignee's silence. */
 export async function drawBoard(verify: ((task: WireTask) => void) | null, claimSeconds: number, lastSeen: Map<string, string | null>): Promise<void> {
   const { tasks } = await api<{ tasks: WireTask[] }>('/tasks?limit=1000');
   const now = Date.now();
+  const done = tasks.filter((t) => t.status === 'done').slice(0, REVIEWED_MAX);
+  const reviews = new Map(await Promise.all(done.map(async (t) => [t.id, await reviewsOf(t.id)] as const)));
   for (const col of COLUMNS) {
     const cards = tasks.filter((t) => t.status === col).map((t) => {
       const li = el('li', { 'data-task': t.id, 'data-status': t.status });
@@ -22,6 +34,7 @@ export async function drawBoard(verify: ((task: WireTask) => void) | null, claim
         li.append(el('div', { class: 'meta' }, left > 0 ? `claim expires in ${left < 120 ? `${left} s` : `${Math.ceil(left / 60)} min`} without word from ${t.assignee ?? ''}` : 'claim expiring'));
       }
       if (t.status === 'done' && t.note !== '') li.append(el('div', { class: 'meta' }, `note: ${t.note.slice(0, 200)}`));
+      if (t.status === 'done') li.append(el('div', { class: 'meta' }, reviews.get(t.id) ?? 'reviews: see swarm task show'));
       if (t.status === 'verified' && t.verified_by !== null) li.append(el('div', { class: 'meta' }, `verified by ${t.verified_by}`));
       if (t.status === 'done' && verify !== null) {
         const b = el('button', { type: 'button', 'aria-label': `Verify ${t.title}` }, 'Verify');

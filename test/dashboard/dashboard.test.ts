@@ -125,6 +125,9 @@ describe('dashboard', { timeout: 240_000 }, () => {
     await ok('Agent-1', ['task', 'done', id, '--note', 'retry added']);
     await card('done').waitFor();
     assert.equal(await card('claimed').count(), 0);
+    await card('done').filter({ hasText: 'no review asked' }).waitFor();
+    await ok('Agent-1', ['review', 'request', id, '--reviewers', 'Agent-7']);
+    await card('done').filter({ hasText: 'reviews: Agent-7 pending' }).waitFor();
     await d.page.getByRole('button', { name: `Verify ${title}` }).click();
     await card('verified').waitFor();
     await d.page.locator('#leader-rows tr', { hasText: 'Agent-1' }).filter({ hasText: '5' }).waitFor();
