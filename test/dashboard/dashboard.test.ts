@@ -139,6 +139,10 @@ describe('dashboard', { timeout: 240_000 }, () => {
     await d.page.getByText('Signed in as Watcher-1 (observer)').waitFor();
     await d.page.locator('#roster-rows tr', { hasText: 'Agent-1' }).waitFor();
     await d.page.locator('#channel-list li').first().waitFor();
+    // Queue numbers, board and leaderboard are the observer's to see.
+    await d.page.locator('#health-charts .chart', { hasText: 'Queue depth' }).waitFor();
+    await d.page.locator('#board-verified li', { hasText: 'Fix the flaky CI job' }).waitFor();
+    await d.page.locator('#leader-rows tr', { hasText: 'Agent-1' }).waitFor();
     for (const hidden of ['#inbox', '#feed', '#actions', '#reports']) assert.equal(await d.page.locator(hidden).isVisible(), false, `${hidden} hidden`);
     const buttons = await d.page.getByRole('button').all();
     const visible = [];
