@@ -6,6 +6,18 @@ import { byId, el, fill, time } from './dom.js';
 
 /** Most messages the feed keeps in the page; older ones are dropped as new ones come. */
 export const FEED_MAX = 200;
+/**
+ * Each poll asks again for the last few seconds: a message is stamped before it is committed, so
+ * one stamped just before the newest seen may be committed just after it. Ids already shown are
+ * skipped (the last SEEN_MAX of them are remembered).
+ */
+const LOOKBACK_MS = 5000;
+const SEEN_MAX = 2000;
+
+/** Newest first: by time, then by id (ULIDs sort by time too). */
+function newer(a: { created_at: string; id: string }, b: { created_at: string; id: string }): boolean {
+  return a.created_at === b.created_at ? a.id > b.id : a.created_at > b.created_at;
+}
 // The API's vocabulary (src/domain/message.ts); the types check each value is one of the wire's.
 const TYPES = ['text', 'report', 'review', 'deployment', 'status', 'task', 'onboarding', 'system'] satisfies WireMessage['type'][];
 const PRIORITIES = ['urgent', 'high', 'regular', 'low'] satisfies WireMessage['priority'][];
@@ -26,7 +38,7 @@ function matches(m: WireMessage, f: Filters): boolean {
 }
 
 function item(m: WireMessage): HTMLLIElement {
-  const li = el('li', { 'data-id': m.id, 'data-from': m.from, 'data-to': m.to.join(' '), 'data-type': m.type, 'data-priority': m.priority });
+  const li = el('li', { 'data-id': m.id, 'data-created': m.created_at, 'data-from': m.from, 'data-to': m.to.join(' '), 'data-type': m.type, 'data-priority': m.priority });
   li.append(
     el('div', { class: 'meta' }, `${time(m.created_at)} · ${m.from} → ${m.to.join(', ')} · ${m.type} · ${m.priority}`),
     el('div', { class: 'body' }, m.subject === '' ? m.body.slice(0, 500) : `${m.subject}: ${m.body.slice(0, 500)}`),
@@ -37,7 +49,7 @@ function item(m: WireMessage): HTMLLIElement {
 export class Feed {
   private readonly list = byId<HTMLOListElement>('feed-list');
   private readonly seen = new Set<string>();
-  private since: string | undefined;
+  private newest: string | undefined;
 
   constructor() {
     for (const [id, values] of [['f-type', TYPES], ['f-priority', PRIORITIES]] as const) {
@@ -62,25 +74,28 @@ export class Feed {
     for (const n of names) if (!have.has(`#${n}`)) select.append(el('option', { value: `#${n}` }, `#${n}`));
   }
 
-  /** Fetches what is new since the last poll and puts it on top, oldest of the batch first. */
+  /** Fetches what is new since the last poll and puts each message in its place, newest on top. */
   async poll(): Promise<void> {
-    const q = new URLSearchParams({ limit: '100' });
-    if (this.since !== undefined) q.set('since', this.since);
+    const q = new URLSearchParams({ limit: '200' });
+    if (this.newest !== undefined) q.set('since', new Date(Date.parse(this.newest) - LOOKBACK_MS).toISOString());
     const { messages } = await api<{ messages: WireMessage[] }>(`/history?${q}`);
-    const fresh = messages.filter((m) => !this.seen.has(m.id)).sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? -1 : 1) : a.created_at < b.created_at ? -1 : 1));
     const f = this.filters();
-    for (const m of fresh) {
-      this.seen.add(m.id);
+    for (const m of messages.filter((x) => !this.seen.has(x.id)).reverse()) {
+      this.remember(m.id);
       const li = item(m);
       li.hidden = !matches(m, f);
-      this.list.prepend(li);
-      if (this.since === undefined || m.created_at > this.since) this.since = m.created_at;
+      // Almost always on top; a late commit goes below the newer ones already shown.
+      let at = this.list.firstElementChild as HTMLElement | null;
+      while (at !== null && !newer(m, { created_at: at.dataset.created ?? '', id: at.dataset.id ?? '' })) at = at.nextElementSibling as HTMLElement | null;
+      this.list.insertBefore(li, at);
+      if (this.newest === undefined || m.created_at > this.newest) this.newest = m.created_at;
     }
-    while (this.list.children.length > FEED_MAX) {
-      const last = this.list.lastElementChild as HTMLElement;
-      this.seen.delete(last.dataset.id ?? '');
-      last.remove();
-    }
+    while (this.list.children.length > FEED_MAX) this.list.lastElementChild?.remove();
+  }
+
+  private remember(id: string): void {
+    this.seen.add(id);
+    if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.values().next().value as string);
   }
 
   private applyFilters(): void {
