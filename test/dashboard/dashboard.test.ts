@@ -105,9 +105,17 @@ describe('dashboard', { timeout: 240_000 }, () => {
     await d.page.getByRole('button', { name: 'Search' }).click();
     await d.page.locator('#search-results li', { hasText: body }).waitFor();
     assert.equal(d.requests.filter((u) => u === `${hub.url}/`).length, loads, 'the page was not reloaded');
-    // The agent's own dashboard has its inbox, with the message.
-    const a = await open(tokens['Agent-4'] as string);
-    await a.page.locator('#inbox-list li', { hasText: body }).waitFor();
+    // The captain posts from the page; the agent's own dashboard has it in its inbox, and no actions.
+    const note = `standup moved to 10:30 ${Date.now()}`;
+    await d.page.getByLabel('To', { exact: true }).fill('Agent-1');
+    await d.page.getByLabel('Message', { exact: true }).fill(note);
+    await d.page.getByRole('button', { name: 'Send' }).click();
+    await d.page.getByText('send to Agent-1: done').waitFor();
+    await d.page.locator('#feed-list li', { hasText: note }).waitFor();
+    const a = await open(tokens['Agent-1'] as string);
+    await a.page.getByText('Signed in as Agent-1 (agent)').waitFor();
+    await a.page.locator('#inbox-list li', { hasText: note }).waitFor();
+    assert.equal(await a.page.locator('#actions').isVisible(), false, 'an agent has no captain actions');
     await a.context.close();
     assert.deepEqual(d.errors, []);
     await d.context.close();
