@@ -49,11 +49,14 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return JSON.parse(text) as T;
 }
 
-/** The few numbers of the hub's Prometheus text (/metrics, public like /healthz) the health charts draw. */
-export async function metricSums(names: string[]): Promise<Map<string, number>> {
+/**
+ * The few numbers of the hub's Prometheus text (/metrics, public like /healthz) the health charts
+ * draw, summed over their labels; null when /metrics is not served here (blocked by a proxy).
+ */
+export async function metricSums(names: string[]): Promise<Map<string, number> | null> {
   const res = await fetch('/metrics', { cache: 'no-store', credentials: 'omit' });
   const sums = new Map<string, number>(names.map((n) => [n, 0]));
-  if (!res.ok) return sums;
+  if (!res.ok) return null;
   for (const line of (await res.text()).split('\n')) {
     if (line.startsWith('#')) continue;
     const m = /^([a-z_:]+)(?:\{[^}]*\})?\s+(\S+)/.exec(line);

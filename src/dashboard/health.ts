@@ -53,6 +53,13 @@ export class Health {
       this.push('Redeliveries', '', sum('redeliveries'));
     }
     const m = await metricSums(['swarm_messages_sent_total', 'swarm_http_request_duration_seconds_sum', 'swarm_http_request_duration_seconds_count']);
+    if (m === null) {
+      // No send rate or latency rather than a flat zero that looks like an idle hub.
+      this.prev = null;
+      for (const label of ['Sends', 'Request latency']) this.series.delete(label);
+      byId('health-charts').replaceChildren(...[...this.series.values()].map(chart));
+      return;
+    }
     const now = performance.now();
     const cur = { at: now, sent: m.get('swarm_messages_sent_total') ?? 0, durSum: m.get('swarm_http_request_duration_seconds_sum') ?? 0, durCount: m.get('swarm_http_request_duration_seconds_count') ?? 0 };
     if (this.prev !== null) {

@@ -225,7 +225,9 @@ describe('dashboard', { timeout: 240_000 }, () => {
     for (const [name, viewport] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]] as const) {
       const d = await open(tokens['Agent-4'] as string, viewport);
       await d.page.locator('#board-verified li').first().waitFor();
-      await d.page.locator('#health-charts svg').first().waitFor();
+      // Send rate and latency need two samples of /metrics (3 s apart).
+      await d.page.locator('#health-charts .chart', { hasText: 'Sends' }).waitFor();
+      await d.page.locator('#health-charts .chart', { hasText: 'Request latency' }).waitFor();
       const overflow = await d.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 0, `${name}: the page scrolls sideways by ${overflow}px`);
       await d.page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: false });
