@@ -15,7 +15,9 @@ function missingPackages() {
   const want = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')).packages ?? {};
   const have = JSON.parse(readFileSync(installedFile, 'utf8')).packages ?? {};
   return Object.entries(want)
-    .filter(([path, p]) => path !== '' && !p.optional && have[path]?.version !== p.version)
+    // The directory too: npm's record can list a package that is gone (a copy of node_modules made
+    // with hard links shares that record with another install).
+    .filter(([path, p]) => path !== '' && !p.optional && (have[path]?.version !== p.version || !existsSync(join(ROOT, path, 'package.json'))))
     .map(([path]) => path);
 }
 

@@ -61,7 +61,7 @@ export async function drawRoster(): Promise<Map<string, string | null>> {
   fill(
     byId('roster-rows'),
     agents.map((a) =>
-      el('tr', { 'data-agent': a.id }, el('td', {}, a.id), el('td', {}, a.role), el('td', { class: `p-${a.presence}` }, a.presence === a.status ? a.presence : `${a.presence} (${a.status})`), el('td', {}, a.mission)),
+      el('tr', { 'data-agent': a.id }, el('td', {}, a.id), el('td', {}, a.role), el('td', { class: `p-${a.presence}` }, a.presence === a.status ? a.presence : `${a.presence} (last set ${a.status})`), el('td', {}, a.mission)),
     ),
   );
   return new Map(agents.map((a) => [a.id, a.last_seen_at]));
