@@ -2,12 +2,12 @@
 // containers.conf, the images made by scripts/containers.mjs under its machine-wide lock (two test
 // files at once share one build). Where podman cannot run at all (not root, or its Debian packages
 // cannot be installed), the test is skipped with a loud notice naming what is missing.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from './paths.js';
+import { runProcess } from './process.js';
 
 interface ContainersModule {
   CONTAINERS_CONF: string;
@@ -31,30 +31,7 @@ export interface Run {
  */
 export async function exec(command: string, args: string[], o: { timeoutMs?: number; env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<Run> {
   const { CONTAINERS_CONF } = await containers();
-  const timeoutMs = o.timeoutMs ?? 60_000;
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const proc = spawn(command, args, { env: { ...process.env, CONTAINERS_CONF, ...o.env }, cwd: o.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    // A command that exits without reading its input must not fail the test with EPIPE.
-    proc.stdin.on('error', () => undefined);
-    proc.stdin.end(o.input ?? ''); // end of input at once when there is none
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')}: no end within ${timeoutMs} ms; stderr: ${stderr.slice(-500)}`));
-    }, timeoutMs);
-    proc.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    proc.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
-    });
-  });
+  return runProcess(command, args, { env: { ...process.env, CONTAINERS_CONF, ...o.env }, cwd: o.cwd, input: o.input, timeoutMs: o.timeoutMs ?? 60_000 });
 }
 
 /** `podman args…`; see exec. */

@@ -96,29 +96,51 @@ export interface CliResult {
 }
 
 /**
- * Runs `swarm ARGS…` as its own process; `node`: the Node.js binary to run it with (default: this
- * one); `bin`: another executable of the package (default bin/swarm.cjs).
+ * Runs `command args…` to its end, collecting its output, with `input` on its stdin (none: closed
+ * at once). Never rejects on a non-zero exit (check `code`); rejects when it cannot start or runs
+ * past `timeoutMs` (then killed), saying which command and the tail of its stderr.
  */
-export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number; node?: string; bin?: string } = {}): Promise<CliResult> {
+export function runProcess(
+  command: string,
+  args: string[],
+  o: { env: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs: number; label?: string },
+): Promise<CliResult & { ms: number }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(opts.node ?? process.execPath, [opts.bin ?? SWARM_BIN, ...args], {
-      cwd: opts.cwd ?? process.cwd(),
-      env: cleanEnv(opts.env),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const started = performance.now();
+    const proc = spawn(command, args, { cwd: o.cwd ?? process.cwd(), env: o.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A command that exits without reading its input must not fail the test with EPIPE.
+    proc.stdin.on('error', () => undefined);
+    proc.stdin.end(o.input ?? '');
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error(`swarm ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 30_000} ms`));
-    }, opts.timeoutMs ?? 30_000);
-    proc.on('error', reject);
+      reject(new Error(`${o.label ?? `${command} ${args.join(' ')}`} did not finish within ${o.timeoutMs} ms; stderr: ${stderr.slice(-500)}`));
+    }, o.timeoutMs);
+    proc.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     proc.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, ms: performance.now() - started });
     });
-    proc.stdin.end(opts.input ?? '');
   });
+}
+
+/**
+ * Runs `swarm ARGS…` as its own process; `node`: the Node.js binary to run it with (default: this
+ * one); `bin`: another executable of the package (default bin/swarm.cjs).
+ */
+export async function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number; node?: string; bin?: string } = {}): Promise<CliResult> {
+  const r = await runProcess(opts.node ?? process.execPath, [opts.bin ?? SWARM_BIN, ...args], {
+    env: cleanEnv(opts.env),
+    cwd: opts.cwd,
+    input: opts.input,
+    timeoutMs: opts.timeoutMs ?? 30_000,
+    label: `swarm ${args.join(' ')}`,
+  });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
