@@ -346,7 +346,7 @@ export const CONFIG_KEYS = {
     schema: positiveInt(1_000_000),
     default: 1000,
     env: 'SWARM_STREAM_PENDING_FRAMES',
-    doc: 'Frames a WebSocket client may have sent that the hub has not answered yet (they are handled one at a time, in order); beyond, the hub closes the socket (code 4013, reason overloaded). Batch ids into one ack frame rather than sending one frame per id.',
+    doc: 'Frames a WebSocket client may have sent that the hub has not answered yet (pipelined: sends and acks share commits, answers come back in frame order); beyond, the hub closes the socket (code 4013, reason overloaded).',
   },
   'streams.heartbeatSeconds': {
     schema: positiveInt(3600),

@@ -3,6 +3,7 @@ import type { DeliveryState, InboxItem } from '../domain/message.js';
 import { DELIVERY_STATES } from '../domain/message.js';
 import { HubError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import type { CommitOrder } from './commit-order.js';
 import type { Actor } from './actor.js';
 import { authorize } from './actor.js';
 import type { Dispatcher } from './dispatch.js';
@@ -62,10 +63,12 @@ export class Inbox {
   }
 
   /** Acknowledges (all or nothing). With `strict`, acking an acknowledged delivery is an error. */
-  async ack(actor: Actor, messageIds: string[], strict = false): Promise<{ acked: string[]; already: string[] }> {
+  async ack(actor: Actor, messageIds: string[], strict = false, order: CommitOrder = {}): Promise<{ acked: string[]; already: string[] }> {
     authorize(actor, 'inbox.own', 'acknowledge deliveries');
     if (messageIds.length === 0) throw new HubError('validation_failed', 'nothing to acknowledge: give one or more message ids');
-    const r = await this.store.ack(actor.self.id, messageIds, this.now(), { strict });
+    const acking = this.store.ack(actor.self.id, messageIds, this.now(), { strict });
+    order.queued?.();
+    const r = await acking;
     this.dispatcher.acked(actor.self.id, r.acked);
     this.hooks.onAcked(actor.self.id, r.acked, strict ? 'stream' : 'http');
     return r;

@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { authorize, may } from './actor.js';
 import type { Channels } from './channels.js';
+import type { CommitOrder } from './commit-order.js';
 
 export interface SendInput {
   to: string | string[];
@@ -96,7 +97,7 @@ export class Messages {
    * acting agent may not be able to see; never set from a request. `internal.hubEvent`: the hub
    * records something that already happened (a task changed state), which no limit may refuse.
    */
-  async send(actor: Actor, input: SendInput, internal: { trustThread?: boolean; hubEvent?: boolean } = {}): Promise<SendResult> {
+  async send(actor: Actor, input: SendInput, internal: { trustThread?: boolean; hubEvent?: boolean } = {}, order: CommitOrder = {}): Promise<SendResult> {
     authorize(actor, 'message.send', 'send messages');
     const sender = actor.self;
     const to = parseRecipients(input.to);
@@ -153,7 +154,9 @@ export class Messages {
       idempotencyKey: input.idempotencyKey ?? null,
     };
     const hash = requestHash(sender.id, input);
-    const r = await this.store.appendMessage({ message, recipients, requestHash: hash, channels });
+    const appended = this.store.appendMessage({ message, recipients, requestHash: hash, channels });
+    order.queued?.();
+    const r = await appended;
     if (r.status === 'duplicate') {
       if (r.requestHash !== hash) {
         throw new HubError('idempotency_conflict', `idempotency key ${input.idempotencyKey ?? ''} was already used by ${sender.id} for a different message (${r.message.id})`, {

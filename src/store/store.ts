@@ -116,6 +116,9 @@ export interface Store {
    * transaction holding it has committed (so a resolved append survives a crash of the process).
    * With an idempotency key already used by the same sender, stores nothing and returns the
    * earlier message as `duplicate`.
+   * The append joins the commit queue during the call itself (before the returned promise is first
+   * awaited): appends called one after another commit in that order, which lets a face pipeline
+   * one client's sends (`SendOrder` in hub/messages.ts) and keep their order.
    */
   appendMessage(req: AppendRequest): Promise<AppendResult>;
   getMessage(id: string): Promise<Message | null>;
@@ -132,7 +135,8 @@ export interface Store {
   markRead(agentId: string, messageId: string, at: number): Promise<InboxItem | null>;
   /**
    * Acknowledges deliveries, all or nothing: if any id is not a delivery of this agent, throws
-   * `message_not_found` naming it and changes nothing.
+   * `message_not_found` naming it and changes nothing. Like `appendMessage`, joins the commit
+   * queue during the call.
    */
   ack(agentId: string, messageIds: string[], at: number, opts?: AckOptions): Promise<AckResult>;
 

@@ -1,6 +1,8 @@
 // WebSocket sessions at /v1/ws: receive deliveries, send, ack and nack over one socket. The frame
-// protocol is documented in docs/streams.md. Client frames are handled one at a time, in order;
-// a bad frame gets an error frame and changes nothing; the socket stays open.
+// protocol is documented in docs/streams.md. Client frames are pipelined: each frame starts once
+// the one before it has taken its place in the store's commit queue (CommitOrder), so one
+// socket's sends and acks share commits yet commit in the order they came, and the answers leave
+// in frame order. A bad frame gets an error frame and changes nothing; the socket stays open.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
@@ -71,10 +73,13 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
       const actor = req.actor;
       let sub: Subscription | null = null;
       let closedByPeer = false;
-      let chain: Promise<void> = Promise.resolve();
-      // Frames received and not answered yet: the chain above holds each one (and its bytes) until
-      // its turn. Bounded, so that a client writing faster than its frames are handled cannot grow
-      // the hub's memory without end (issue 12).
+      // `turn` settles when the latest frame has its place in the commit order (the next frame
+      // starts then); `answered` when the latest frame's answer has been sent.
+      let turn: Promise<void> = Promise.resolve();
+      let answered: Promise<void> = Promise.resolve();
+      // Frames received and not answered yet: the promises above hold each one (and its bytes)
+      // until its answer. Bounded, so that a client writing faster than its frames are handled
+      // cannot grow the hub's memory without end (issue 12).
       let pending = 0;
       let flooded = false;
       // Frames sent in one turn of the event loop leave in one write: the TCP socket is corked at
@@ -94,8 +99,13 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
         socket.send(text);
       };
 
-      const handle = async (data: Buffer, isBinary: boolean): Promise<void> => {
-        if (flooded) return;
+      /**
+       * One frame, answered by what it returns (sent by the caller, in frame order). `queued` is
+       * called once the frame's place in the commit order is fixed, or when it ends; `earlier`
+       * settles once every earlier frame has been answered.
+       */
+      const handle = async (data: Buffer, isBinary: boolean, queued: () => void, earlier: Promise<void>): Promise<string | null> => {
+        if (flooded) return null;
         let id: string | undefined;
         try {
           if (isBinary) throw new HubError('bad_frame', 'binary frames are not accepted: send JSON text');
@@ -110,21 +120,26 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
           const parsed = ClientFrame.safeParse(raw);
           if (!parsed.success) throw frameProblem(raw);
           const f = parsed.data;
-          if (f.type === 'ping') return void send(JSON.stringify({ type: 'pong', id: f.id }));
+          if (f.type === 'ping') return JSON.stringify({ type: 'pong', id: f.id });
           if (f.type === 'send') {
             await hub.chargeSend(actor);
-            const r = await hub.messages.send(actor, toSendInput(f.message));
-            return void send(JSON.stringify({ type: 'sent', id: f.id, message: wireMessage(r.message), recipients: r.recipients, duplicate: r.duplicate }));
+            const r = await hub.messages.send(actor, toSendInput(f.message), {}, { queued });
+            return JSON.stringify({ type: 'sent', id: f.id, message: wireMessage(r.message), recipients: r.recipients, duplicate: r.duplicate });
           }
           if (f.type === 'ack') {
-            const r = await hub.inbox.ack(actor, f.ids, true);
-            return void send(JSON.stringify({ type: 'acked', id: f.id, acked: r.acked }));
+            const r = await hub.inbox.ack(actor, f.ids, true, { queued });
+            return JSON.stringify({ type: 'acked', id: f.id, acked: r.acked });
           }
+          // A nack changes leases outside the commit queue: it waits for the frames before it
+          // (an ack of the same delivery, say) to be done, as a client reading in order expects.
+          await earlier;
           const nacked = await hub.inbox.nack(actor, f.ids, (f.delay_seconds ?? 0) * 1000);
-          send(JSON.stringify({ type: 'nacked', id: f.id, nacked }));
+          return JSON.stringify({ type: 'nacked', id: f.id, nacked });
         } catch (e) {
-          if (socket.readyState === socket.OPEN) send(errorFrame(id, e));
           if (!(e instanceof HubError)) req.log.error({ err: e }, 'websocket frame failed');
+          return errorFrame(id, e);
+        } finally {
+          queued();
         }
       };
       // Attached before any await: frames that arrive while the subscription opens are kept.
@@ -142,9 +157,19 @@ export function registerWebSocket(app: FastifyInstance, hub: Hub): void {
           return;
         }
         pending += 1;
-        chain = chain.then(() => handle(data, isBinary)).finally(() => {
-          pending -= 1;
-        });
+        const previous = turn;
+        let queued!: () => void;
+        turn = new Promise<void>((r) => (queued = r));
+        const earlier = answered;
+        const answer = previous.then(() => handle(data, isBinary, queued, earlier));
+        answered = earlier
+          .then(() => answer)
+          .then((text) => {
+            if (text !== null && !flooded && socket.readyState === socket.OPEN) send(text);
+          })
+          .finally(() => {
+            pending -= 1;
+          });
       });
       socket.on('close', () => {
         closedByPeer = true;
