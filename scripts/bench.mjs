@@ -5,7 +5,8 @@
 // embedded SQLite hub), channel (the MCP channel push: send answered -> `notifications/claude/channel`
 // received over stdio, 200 messages), cli (the CLI's start-up as whole processes beside `node -e 0`),
 // targets (webhook delivery targets: the embedded hub, and 1 and 5 workers on PostgreSQL),
-// retention (sends while retention removes messages from a store of 1,000,000, beside none).
+// retention (sends while retention removes messages from a store of 1,000,000, beside none),
+// memory (the hub's RSS and WAL while it stores 1,000,000 messages to one recipient, then acks half).
 // `npm run bench -- --only send|latency|fanout|postgres|channel|cli|targets|retention [flags]` runs one
 // and passes every flag through; without --only, only the flags all of them share are taken (plus
 // --connections, for send and postgres): the others mean different things to different benchmarks
@@ -18,7 +19,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureInstalled, ROOT } from './ensure.mjs';
 
-const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel', 'cli', 'targets', 'retention'];
+const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel', 'cli', 'targets', 'retention', 'memory'];
 const COMMON = ['--duration', '--warmup', '--runs', '--synchronous', '--cpu-prof', '--batch-stats', '--keep', '--json', '--help'];
 const BOOLEAN = new Set(['--batch-stats', '--keep', '--json', '--help']);
 /** Without --only: the flags each benchmark is given. */
@@ -32,6 +33,7 @@ const SHARED = {
   cli: ['--keep', '--json', '--help'],
   targets: ['--duration', '--keep', '--json', '--help'],
   retention: ['--duration', '--runs', '--keep', '--json', '--help'],
+  memory: ['--keep', '--json', '--help'],
 };
 
 /** A PostgreSQL the postgres benchmark can use without installing anything. */
