@@ -102,7 +102,7 @@ export function toInboxItem(r: InboxRow): InboxItem {
   };
 }
 
-export function messageParams(m: StoredMessage, requestHash: string): Record<string, unknown> {
+export function messageParams(m: StoredMessage, requestHash: string | null): Record<string, unknown> {
   return {
     id: m.id,
     sender: m.sender,

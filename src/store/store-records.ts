@@ -85,8 +85,11 @@ export interface AppendRequest {
   message: Message;
   /** Agent ids that get one delivery each (already resolved and checked by the hub). */
   recipients: string[];
-  /** Fingerprint of the request, so that a reused idempotency key with other content is caught. */
-  requestHash: string;
+  /**
+   * Fingerprint of the request, so that a reused idempotency key with other content is caught;
+   * null without an idempotency key (nothing will ever compare it).
+   */
+  requestHash: string | null;
   /** Channels the message was posted to (without `#`), for channel history. */
   channels?: string[];
 }
@@ -94,7 +97,7 @@ export interface AppendRequest {
 export type AppendResult =
   | { status: 'created'; message: Message; recipients: string[] }
   /** A message with the same (sender, idempotency key) was stored earlier; nothing new was written. */
-  | { status: 'duplicate'; message: Message; recipients: string[]; requestHash: string };
+  | { status: 'duplicate'; message: Message; recipients: string[]; requestHash: string | null };
 
 export interface InboxQuery {
   /** Which delivery states to list. */
