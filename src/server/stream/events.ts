@@ -1,20 +1,29 @@
 // Stream events on the wire. A broadcast is handed to many consumers; its message JSON is
 // serialised once and reused (a small cache by message id), the per-consumer part is spliced in.
+// A message to one agent is handed out once (again only on redelivery): it is not cached, so that
+// a backlog drained by one consumer does not fill the cache with text never used again.
 import type { WireDeliveryEvent, WirePresenceEvent } from '../../api/schemas.js';
 import { isoTime, wireDelivery, wireMessage } from '../../api/wire.js';
-import type { Message } from '../../domain/message.js';
+import { BROADCAST, type Message } from '../../domain/message.js';
 import type { PresenceEvent, StreamEvent } from '../../hub/subscription.js';
 import type { LeasedItem } from '../../store/store.js';
 
 /** Bounded by characters, not entries: one message may be megabytes. */
-const CACHE_MAX_CHARS = 16 * 1024 * 1024;
+const CACHE_MAX_CHARS = 4 * 1024 * 1024;
 const messageJson = new Map<string, string>();
 let cachedChars = 0;
+
+/** Whether the message may reach more than one agent: `all`, a channel, or several addresses. */
+function manyRecipients(m: Message): boolean {
+  const first = m.to[0];
+  return m.to.length > 1 || first === BROADCAST || first?.startsWith('#') === true;
+}
 
 function cachedMessageJson(m: Message): string {
   let json = messageJson.get(m.id);
   if (json === undefined) {
     json = JSON.stringify(wireMessage(m));
+    if (!manyRecipients(m)) return json;
     if (json.length > CACHE_MAX_CHARS / 4) return json; // too big to be worth keeping
     while (cachedChars + json.length > CACHE_MAX_CHARS && messageJson.size > 0) {
       const [oldest, text] = messageJson.entries().next().value as [string, string];
