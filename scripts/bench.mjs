@@ -5,8 +5,10 @@
 // embedded SQLite hub), channel (the MCP channel push: send answered -> `notifications/claude/channel`
 // received over stdio, 200 messages), cli (the CLI's start-up as whole processes beside `node -e 0`),
 // targets (webhook delivery targets: the embedded hub, and 1 and 5 workers on PostgreSQL),
-// retention (sends while retention removes messages from a store of 1,000,000, beside none).
-// `npm run bench -- --only send|latency|fanout|postgres|channel|cli|targets|retention [flags]` runs one
+// retention (sends while retention removes messages from a store of 1,000,000, beside none),
+// peers (Swarm beside RabbitMQ, NATS JetStream and Redis Streams on this machine, bench/peers/; a
+// broker that does not answer is skipped with a loud line).
+// `npm run bench -- --only send|latency|fanout|postgres|channel|cli|targets|retention|peers [flags]` runs one
 // and passes every flag through; without --only, only the flags all of them share are taken (plus
 // --connections, for send and postgres): the others mean different things to different benchmarks
 // (--agents is 8 for latency, 100 for fanout), so they need --only. Without --only, postgres runs
@@ -18,7 +20,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureInstalled, ROOT } from './ensure.mjs';
 
-const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel', 'cli', 'targets', 'retention'];
+const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel', 'cli', 'targets', 'retention', 'peers'];
+/** Benchmarks whose entry point is not dist/bench/NAME.js. */
+const ENTRY = { peers: join('peers', 'peers.js') };
 const COMMON = ['--duration', '--warmup', '--runs', '--synchronous', '--cpu-prof', '--batch-stats', '--keep', '--json', '--help'];
 const BOOLEAN = new Set(['--batch-stats', '--keep', '--json', '--help']);
 /** Without --only: the flags each benchmark is given. */
@@ -32,6 +36,7 @@ const SHARED = {
   cli: ['--keep', '--json', '--help'],
   targets: ['--duration', '--keep', '--json', '--help'],
   retention: ['--duration', '--runs', '--keep', '--json', '--help'],
+  peers: ['--duration', '--warmup', '--runs', '--keep', '--json', '--help'],
 };
 
 /** A PostgreSQL the postgres benchmark can use without installing anything. */
@@ -83,7 +88,7 @@ build();
 
 let code = 0;
 for (const { name, flags } of plan) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', `${name}.js`), ...flags], {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', ENTRY[name] ?? `${name}.js`), ...flags], {
     cwd: ROOT,
     stdio: 'inherit',
     env: { ...process.env, NO_COLOR: '1' },
