@@ -10,7 +10,7 @@ import { bodyBytes, type CaseOptions, type Driver, findPid, type MemoryRow, type
 
 export const RABBIT_URL = process.env.BENCH_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const QUORUM = 'quorum queue, persistent messages: fsync before the publisher confirm';
-const CLASSIC = 'classic durable queues, persistent messages: confirmed once every queue has it, fsync in batches';
+const CLASSIC = 'classic durable queues, persistent messages: confirmed once on disk in every queue or consumed from it, whichever is first (here, mostly consumed)';
 const QUORUM_ARGS = { durable: true, arguments: { 'x-queue-type': 'quorum' } };
 
 export class RabbitDriver implements Driver {
