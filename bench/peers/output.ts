@@ -90,13 +90,14 @@ function markdown(rows: string[][]): string {
 export function caseTable(c: Exclude<CaseName, 'memory'>, sums: Summary[]): string {
   const t = CASE_TITLES[c];
   const latency = t.latency !== '';
-  const head = ['system', 'how', t.unit, ...(latency ? ['p50 ms', 'p99 ms', 'max ms'] : []), 'server CPU %', 'client CPU %', 'per round', 'errors', 'durability'];
+  const head = ['system', 'how', t.unit, ...(latency ? ['p50 ms', 'p99 ms', 'max ms'] : []), 'server CPU %', 'server CPU µs per op', 'client CPU %', 'per round', 'errors', 'durability'];
   const rows = sums.map((s) => [
     s.system,
     s.note === '' ? s.variant : `${s.variant} (${s.note})`,
     fmt(s.rate, 0),
     ...(latency ? [fmt(s.p50, 2), fmt(s.p99, 2), fmt(s.max, 1)] : []),
     fmt(s.cpuPct, 0),
+    fmt((s.cpuPct * 1e4) / s.rate, 0),
     fmt(s.clientCpuPct, 0),
     s.perRound.map((r) => fmt(r, 0)).join(' / '),
     s.errors === 0 ? '0' : `${s.errors}: ${(s.firstError ?? '').slice(0, 120)}`,
