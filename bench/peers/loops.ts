@@ -68,7 +68,9 @@ export async function closedLoop(o: { lanes: Publish[]; perLane: number; warmupS
   };
   const done = Promise.all(o.lanes.flatMap((lane) => Array.from({ length: o.perLane }, () => worker(lane))));
   if (!measuring) {
-    await Promise.race([done, sleep(o.warmupS * 1000)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise((r) => (timer = setTimeout(r, o.warmupS * 1000)))]);
+    clearTimeout(timer);
     measuring = true;
     t0 = monoMs();
     cpu.mark();
@@ -272,7 +274,10 @@ export class Drain {
   };
 
   async wait(budgetS: number): Promise<Measured> {
-    await Promise.race([this.finished, sleep(budgetS * 1000)]);
+    // The budget's timer is cleared when the drain finishes first: left running it would keep the benchmark alive after its report.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.finished, new Promise((r) => (timer = setTimeout(r, budgetS * 1000)))]);
+    clearTimeout(timer);
     const shares = this.cpu.read();
     const cpuPct = this.cpuPid === null ? NaN : (shares.server?.cpuPct ?? NaN);
     const complete = this.n >= this.total;
