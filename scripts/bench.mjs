@@ -6,8 +6,10 @@
 // received over stdio, 200 messages), cli (the CLI's start-up as whole processes beside `node -e 0`),
 // targets (webhook delivery targets: the embedded hub, and 1 and 5 workers on PostgreSQL),
 // retention (sends while retention removes messages from a store of 1,000,000, beside none),
-// memory (the hub's RSS and WAL while it stores 1,000,000 messages to one recipient, then acks half).
-// `npm run bench -- --only send|latency|fanout|postgres|channel|cli|targets|retention [flags]` runs one
+// memory (the hub's RSS and WAL while it stores 1,000,000 messages to one recipient, then acks half),
+// peers (Swarm beside RabbitMQ, NATS JetStream and Redis Streams on this machine, bench/peers/; a
+// broker that does not answer is skipped with a loud line).
+// `npm run bench -- --only send|latency|fanout|postgres|channel|cli|targets|retention|memory|peers [flags]` runs one
 // and passes every flag through; without --only, only the flags all of them share are taken (plus
 // --connections, for send and postgres): the others mean different things to different benchmarks
 // (--agents is 8 for latency, 100 for fanout), so they need --only. Without --only, postgres runs
@@ -19,7 +21,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureInstalled, ROOT } from './ensure.mjs';
 
-const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel', 'cli', 'targets', 'retention', 'memory'];
+const BENCHMARKS = ['send', 'latency', 'fanout', 'postgres', 'channel', 'cli', 'targets', 'retention', 'memory', 'peers'];
+/** Benchmarks whose entry point is not dist/bench/NAME.js. */
+const ENTRY = { peers: join('peers', 'peers.js') };
 const COMMON = ['--duration', '--warmup', '--runs', '--synchronous', '--cpu-prof', '--batch-stats', '--keep', '--json', '--help'];
 const BOOLEAN = new Set(['--batch-stats', '--keep', '--json', '--help']);
 /** Without --only: the flags each benchmark is given. */
@@ -34,6 +38,7 @@ const SHARED = {
   targets: ['--duration', '--keep', '--json', '--help'],
   retention: ['--duration', '--runs', '--keep', '--json', '--help'],
   memory: ['--keep', '--json', '--help'],
+  peers: ['--duration', '--warmup', '--runs', '--keep', '--json', '--help'],
 };
 
 /** A PostgreSQL the postgres benchmark can use without installing anything. */
@@ -85,7 +90,7 @@ build();
 
 let code = 0;
 for (const { name, flags } of plan) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', `${name}.js`), ...flags], {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', ENTRY[name] ?? `${name}.js`), ...flags], {
     cwd: ROOT,
     stdio: 'inherit',
     env: { ...process.env, NO_COLOR: '1' },
