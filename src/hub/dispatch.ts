@@ -13,8 +13,8 @@ export interface DispatchOptions {
   maxAttempts: () => number;
   now: () => number;
   onError: (e: unknown) => void;
-  /** Told of every hand-out, with its attempt number (metrics). */
-  onHandOut?: (attempt: number) => void;
+  /** Told after each pass of its hand-outs: first deliveries and redeliveries (metrics). */
+  onHandOut?: (first: number, redeliveries: number) => void;
 }
 
 export class Dispatcher {
@@ -54,6 +54,11 @@ export class Dispatcher {
     const sub = new Subscription(agentId, opts.prefetch, opts.presence, (s) => {
       this.subs.get(s.agentId)?.delete(s);
       if (this.subs.get(s.agentId)?.size === 0) this.subs.delete(s.agentId);
+      // Its unacknowledged leases come back when they end: the agent's other consumers, if any,
+      // are woken then (acks no longer wake an agent whose consumers have credit, see `acked`).
+      let end = Infinity;
+      for (const until of s.inflight.values()) if (until < end) end = until;
+      if (end !== Infinity) this.wakeAt(s.agentId, end);
       onEnd?.(s);
     });
     let set = this.subs.get(agentId);
@@ -86,12 +91,20 @@ export class Dispatcher {
     this.notify([...this.subs.keys()]);
   }
 
-  /** Deliveries were acknowledged (by any path): free the consumers' credit. */
+  /**
+   * Deliveries were acknowledged (by any path): free the consumers' credit. A hand-out follows only
+   * if a consumer had no credit left: one that had some took everything there was at the last
+   * pass, and anything new marks the agent dirty by itself (a send, a nack, a timer). In the
+   * fan-out every ack commit used to start a pass over all its agents that handed out nothing.
+   */
   acked(agentId: string, messageIds: string[]): void {
     const set = this.subs.get(agentId);
     if (set === undefined) return;
     let freed = false;
-    for (const s of set) freed = s.acked(messageIds) || freed;
+    for (const s of set) {
+      const full = s.inflight.size >= s.prefetch;
+      if (s.acked(messageIds) && full) freed = true;
+    }
     if (freed) this.notify([agentId]);
   }
 
@@ -112,17 +125,23 @@ export class Dispatcher {
 
   /**
    * Sets the agent's timer to the earliest future moment something becomes due: a lease handed out
-   * here ends (known from the consumers' in-flight lists) or a delay runs out.
+   * here ends (known from the consumers' in-flight lists) or a delay runs out. A timer already set
+   * for no later than that stays: firing early costs one pass that hands out nothing, while the
+   * earliest lease moves with nearly every ack, and re-arming at every pass cost a clearTimeout and
+   * a setTimeout per agent and pass in the fan-out.
    */
   private rearm(agentId: string, now: number): void {
     let next = Infinity;
     for (const s of this.subs.get(agentId) ?? []) for (const until of s.inflight.values()) if (until > now && until < next) next = until;
-    const list = (this.due.get(agentId) ?? []).filter((t) => t > now);
-    if (list.length === 0) this.due.delete(agentId);
-    else this.due.set(agentId, list);
-    for (const t of list) if (t < next) next = t;
+    const due = this.due.get(agentId);
+    if (due !== undefined) {
+      const list = due.filter((t) => t > now);
+      if (list.length === 0) this.due.delete(agentId);
+      else this.due.set(agentId, list);
+      for (const t of list) if (t < next) next = t;
+    }
     const existing = this.timers.get(agentId);
-    if (existing !== undefined && existing.at === next) return;
+    if (existing !== undefined && existing.at <= next) return;
     if (existing !== undefined) clearTimeout(existing.timer);
     this.timers.delete(agentId);
     if (next === Infinity || !this.subs.has(agentId)) return;
@@ -170,15 +189,19 @@ export class Dispatcher {
       if (reqs.length > 0) {
         this.passes += 1;
         const leased = await this.store.lease(reqs, { now, visibilityMs: this.o.visibilityMs(), maxAttempts: this.o.maxAttempts() });
+        let first = 0;
+        let again = 0;
         for (const [owner, items] of leased) {
           const s = byOwner.get(owner);
           if (s === undefined || items.length === 0) continue;
           this.handedOut += items.length;
           for (const item of items) {
             s.deliver(item);
-            this.o.onHandOut?.(item.attempt);
+            if (item.attempt > 1) again += 1;
+            else first += 1;
           }
         }
+        if (first + again > 0) this.o.onHandOut?.(first, again);
       }
       for (const agentId of agents) this.rearm(agentId, now);
     } catch (e) {

@@ -120,7 +120,10 @@ export class Hub {
       maxAttempts: () => set.get('delivery.maxAttempts'),
       now: this.now,
       onError: (e) => this.onError(e, 'dispatch'),
-      onHandOut: (attempt) => this.metrics.handedOut.inc({ attempt: attempt > 1 ? 'redelivery' : 'first' }),
+      onHandOut: (first, redeliveries) => {
+        if (first > 0) this.metrics.handedOut.inc({ attempt: 'first' }, first);
+        if (redeliveries > 0) this.metrics.handedOut.inc({ attempt: 'redelivery' }, redeliveries);
+      },
     });
     this.signals.listen((ids) => this.dispatcher.notify(ids));
     this.presence = new PresenceTracker(

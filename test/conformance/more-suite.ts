@@ -311,6 +311,33 @@ export function moreConformance(name: string, make: StoreFactory): void {
       const acked = await s.inboxItem('b', m2.id);
       assert.equal(acked?.delivery.ackedAt, T + 2);
     });
+
+    it('acks committed together: each call all or nothing, leased and unleased ids mixed, an id given twice acknowledged once', async (t) => {
+      const s = await make(t);
+      await seed(s, 'a', 'b', 'c');
+      const m: string[] = [];
+      for (let i = 0; i < 4; i++) m.push((await send(s, msg('a', ['b', 'c']))).id);
+      const [m0, m1, m2, m3] = m as [string, string, string, string];
+      assert.deepEqual(ids(await leaseOne(s, 'b', 'ob', 2, opts(T))), [m0, m1]);
+      await s.ack('c', [m3], T);
+      // Submitted in one turn: one group commit where the store batches acks.
+      const [one, two, three, four] = await Promise.allSettled([
+        s.ack('b', [m0, m2, m0], T + 1),
+        s.ack('c', [m0, newId()], T + 1),
+        s.ack('c', [m1, m3], T + 1),
+        s.ack('c', [m2, m3], T + 1, { strict: true }),
+      ]);
+      assert.deepEqual(one, { status: 'fulfilled', value: { acked: [m0, m2], already: [] } }, 'leased, not leased, and the same id again');
+      assert.equal(two.status === 'rejected' && (two.reason as { code?: string }).code, 'message_not_found');
+      assert.deepEqual(three, { status: 'fulfilled', value: { acked: [m1], already: [m3] } });
+      assert.equal(four.status === 'rejected' && (four.reason as { code?: string }).code, 'already_acked');
+      assert.notEqual((await s.inboxItem('c', m0))?.delivery.state, 'acked', 'the failed call acknowledged nothing');
+      assert.notEqual((await s.inboxItem('c', m2))?.delivery.state, 'acked', 'the refused strict call acknowledged nothing');
+      assert.equal((await s.inboxItem('b', m2))?.delivery.ackedAt, T + 1);
+      // b's acknowledged deliveries are gone from its hand-outs; m1 is still leased to ob.
+      assert.deepEqual(ids(await leaseOne(s, 'b', 'ob2', 10, opts(T + 2))), [m3]);
+      assert.deepEqual(ids(await leaseOne(s, 'c', 'oc', 10, opts(T + 2))), [m0, m2]);
+    });
   });
 
   describe(`Store conformance, coordination: ${name}`, () => {

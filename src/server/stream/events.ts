@@ -1,9 +1,11 @@
 // Stream events on the wire. A broadcast is handed to many consumers; its message JSON is
-// serialised once and reused (a small cache by message id), the per-consumer part is spliced in.
-// A message to one agent is handed out once (again only on redelivery): it is not cached, so that
-// a backlog drained by one consumer does not fill the cache with text never used again.
+// serialised once and reused (a small cache by message id), the per-consumer part is spliced in
+// as text: it is once per delivery, and building an object to stringify it cost more than the
+// rest of the event (docs/benchmarks.md, fan-out). A message to one agent is handed out once
+// (again only on redelivery): it is not cached, so that a backlog drained by one consumer does not
+// fill the cache with text never used again.
 import type { WireDeliveryEvent, WirePresenceEvent } from '../../api/schemas.js';
-import { isoTime, wireDelivery, wireMessage } from '../../api/wire.js';
+import { isoTime, wireMessage } from '../../api/wire.js';
 import { BROADCAST, type Message } from '../../domain/message.js';
 import type { PresenceEvent, StreamEvent } from '../../hub/subscription.js';
 import type { LeasedItem } from '../../store/store.js';
@@ -36,10 +38,20 @@ function cachedMessageJson(m: Message): string {
   return json;
 }
 
-/** The delivery event as JSON text, without re-serialising the message. */
+/** A time as a JSON value: an ISO string (no character in it needs escaping) or null. */
+function timeJson(ms: number | null): string {
+  const t = isoTime(ms);
+  return t === null ? 'null' : `"${t}"`;
+}
+
+/**
+ * The delivery event as JSON text, without re-serialising the message: the same text as
+ * JSON.stringify of the event with `wireDelivery(item.delivery)` (test/unit/stream-events.test.ts).
+ * A state is one of a closed set of plain words; the recipient is quoted as JSON.
+ */
 export function deliveryJson(item: LeasedItem): string {
-  const d = wireDelivery(item.delivery);
-  return `{"type":"delivery","event_id":${item.handout},"attempt":${item.attempt},"lease_expires_at":"${isoTime(item.leaseUntil) ?? ''}","delivery":${JSON.stringify(d)},"message":${cachedMessageJson(item.message)}}`;
+  const d = item.delivery;
+  return `{"type":"delivery","event_id":${item.handout},"attempt":${item.attempt},"lease_expires_at":"${isoTime(item.leaseUntil) ?? ''}","delivery":{"recipient":${JSON.stringify(d.recipient)},"state":"${d.state}","delivered_at":${timeJson(d.deliveredAt)},"read_at":${timeJson(d.readAt)},"acked_at":${timeJson(d.ackedAt)}},"message":${cachedMessageJson(item.message)}}`;
 }
 
 export function presenceWire(ev: PresenceEvent): WirePresenceEvent {

@@ -7,6 +7,7 @@ import type { Message } from '../../domain/message.js';
 import { priorityRank } from '../../domain/message.js';
 import { type ErrorCode, HubError } from '../../errors.js';
 import type { AppendRequest } from '../store.js';
+import { ACKED, ALREADY, type AckBatch, type AckBatchDone, FAILED } from './ack-batch.js';
 import { type MessageRow, messageParams } from '../rows.js';
 
 /** An error as data: rebuilt as a HubError on the other side. */
@@ -22,41 +23,6 @@ export interface AppendItem extends AppendRequest {
 }
 
 export type AppendDone = { status: 'created'; seq: number } | { status: 'duplicate'; row: MessageRow; recipients: string[]; requestHash: string };
-
-/**
- * One ack call: its ids, with what the caller already knows of them. A delivery leased in the
- * hub's memory is open and its row is known: `known` holds [seq, rank, delivered, attempts] for
- * the id at the same place, four numbers each (seq -1: not known, look it up; delivered NaN:
- * null). Numbers in one typed array cross to the writer thread as one copy, not one object per id.
- */
-export interface AckRequest {
-  agentId: string;
-  at: number;
-  strict: boolean;
-  ids: string[];
-  known: Float64Array;
-}
-
-/** `AckRequest.known` for `ids`, from what `knownOf` answers for each (null: not known). */
-export function knownRows(ids: string[], knownOf: (id: string) => { seq: number; rank: number; deliveredAt: number | null; attempts: number } | undefined): Float64Array {
-  // Once per id acknowledged: written in place, no array per id.
-  const known = new Float64Array(ids.length * 4).fill(-1);
-  for (let i = 0; i < ids.length; i++) {
-    const e = knownOf(ids[i] as string);
-    if (e === undefined) continue;
-    known[i * 4] = e.seq;
-    known[i * 4 + 1] = e.rank;
-    known[i * 4 + 2] = e.deliveredAt ?? Number.NaN;
-    known[i * 4 + 3] = e.attempts;
-  }
-  return known;
-}
-
-export interface AckDone {
-  /** [message id, rank, seq] of each delivery this call acknowledged. */
-  acked: [string, number, number][];
-  already: string[];
-}
 
 export function isErrorData(o: unknown): o is ErrorData {
   return typeof o === 'object' && o !== null && 'error' in o;
@@ -172,49 +138,67 @@ export class Commits {
   }
 
   /**
-   * One group commit of acks: each item all or nothing, all items in one transaction; what each
-   * item acknowledged is added to its agent's totals there too (delivery_totals). Committed
-   * without fsync even under synchronous=FULL: in WAL mode the commit survives a crash of the
-   * process; a power loss may lose the last acks, and those deliveries then come again, which
-   * at-least-once allows. (Sends, which must never be lost, keep the fsync.)
+   * One group commit of acks (ack-batch.ts): each call all or nothing, all calls in one
+   * transaction; what each call acknowledged is added to its agent's totals there too
+   * (delivery_totals). Committed without fsync even under synchronous=FULL: in WAL mode the commit
+   * survives a crash of the process; a power loss may lose the last acks, and those deliveries then
+   * come again, which at-least-once allows. (Sends, which must never be lost, keep the fsync.)
    */
-  acks(items: AckRequest[]): Outcome<AckDone>[] {
-    return relaxed(this.db, this.full, () => items.map((it) => this.ack(it)));
+  acks(batches: AckBatch[]): AckBatchDone[] {
+    return relaxed(this.db, this.full, () =>
+      batches.map((b) => {
+        const done: AckBatchDone = { status: new Int8Array(b.known.length / 4).fill(FAILED), found: null, errors: [] };
+        const unknown = new Map(b.unknown);
+        let first = 0;
+        for (let c = 0; c < b.agents.length; c++) {
+          const n = b.counts[c] as number;
+          done.errors.push(this.ack(b, c, first, first + n, unknown, done));
+          first += n;
+        }
+        return done;
+      }),
+    );
   }
 
-  /** One ack call, all or nothing: every id is checked before any is marked. */
-  private ack(it: AckRequest): Outcome<AckDone> {
-    const { ids, known, agentId, at } = it;
+  /** The ids at places [first, end) of one call, all or nothing: every id is checked before any is marked. */
+  private ack(b: AckBatch, c: number, first: number, end: number, unknown: Map<number, string>, done: AckBatchDone): ErrorData | null {
+    const { known } = b;
+    const agentId = b.agents[c] as string;
+    const at = b.at[c] as number;
     // Ids not leased here are looked up: seq, rank, state (acknowledged already?) and attempts.
     const looked = new Map<number, { seq: number; rank: number; state: string; attempts: number }>();
-    for (let i = 0; i < ids.length; i++) {
+    for (let i = first; i < end; i++) {
       if ((known[i * 4] as number) >= 0) continue;
-      const id = ids[i] as string;
+      const id = unknown.get(i) as string;
       const row = this.stmt('ackTarget').get({ recipient: agentId, id }) as { seq: number; state: string; rank: number; attempts: number } | undefined;
       if (row === undefined) return toErrorData(new HubError('message_not_found', `no message ${id} in the inbox of ${agentId}`, { details: { message: id } }));
       looked.set(i, row);
     }
-    if (it.strict) {
-      const acked = [...looked].filter(([, r]) => r.state === 'acked').map(([i]) => ids[i] as string);
+    if (b.strict[c] === 1) {
+      const acked = [...looked].filter(([, r]) => r.state === 'acked').map(([i]) => unknown.get(i) as string);
       if (acked.length > 0) return toErrorData(new HubError('already_acked', `already acknowledged: ${acked.join(', ')}`, { details: { messages: acked } }));
     }
     const mark = this.stmt('markAcked');
-    const done: AckDone = { acked: [], already: [] };
+    let n = 0;
     let redelivered = 0;
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i] as string;
+    for (let i = first; i < end; i++) {
       const row = looked.get(i);
       const seq = row?.seq ?? (known[i * 4] as number);
-      const rank = row?.rank ?? (known[i * 4 + 1] as number);
       const delivered = row === undefined ? (known[i * 4 + 2] as number) : Number.NaN;
       // A lease here counts the row's attempts and its own: never fewer than the row's.
       const attempts = row === undefined ? (known[i * 4 + 3] as number) : 0;
       if (mark.run(at, Number.isNaN(delivered) ? null : delivered, at, attempts, seq, agentId).changes > 0) {
-        done.acked.push([id, rank, seq]);
+        done.status[i] = ACKED;
+        n += 1;
         redelivered += Math.max((row?.attempts ?? attempts) - 1, 0);
-      } else if (!done.already.includes(id) && !done.acked.some(([a]) => a === id)) done.already.push(id);
+        if (row !== undefined) {
+          done.found ??= new Float64Array(done.status.length * 2);
+          done.found[i * 2] = row.rank;
+          done.found[i * 2 + 1] = row.seq;
+        }
+      } else done.status[i] = ALREADY;
     }
-    if (done.acked.length > 0) this.stmt('addTotals').run(agentId, done.acked.length, 0, redelivered);
-    return done;
+    if (n > 0) this.stmt('addTotals').run(agentId, n, 0, redelivered);
+    return null;
   }
 }

@@ -6,19 +6,14 @@
 import type { InboxItem } from '../../domain/message.js';
 import { type InboxRow, toInboxItem } from '../rows.js';
 import type { AckResult, InboxQuery, Store } from '../store.js';
-import { type AckDone, type AckRequest, fromErrorData, isErrorData, knownRows, type Outcome } from './commits.js';
+import { type AckBatchDone, type AckItem, ackBatch, ackResults } from './ack-batch.js';
+import { fromErrorData, isErrorData } from './commits.js';
 import type { Connection } from './connection.js';
 import type { WriteContext } from './writes.js';
 import type { Floors } from './floors.js';
 import { type AgentQueue, RANKS } from './lease-book.js';
 
-/** One ack call waiting for the acks' group commit. */
-export interface AckItem {
-  agentId: string;
-  messageIds: string[];
-  at: number;
-  strict: boolean;
-}
+export type { AckItem };
 
 export class Inbox implements Pick<Store, 'inbox' | 'inboxItem' | 'markRead'> {
   private readonly queues: Map<string, AgentQueue>;
@@ -102,26 +97,18 @@ export class Inbox implements Pick<Store, 'inbox' | 'inboxItem' | 'markRead'> {
   }
 
   /**
-   * One group commit of acks (commits.ts). A delivery leased here is known to be open, and its row
-   * is known: the commit needs no lookup for it.
+   * One group commit of acks (commits.ts), as one batch (ack-batch.ts). A delivery leased here is
+   * known to be open, and its row is known: the commit needs no lookup for it.
    */
   commitAcks(items: AckItem[]): (AckResult | Error)[] | Promise<(AckResult | Error)[]> {
-    const reqs: AckRequest[] = items.map((it) => {
-      const q = this.queues.get(it.agentId);
-      return { agentId: it.agentId, at: it.at, strict: it.strict, ids: it.messageIds, known: knownRows(it.messageIds, (id) => q?.leases.get(id)) };
-    });
-    const out = this.conn.commit<Outcome<AckDone>>('acks', reqs, () => this.conn.commits.acks(reqs));
-    return out instanceof Promise ? out.then((o) => this.applyAcks(reqs, o)) : this.applyAcks(reqs, out);
-  }
-
-  /** Acknowledged deliveries leave the hand-out queues. */
-  private applyAcks(reqs: AckRequest[], outcomes: Outcome<AckDone>[]): (AckResult | Error)[] {
-    return outcomes.map((o, i): AckResult | Error => {
-      if (isErrorData(o)) return fromErrorData(o);
-      const q = this.queues.get((reqs[i] as AckRequest).agentId);
-      if (q !== undefined) for (const [id, rank, seq] of o.acked) q.forget(id, rank, seq);
-      return { acked: o.acked.map(([id]) => id), already: o.already };
-    });
+    const batch = ackBatch(items, (agentId, id) => this.queues.get(agentId)?.leases.get(id));
+    const out = this.conn.commit<AckBatchDone>('acks', [batch], () => this.conn.commits.acks([batch]));
+    const apply = (done: AckBatchDone[]): (AckResult | Error)[] =>
+      // Acknowledged deliveries leave the hand-out queues.
+      ackResults(items, batch, done[0] as AckBatchDone, (agentId, id, rank, seq) => this.queues.get(agentId)?.forget(id, rank, seq)).map((r) =>
+        isErrorData(r) ? fromErrorData(r) : r,
+      );
+    return out instanceof Promise ? out.then(apply) : apply(out);
   }
 }
 
