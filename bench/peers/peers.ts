@@ -58,8 +58,8 @@ Flags:
 
 Services (override with BENCH_RABBITMQ_URL, BENCH_NATS_URL, BENCH_REDIS_HOST/PORT):
   RabbitMQ ${RABBIT_URL}, NATS ${NATS_URL} (with -js), Redis ${REDIS_HOST}:${REDIS_PORT}
-Swarm's e2e sends go over BENCH_PEERS_E2E_SOCKETS WebSockets (default 200): the hub answers one
-socket's frames one after another, so each socket has one send in flight.
+Swarm's e2e sends go over BENCH_PEERS_E2E_SOCKETS WebSockets (default 1, like the brokers' one
+connection: the hub pipelines one socket's send frames).
 `;
 
 /** How to bring up a service that did not answer (the commands this machine kind starts them with). */
