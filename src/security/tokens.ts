@@ -1,6 +1,6 @@
 // Bearer tokens: 256 random bits, shown once, stored only as a SHA-256 hash. Lookup is by hash
 // (an index probe), so the secret itself is never compared byte by byte in a way that leaks timing.
-import { hash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export const TOKEN_PREFIX = 'swarm_';
 
@@ -8,9 +8,8 @@ export function newToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');
 }
 
-/** Every authenticated request hashes its token: the one-shot hash() costs half of createHash()'s (~2 µs against ~5). */
 export function hashToken(token: string): Buffer {
-  return hash('sha256', token, 'buffer');
+  return createHash('sha256').update(token, 'utf8').digest();
 }
 
 /** Shape check before any lookup: refuses junk without touching the store. */
