@@ -29,6 +29,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     requests?: Request[];
+    /** Requests per second over all connections (autocannon's -R): an offered rate instead of as fast as possible. */
+    overallRate?: number;
   }
 
   export interface Result {

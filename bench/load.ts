@@ -10,6 +10,10 @@ export interface LoadOptions {
   connections: number;
   durationS: number;
   warmupS: number;
+  /** Offer this many requests per second over all connections; absent: as fast as answers come. */
+  rate?: number | undefined;
+  /** Called when the warm-up has ended and the measured run starts (e.g. to mark a CPU meter). */
+  onMeasured?: () => void;
 }
 
 export interface RunResult {
@@ -59,7 +63,7 @@ export class Latencies {
 }
 
 async function fire(o: LoadOptions, durationS: number): Promise<RunResult> {
-  const instance = autocannon({ url: o.url, connections: o.connections, duration: durationS, timeout: 10, requests: o.requests });
+  const instance = autocannon({ url: o.url, connections: o.connections, duration: durationS, timeout: 10, requests: o.requests, ...(o.rate === undefined ? {} : { overallRate: o.rate }) });
   const latencies = new Latencies();
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
     if (statusCode >= 200 && statusCode < 300) latencies.add(ms);
@@ -94,6 +98,7 @@ async function fire(o: LoadOptions, durationS: number): Promise<RunResult> {
  */
 export async function measure(o: LoadOptions): Promise<{ warmupOk: number; loads: number; run: RunResult }> {
   const warm = o.warmupS > 0 ? await fire(o, o.warmupS) : null;
+  o.onMeasured?.();
   const run = await fire(o, o.durationS);
   return { warmupOk: warm?.ok ?? 0, loads: warm === null ? 1 : 2, run };
 }

@@ -1,29 +1,7 @@
 // `node dist/bench/profile-top.js FILE.cpuprofile [N]`: the functions with the most self time in a
 // V8 CPU profile (as written by `--cpu-prof`), and the same summed by file, as percentages of all
 // samples and of the non-idle ones. For reading the hub's profile after `--cpu-prof DIR`.
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ROOT } from './servers.js';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-const IDLE = new Set(['(idle)', '(program)', '(garbage collector)']);
-
-function where(url: string): string {
-  if (url === '') return '';
-  const path = url.startsWith('file://') ? fileURLToPath(url) : url;
-  const rel = path.startsWith(ROOT) ? relative(ROOT, path) : path;
-  return rel.replace(/^node_modules\//, 'nm/');
-}
+import { IDLE, readProfile, selfTimes, where } from './cpuprofile.js';
 
 const [file, topArg] = process.argv.slice(2);
 if (file === undefined) {
@@ -31,15 +9,10 @@ if (file === undefined) {
   process.exit(1);
 }
 const top = Number(topArg ?? 30);
-const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const p = readProfile(file);
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
-const self = new Map<number, number>();
-let total = 0;
-p.samples.forEach((id, i) => {
-  const dt = p.timeDeltas[i] ?? 0;
-  total += dt;
-  self.set(id, (self.get(id) ?? 0) + dt);
-});
+const self = selfTimes(p);
+const total = p.timeDeltas.reduce((a, b) => a + b, 0);
 const byFunction = new Map<string, number>();
 const byFile = new Map<string, number>();
 let idle = 0;

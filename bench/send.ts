@@ -7,7 +7,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Request } from 'autocannon';
 import { measure, type RunResult } from './load.js';
-import { intOption, machine, median, parseFlags, runMain, table, synchronousOption } from './report.js';
+import { CpuMeter, intOption, machine, median, parseFlags, runMain, table, synchronousOption } from './report.js';
 import { batchStatsOf, registerAgents, startBare, startHub, storedSends } from './servers.js';
 
 const AGENTS = Array.from({ length: 8 }, (_, i) => `Agent-${i + 1}`);
@@ -25,10 +25,11 @@ interface Settings {
   cpuProfDir: string | undefined;
   keep: boolean;
   batchStats: boolean;
+  rate: number | undefined;
 }
 
 const HELP = [
-  'npm run bench -- --only send [--duration S] [--connections N] [--runs N] [--warmup S] [--synchronous full|normal] [--batch-stats] [--cpu-prof DIR] [--keep] [--json]',
+  'npm run bench -- --only send [--duration S] [--connections N] [--runs N] [--warmup S] [--synchronous full|normal] [--batch-stats] [--cpu-prof DIR] [--rate N] [--keep] [--json]',
   '  --duration S      measured seconds per run and target (BENCH_DURATION, default 10)',
   '  --connections N   concurrent HTTP connections (BENCH_CONNECTIONS, default 50)',
   '  --runs N          runs per target, alternating bare/hub; medians reported (BENCH_RUNS, default 3)',
@@ -36,6 +37,8 @@ const HELP = [
   "  --synchronous M   the hub's SQLite synchronous mode (default full)",
   '  --batch-stats     run the hub through bench/hub-with-stats.ts and report group-commit batch sizes',
   '  --cpu-prof DIR    run the hub under node --cpu-prof, profiles written to DIR',
+  '  --rate N          offer N sends/s over all connections instead of as many as are answered: group commits',
+  '                    then hold alike between builds, so the hub CPU per send compares on a shared machine',
   "  --keep            keep the hub's data directory",
   '  --json            machine-readable results on stdout',
   '',
@@ -51,6 +54,7 @@ function settings(argv: string[]): Settings {
       warmup: { type: 'string' },
       synchronous: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      rate: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'batch-stats': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -69,6 +73,7 @@ function settings(argv: string[]): Settings {
     cpuProfDir: values['cpu-prof'],
     keep: values.keep,
     batchStats: values['batch-stats'],
+    rate: values.rate === undefined ? undefined : intOption('rate', values.rate, undefined, 0, 1, 1_000_000),
   };
 }
 
@@ -85,6 +90,12 @@ interface TargetSummary {
   p99: number;
   errors: number;
   runs: RunResult[];
+}
+
+/** Hub CPU of one measured run: µs per answered send over all its threads, and on its main thread alone. */
+interface HubCpu {
+  usPerSend: number;
+  mainUsPerSend: number;
 }
 
 function summarize(runs: RunResult[]): TargetSummary {
@@ -122,6 +133,11 @@ async function main(): Promise<void> {
   let hubLoads = 0;
   const hubRuns: RunResult[] = [];
   const bareRuns: RunResult[] = [];
+  const hubCpu: HubCpu[] = [];
+  // The writer thread (SQLite commits) shows in the first figure only: the main thread is the one
+  // that caps the rate on this hub, so it is reported apart.
+  const hubPid = hub.proc.pid ?? NaN;
+  const meter = new CpuMeter({ hub: hubPid, main: { pid: hubPid, tid: hubPid } });
   try {
     await registerAgents(hub.url, hub.adminToken, AGENTS);
     const targets = {
@@ -132,15 +148,29 @@ async function main(): Promise<void> {
       const order = i % 2 === 0 ? (['bare', 'hub'] as const) : (['hub', 'bare'] as const);
       for (const name of order) {
         const t = targets[name];
-        const { warmupOk, loads, run } = await measure({ url: t.url, requests: t.requests, connections: s.connections, durationS: s.durationS, warmupS: s.warmupS });
+        const { warmupOk, loads, run } = await measure({
+          url: t.url,
+          requests: t.requests,
+          connections: s.connections,
+          durationS: s.durationS,
+          warmupS: s.warmupS,
+          rate: s.rate,
+          onMeasured: () => meter.mark(),
+        });
+        let cpuNote = '';
         if (name === 'hub') {
           hubOk += warmupOk + run.ok;
           hubLoads += loads;
+          const c = meter.read();
+          const perSend = (pct: number | undefined): number => ((pct ?? NaN) * 1e4) / run.rate;
+          const cpu = { usPerSend: perSend(c.hub?.cpuPct), mainUsPerSend: perSend(c.main?.cpuPct) };
+          hubCpu.push(cpu);
+          cpuNote = `  hub CPU ${cpu.usPerSend.toFixed(0)} µs/send (main thread ${cpu.mainUsPerSend.toFixed(0)})`;
         }
         t.runs.push(run);
         const bad = run.non2xx + run.errors + run.timeouts;
         log(
-          `run ${i + 1}/${s.runs} ${name.padEnd(4)} ${run.rate.toFixed(0)} sends/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  max ${run.max.toFixed(1)} ms` +
+          `run ${i + 1}/${s.runs} ${name.padEnd(4)} ${run.rate.toFixed(0)} sends/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  max ${run.max.toFixed(1)} ms${cpuNote}` +
             (bad > 0 ? `  ERRORS non2xx=${run.non2xx} errors=${run.errors} timeouts=${run.timeouts} ${JSON.stringify(run.statusCodes)}` : ''),
         );
       }
@@ -168,10 +198,11 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: machine(),
     loadAverage1m: { before: loadBefore, after: loadavg()[0] ?? NaN },
-    settings: { durationS: s.durationS, connections: s.connections, runs: s.runs, warmupS: s.warmupS, synchronous: s.synchronous, bodyBytes: BODY.length },
+    settings: { durationS: s.durationS, connections: s.connections, rate: s.rate ?? null, runs: s.runs, warmupS: s.warmupS, synchronous: s.synchronous, bodyBytes: BODY.length },
     bare: b,
     hub: h,
     ratio,
+    hubCpu: { usPerSend: median(hubCpu.map((c) => c.usPerSend)), mainUsPerSend: median(hubCpu.map((c) => c.mainUsPerSend)), runs: hubCpu },
     perRunRatio: hubRuns.map((r, i) => r.rate / (bareRuns[i]?.rate ?? NaN)),
     batches: batchStatsOf(hub.output()),
     store: { answered2xx: hubOk, storedMessages: stored, deliveries, inFlightAtStops: unanswered, maxInFlight: hubLoads * s.connections, ok: storeOk },
@@ -187,12 +218,13 @@ async function main(): Promise<void> {
     const m = result.machine;
     process.stdout.write(
       [
-        `Send benchmark: ${BODY.length}-byte bodies, ${s.connections} connections, ${s.runs} × (${s.warmupS} s warm-up + ${s.durationS} s), hub synchronous=${s.synchronous}`,
+        `Send benchmark: ${BODY.length}-byte bodies, ${s.connections} connections${s.rate === undefined ? '' : `, ${s.rate} sends/s offered`}, ${s.runs} × (${s.warmupS} s warm-up + ${s.durationS} s), hub synchronous=${s.synchronous}`,
         `${m.cpus} × ${m.cpu}, ${m.memGiB} GiB, node ${m.node}, Linux ${m.kernel}; load average (1 min) ${result.loadAverage1m.before.toFixed(2)} before, ${result.loadAverage1m.after.toFixed(2)} after`,
         '',
         table([['target', 'sends/s', 'p50 ms', 'p99 ms', 'errors', 'per run sends/s'], row('bare fastify', b), row('swarm hub', h)]),
         '',
         `hub / bare: ${ratio.toFixed(2)} (target ≥ ${TARGET_RATIO}: ${targetsMet.ratio ? 'met' : 'NOT met'}); per run ${result.perRunRatio.map((x) => x.toFixed(2)).join(' / ')}`,
+        `hub CPU per send (median of runs): ${result.hubCpu.usPerSend.toFixed(0)} µs over all its threads, ${result.hubCpu.mainUsPerSend.toFixed(0)} µs on its main thread`,
         `hub p99: ${h.p99.toFixed(2)} ms (target < ${TARGET_P99_MS} ms: ${targetsMet.p99 ? 'met' : 'NOT met'})`,
         `store: ${hubOk} sends answered 2xx (warm-ups included); ${stored} messages and ${deliveries} deliveries stored, ` +
           `${unanswered} of them in flight when a run stopped (at most ${hubLoads * s.connections}): ${storeOk ? 'consistent' : 'MISMATCH'}`,

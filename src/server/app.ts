@@ -9,6 +9,7 @@ import { HubError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../observability/logger.js';
 import { AS_HEADER } from './context.js';
+import { lazyChild } from './lazy-log.js';
 import { mcpHttpRoutes } from './mcp-http.js';
 import { problemOf, sendProblem, toProblem } from './problem.js';
 import { agentRoutes } from './routes/agents.js';
@@ -173,7 +174,7 @@ async function build(o: AppOptions) {
           req.actor = await hub.auth.authenticate(m?.[1], as, from);
           // Every later line of this request names the agent (ECS user.id; the one it acts for: user.target.id).
           const self = req.actor.self.id;
-          req.log = req.log.child(self === req.actor.principal.id ? { 'user.id': self } : { 'user.id': req.actor.principal.id, 'user.target.id': self });
+          req.log = lazyChild(req.log, self === req.actor.principal.id ? { 'user.id': self } : { 'user.id': req.actor.principal.id, 'user.target.id': self });
           reply.log = req.log;
         } catch (e) {
           const retry = e instanceof HubError && e.code === 'rate_limited' ? e.details?.retryAfterSeconds : undefined;

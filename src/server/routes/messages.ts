@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HistoryQuery, IdParams, MessageResponse, MessagesResponse, SendBody, SendHeaders, SendResponse } from '../../api/schemas.js';
 import { wireMessage } from '../../api/wire.js';
 import type { Hub } from '../../hub/hub.js';
+import { schemaSerializerCompiler } from '../schema-serializer.js';
 import { toSendInput } from '../send-input.js';
 
 export function messageRoutes(hub: Hub): FastifyPluginAsyncZod {
@@ -14,6 +15,8 @@ export function messageRoutes(hub: Hub): FastifyPluginAsyncZod {
         body: SendBody,
         response: { 200: SendResponse, 201: SendResponse },
       },
+      // The send path's answer, compiled from its schema (schema-serializer.ts).
+      serializerCompiler: schemaSerializerCompiler,
       handler: async (req, reply) => {
         await hub.chargeSend(req.actor);
         const r = await hub.messages.send(req.actor, toSendInput(req.body, req.headers['idempotency-key']));
