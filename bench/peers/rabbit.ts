@@ -157,10 +157,19 @@ export class RabbitDriver implements Driver {
     const flush = (): void => {
       if (timer !== null) clearTimeout(timer);
       timer = null;
-      if (last !== null) ch.ack(last, true);
+      try {
+        if (last !== null) ch.ack(last, true);
+      } catch {
+        // The case is over and its connection closing: nothing left to acknowledge for.
+      }
       last = null;
       pending = 0;
     };
+    // A timer still set when the case closes its connections must not fire into a closed channel.
+    ch.once('close', () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    });
     await ch.consume(q, (msg) => {
       if (msg === null) return;
       onMessage(msg);
