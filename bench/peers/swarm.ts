@@ -136,7 +136,7 @@ export class SwarmDriver implements Driver {
       m.errors += consumer.counts.errors;
       m.firstError ??= consumer.counts.firstError;
       const variant = mode === 'batched' ? `WebSocket, prefetch ${o.prefetch}, ack frames of up to ${o.ackBatch} ids` : `WebSocket, prefetch ${o.prefetch}, one ack frame per message`;
-      return { variant, durability: `${DURABLE}; acks group-committed`, m, note: `${consumer.counts.ackFrames} ack frames` };
+      return { variant, durability: `${DURABLE}; acks group-committed without an fsync of their own (docs/operations.md: a lost ack means a redelivery)`, m, note: `${consumer.counts.ackFrames} ack frames` };
     } finally {
       consumer.close();
     }
