@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { changedTasks, makeRelease, NODE_VERSION, nodeArchive, ok, playbook, recapOf, startHost, vaultString, type Connection } from '../support/ansible-host.js';
-import { requireCommand } from '../support/debian.js';
+import { requireCommand, requirePath } from '../support/debian.js';
 import { ROOT } from '../support/paths.js';
 import { exec, images, uniqueName } from '../support/podman.js';
 import { tempDir } from '../support/temp.js';
@@ -41,9 +41,16 @@ const HEALTH_PROBE = [
   '    print(port, r.status, r.read().decode()[:80])',
 ].join('\n');
 
+/**
+ * The roles use community.postgresql, shipped by Debian's `ansible` (the collections), not by
+ * `ansible-core`, which alone provides `ansible-playbook` once ansible-lint has pulled it in.
+ */
+const COLLECTIONS = '/usr/lib/python3/dist-packages/ansible_collections/community/postgresql';
+
 describe('deploy/ansible', () => {
   it('passes ansible-lint (production profile, offline)', async () => {
     await requireCommand('ansible-lint', 'ansible-lint', 'the Ansible test');
+    await requirePath(COLLECTIONS, 'ansible', 'the Ansible test');
     const r = await exec('ansible-lint', ['--offline', '--profile', 'production', '--nocolor', 'site.yml', 'roles/postgresql', 'roles/swarm', 'inventory.example.yml'], { cwd: ANSIBLE_DIR, timeoutMs: 5 * 60_000 });
     assert.equal(r.code, 0, `ansible-lint failed:\n${r.stdout}\n${r.stderr}`);
     assert.match(`${r.stdout}${r.stderr}`, /Passed with production profile/);
@@ -54,6 +61,7 @@ describe('deploy/ansible', () => {
     const image = (await images(t, ['systemd']))?.[0];
     if (image === undefined) return; // skipped, loudly, by images()
     for (const [command, pkg] of [['ansible-playbook', 'ansible'], ['openssl', 'openssl'], ['ssh-keygen', 'openssh-client']]) await requireCommand(command!, pkg!, 'the Ansible test');
+    await requirePath(COLLECTIONS, 'ansible', 'the Ansible test');
     const started = Date.now();
     const dir = tempDir('swarm-ansible-');
     const release = await makeRelease(join(dir, 'release'));

@@ -23,12 +23,14 @@ export function ensureHaproxy(): string {
       throw new Error(`haproxy is not installed (${BINARY}) and this test is not root: install it (apt-get install haproxy) to run the availability test`);
     }
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    // Test files run in parallel and several may install at once: apt-get waits for dpkg's lock
+    // (a fresh machine's first run failed four files on "Could not get lock" without it).
     const install = (): ReturnType<typeof spawnSync> =>
-      spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'haproxy'], { timeout: INSTALL_MS, encoding: 'utf8', env });
+      spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'haproxy'], { timeout: INSTALL_MS, encoding: 'utf8', env });
     let r = install();
     // A fresh container may have no package lists yet.
     if (r.status !== 0) {
-      spawnSync('apt-get', ['update'], { timeout: INSTALL_MS, encoding: 'utf8', env });
+      spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], { timeout: INSTALL_MS, encoding: 'utf8', env });
       r = install();
     }
     if (r.status !== 0 || !existsSync(BINARY)) {
