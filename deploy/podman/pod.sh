@@ -50,7 +50,9 @@ wait_for() {
   until "$@" >/dev/null 2>&1; do
     i=$((i + 1))
     if [ "$i" -gt "$WAIT" ]; then
-      die "$what: not ready after $WAIT s; its log: podman logs $what"
+      # The container's last lines go with the refusal: after `down` its log is gone.
+      podman logs --tail 20 "$what" >&2 2>&1 || true
+      die "$what: not ready after $WAIT s (its last log lines above; podman logs $what)"
     fi
     sleep 1
   done

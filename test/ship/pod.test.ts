@@ -40,10 +40,13 @@ async function startPod(t: TestContext, swarmImage: string, postgresImage: strin
   const name = uniqueName('swarm-pod');
   const apiPorts = [await freePort(), await freePort(), await freePort()];
   const workerPort = await freePort();
-  const env = { SWARM_POD: name, SWARM_IMAGE: swarmImage, POSTGRES_IMAGE: postgresImage, SWARM_API_PORTS: apiPorts.join(' '), SWARM_WORKER_PORT: String(workerPort), SWARM_WAIT_SECONDS: '90' };
+  const env = { SWARM_POD: name, SWARM_IMAGE: swarmImage, POSTGRES_IMAGE: postgresImage, SWARM_API_PORTS: apiPorts.join(' '), SWARM_WORKER_PORT: String(workerPort), SWARM_WAIT_SECONDS: '240' };
   // Also when the test fails: the pod, its volumes and its secrets go.
   t.after(() => podSh(['down', '--volumes'], env, 120_000));
-  const up = await podSh(['up'], env);
+  // Up is ~10 s alone; the full suite once ran it beside the Ansible test's systemd container and an
+  // api container was not ready within 90 s: the wait is generous, and a refusal now carries the
+  // container's last log lines.
+  const up = await podSh(['up'], env, 600_000);
   process.stderr.write(`swarm: pod.sh up: ${(up.ms / 1000).toFixed(1)} s\n`);
   assert.equal(up.code, 0, `pod.sh up: ${up.stderr}`);
   assert.match(up.stdout, new RegExp(`pod ${name} is up`));
