@@ -46,10 +46,12 @@ api_port() {
 wait_for() {
   what=$1
   shift
-  i=0
+  # Its own counter: sh variables are global, and the callers loop over \$i (a shared `i` made a
+  # slow first container send the loop on to a container that does not exist).
+  tries=0
   until "$@" >/dev/null 2>&1; do
-    i=$((i + 1))
-    if [ "$i" -gt "$WAIT" ]; then
+    tries=$((tries + 1))
+    if [ "$tries" -gt "$WAIT" ]; then
       # The container's last lines go with the refusal: after `down` its log is gone.
       podman logs --tail 20 "$what" >&2 2>&1 || true
       die "$what: not ready after $WAIT s (its last log lines above; podman logs $what)"
