@@ -53,6 +53,9 @@ Flags:
   --window N            fanout case: most publishes out, not yet received by every consumer (default 20)
   --budget S            most seconds a pre-load or a drain may take (default 180)
   --keep                keep the Swarm hubs' data directories
+  --cpu-prof DIR        run the Swarm hubs under node --cpu-prof: one profile per thread (event loop,
+                        SQLite writer, WAL checkpointer) written to DIR when a hub stops; read them
+                        with node dist/bench/flame.js
   --json                machine-readable results on stdout instead of the tables
   --help                this text
 
@@ -77,7 +80,7 @@ function list<T extends string>(name: string, raw: string | undefined, all: read
   return all.filter((a) => items.includes(a));
 }
 
-function settings(argv: string[]): { o: Omit<CaseOptions, 'round' | 'log'>; systems: SystemName[]; cases: CaseName[]; runs: number; peerConnections: number; keep: boolean; json: boolean } {
+function settings(argv: string[]): { o: Omit<CaseOptions, 'round' | 'log'>; systems: SystemName[]; cases: CaseName[]; runs: number; peerConnections: number; keep: boolean; cpuProfDir: string | undefined; json: boolean } {
   const v = parseFlags(argv, {
     duration: { type: 'string' },
     warmup: { type: 'string' },
@@ -94,6 +97,7 @@ function settings(argv: string[]): { o: Omit<CaseOptions, 'round' | 'log'>; syst
     window: { type: 'string' },
     budget: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   }, HELP);
@@ -122,6 +126,7 @@ function settings(argv: string[]): { o: Omit<CaseOptions, 'round' | 'log'>; syst
     runs: intOption('runs', v.runs, process.env.BENCH_RUNS, 3, 1, 20),
     peerConnections,
     keep: v.keep,
+    cpuProfDir: v['cpu-prof'],
     json: v.json,
   };
 }
@@ -129,7 +134,7 @@ function settings(argv: string[]): { o: Omit<CaseOptions, 'round' | 'log'>; syst
 function driverFor(system: SystemName, s: ReturnType<typeof settings>): Driver {
   switch (system) {
     case 'swarm':
-      return new SwarmDriver(s.keep);
+      return new SwarmDriver(s.keep, s.cpuProfDir);
     case 'rabbitmq':
       return new RabbitDriver(s.peerConnections);
     case 'nats':

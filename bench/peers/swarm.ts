@@ -38,12 +38,17 @@ export class SwarmDriver implements Driver {
   private senderToken = '';
   private idleRssMiB = NaN;
 
-  constructor(private readonly keep: boolean) {}
+  constructor(
+    private readonly keep: boolean,
+    /** --cpu-prof DIR: each hub runs under node --cpu-prof and writes its threads' profiles there. */
+    private readonly cpuProfDir: string | undefined = undefined,
+  ) {}
 
   private async startHub(): Promise<Hub> {
     const dataDir = mkdtempSync(join(tmpdir(), 'swarm-bench-peers-'));
     this.dirs.push(dataDir);
-    return startHub({ dataDir, synchronous: 'full', env: HUB_ENV });
+    const nodeArgs = this.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`];
+    return startHub({ dataDir, synchronous: 'full', env: HUB_ENV, nodeArgs });
   }
 
   async open(): Promise<void> {
