@@ -231,9 +231,14 @@ const MAKERS = { base: ensureBaseImage, node: ensureNodeImage, swarm: buildSwarm
 
 if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const what = process.argv[2] ?? '';
+  const usage = `usage: node scripts/containers.mjs ${Object.keys(MAKERS).join('|')}: builds that image with podman unless it is there, prints its name; exit 1 when it cannot, 2 on bad usage\n`;
+  if (what === '--help' || what === '-h') {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
   const make = MAKERS[what];
-  if (make === undefined) {
-    process.stderr.write(`usage: node scripts/containers.mjs ${Object.keys(MAKERS).join('|')}\n`);
+  if (make === undefined || process.argv.length > 3) {
+    process.stderr.write(`swarm: containers: ${what === '' ? 'which image?' : process.argv.length > 3 ? `one image at a time (got ${process.argv.slice(2).join(' ')})` : `no image ${what}`}; ${usage}`);
     process.exit(2);
   }
   try {

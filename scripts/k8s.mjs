@@ -2,16 +2,36 @@
 // environment, the Prometheus adapter's rule and the Secret's example) from the TypeScript
 // definitions in deploy/k8s/src/, and removes generated files that are no longer rendered.
 // `npm run k8s -- --check` writes nothing and exits 1 naming each file that differs (CI).
+// Anything else on the command line is refused (exit 2) before anything is built or written.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { build, ensureInstalled, ROOT } from './ensure.mjs';
+
+const USAGE = `usage: npm run k8s [-- --check]
+  renders deploy/k8s/ from the definitions in deploy/k8s/src/ and removes generated files no longer rendered
+  --check   write nothing; exit 1 naming each file that differs from its definitions (CI)
+  --help    this text
+exit codes: 0 done (or, with --check, everything matches), 1 files differ or rendering failed, 2 bad usage
+`;
+let args;
+try {
+  args = parseArgs({ options: { check: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true, allowPositionals: false }).values;
+} catch (e) {
+  process.stderr.write(`swarm: k8s: ${e.message} (npm run k8s -- --help)\n`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 
 ensureInstalled();
 build();
 const { render, GENERATED_DIRS } = await import(pathToFileURL(join(ROOT, 'dist', 'deploy', 'k8s', 'src', 'render.js')).href);
 
-const check = process.argv.includes('--check');
+const check = args.check === true;
 const files = render(ROOT);
 
 function listFiles(dir) {
