@@ -38,7 +38,7 @@ const SHARED = {
   targets: ['--duration', '--keep', '--json', '--help'],
   retention: ['--duration', '--runs', '--keep', '--json', '--help'],
   memory: ['--keep', '--json', '--help'],
-  peers: ['--duration', '--warmup', '--runs', '--keep', '--json', '--help'],
+  peers: ['--duration', '--warmup', '--runs', '--cpu-prof', '--keep', '--json', '--help'],
 };
 
 /** A PostgreSQL the postgres benchmark can use without installing anything. */
