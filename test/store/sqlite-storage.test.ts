@@ -183,9 +183,13 @@ describe('SQLite storage failures', () => {
     await within(120_000, 'the load', Promise.all(Array.from({ length: 16 }, client)));
     assert.deepEqual(others.slice(0, 5), [], `answers other than 201 and 507 (${others.length})`);
     assert.ok(refusals.length > 0, `the disk never filled (${stored.size} sends stored)`);
-    assert.ok(stored.size > 500, `${stored.size} sends stored before the disk filled`);
+    // Filled during load, not at once. How many fit varies with how far the WAL grew before the
+    // checkpointer thread moved it (980 of these in 16 MiB with the machine otherwise idle; 475–487 when
+    // the full suite kept both cores busy and the checkpointer lagged): 200 is clearly "during load".
+    assert.ok(stored.size > 200, `${stored.size} sends stored before the disk filled`);
     for (const r of refusals) assert.match(r, /^storage_full: the disk holding the store is full/);
     assert.equal(integrity(dataDir), 'ok', 'the store is intact on the full disk');
+    t.diagnostic(`${stored.size} sends stored before the disk filled, ${refusals.length} refused 507`);
 
     // Space comes back: the same hub writes again, without a restart.
     execFileSync('mount', ['-o', 'remount,size=64m', mnt]);
