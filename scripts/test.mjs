@@ -5,7 +5,8 @@
 // Two passes. The first runs every file with the hub on SQLite (SWARM_TEST_STORE=sqlite). The
 // second runs the HTTP, stream, security, crash and shutdown files again with the hub on
 // PostgreSQL (SWARM_TEST_STORE=postgres, read by test/support/store.ts); its test names start with
-// [postgres]. SWARM_TEST_STORE set by the caller runs only that store's pass.
+// [postgres]. SWARM_TEST_STORE set by the caller runs only that store's pass. The few files about
+// timing under failure (ALONE below) run after the first pass, one at a time, with nothing beside them.
 //
 // PostgreSQL: SWARM_TEST_DATABASE_URL when it is set (used as it is: each test makes and drops its
 // own schema there); otherwise a throwaway server started here (scripts/postgres.mjs) and removed
@@ -51,8 +52,15 @@ if (!['', 'sqlite', 'postgres'].includes(only)) {
   process.stderr.write(`swarm: SWARM_TEST_STORE must be sqlite or postgres, not ${JSON.stringify(only)}\n`);
   process.exit(1);
 }
+// Files whose assertions are about time under load (answered within a budget while processes are
+// killed) run alone after the SQLite pass: beside the container and Ansible tests the machine was
+// saturated, the load generator got 148/s of the 500/s it asked, and 99.71 % was answered within
+// the budget where alone it is 99.9+ %. Everything else they check would hold either way.
+const ALONE = ['test/scale/availability.'];
+const alone = (f) => ALONE.some((p) => relative(join(ROOT, 'dist'), f).startsWith(p));
 const passes = [
-  { store: 'sqlite', files, title: 'the hub on SQLite' },
+  { store: 'sqlite', files: files.filter((f) => !alone(f)), title: 'the hub on SQLite' },
+  { store: 'sqlite', files: files.filter(alone), title: 'timing under failure, alone on the machine', concurrency: 1 },
   { store: 'postgres', files: files.filter(onBoth), title: 'HTTP, stream, security, crash, shutdown and MCP (channel, scenario, HTTP) files again, the hub on PostgreSQL' },
 ].filter((p) => (only === '' || p.store === only) && p.files.length > 0);
 if (passes.length === 0) {
@@ -96,7 +104,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 function run(pass) {
   process.stderr.write(`swarm: ${pass.store} pass: running ${pass.files.length} test files (${pass.title})…\n`);
   const reporter = pass.store === 'sqlite' ? 'spec' : join(ROOT, 'scripts', 'store-reporter.mjs');
-  child = spawn(process.execPath, ['--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...pass.files], {
+  child = spawn(process.execPath, ['--test', `--test-reporter=${reporter}`, `--test-concurrency=${pass.concurrency ?? 2}`, ...pass.files], {
     cwd: ROOT,
     stdio: 'inherit',
     env: { ...process.env, NO_COLOR: '1', SWARM_TEST_DATABASE_URL: databaseUrl, SWARM_TEST_STORE: pass.store },
@@ -114,8 +122,8 @@ const results = [];
 for (const pass of passes) {
   if (interrupted !== null) break;
   const started = Date.now();
-  results.push({ store: pass.store, code: await run(pass), seconds: (Date.now() - started) / 1000 });
+  results.push({ store: pass.store, alone: pass.concurrency === 1, code: await run(pass), seconds: (Date.now() - started) / 1000 });
 }
-for (const r of results) process.stderr.write(`swarm: ${r.store} pass ${r.code === 0 ? 'passed' : `FAILED (exit ${r.code})`} in ${r.seconds.toFixed(0)} s\n`);
+for (const r of results) process.stderr.write(`swarm: ${r.store}${r.alone ? ' (alone)' : ''} pass ${r.code === 0 ? 'passed' : `FAILED (exit ${r.code})`} in ${r.seconds.toFixed(0)} s\n`);
 const failed = results.find((r) => r.code !== 0);
 process.exit(interrupted !== null ? 128 + (constants.signals[interrupted] ?? 0) : failed === undefined ? 0 : failed.code);

@@ -29,7 +29,12 @@ describe('file, tmux and command targets through a real hub', () => {
     const shell = await server(t, ['bash', '--norc', '--noprofile']);
     const script = join(dir, 'record.js');
     const recorded = join(dir, 'recorded.json');
-    writeFileSync(script, `let s='';process.stdin.on('data',(d)=>s+=d);process.stdin.on('end',()=>require('fs').writeFileSync(${JSON.stringify(recorded)},s));`);
+    // Written aside and renamed: the test polls for the file, and a file seen between its creation
+    // and its write was empty (a JSON.parse failure in a full-suite run).
+    writeFileSync(
+      script,
+      `let s='';process.stdin.on('data',(d)=>s+=d);process.stdin.on('end',()=>{const fs=require('fs');fs.writeFileSync(${JSON.stringify(`${recorded}.tmp`)},s);fs.renameSync(${JSON.stringify(`${recorded}.tmp`)},${JSON.stringify(recorded)});});`,
+    );
     const add = async (...args: string[]): Promise<string> => okJson(await swarm(hub.url, ['targets', 'add', '--json', 'Agent-2', ...args], admin)).target.id as string;
     await add('file', workspace, '--status-mirror');
     await add('tmux', 'agent:0.0', '--socket', tui.socket);
