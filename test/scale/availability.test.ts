@@ -80,7 +80,7 @@ describe('availability under failure', () => {
   let setUp: Promise<void> | null = null;
   const cluster = (): Promise<void> => (setUp ??= start());
   const start = async (): Promise<void> => {
-    ensureHaproxy();
+    await ensureHaproxy();
     // A cluster of its own (it is stopped and started below), durable as in production: a send
     // answered 2xx must survive even `pg_ctl stop -m immediate`.
     const mod = (await import(pathToFileURL(join(ROOT, 'scripts', 'postgres.mjs')).href)) as { startThrowawayPostgres(o: { durable: boolean; maxConnections: number }): Promise<Cluster> };

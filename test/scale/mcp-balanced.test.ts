@@ -28,7 +28,7 @@ describe('POST /mcp behind a round-robin balancer (two api processes, PostgreSQL
   });
 
   it('runs the original swarm over MCP with requests spread over both processes', async (t) => {
-    ensureHaproxy();
+    await ensureHaproxy();
     const dir = tempDir();
     const env = { SWARM_DATABASE: testDatabaseUrl(), SWARM_DB_SCHEMA: testSchema(t), SWARM_AGENT_RATE: '0', SWARM_ADDRESS_RATE: '0' };
     // One at a time: the first migrates the schema and mints the admin token.

@@ -100,7 +100,7 @@ describe('compose.yaml (validated structurally: its images cannot be pulled here
     }
   });
 
-  it('haproxy balances the api and the config processes on /readyz, publishes them, and accepts its config', () => {
+  it('haproxy balances the api and the config processes on /readyz, publishes them, and accepts its config', async () => {
     const [name, lb] = byImage('haproxy:');
     const cfg = hostPath(lb, '/usr/local/etc/haproxy/haproxy.cfg') ?? assert.fail(`${name} does not mount a haproxy.cfg`);
     const h = parseHaproxy(readFileSync(cfg, 'utf8'));
@@ -114,7 +114,7 @@ describe('compose.yaml (validated structurally: its images cannot be pulled here
       assert.ok(published.includes(port), `${name} publishes ${port}`);
     }
     for (const p of published) assert.ok([...h.frontends.values()].some((f) => f.port === p), `${name} publishes ${p}, where haproxy binds nothing`);
-    const check = spawnSync(ensureHaproxy(), ['-c', '-f', cfg], { encoding: 'utf8' });
+    const check = spawnSync(await ensureHaproxy(), ['-c', '-f', cfg], { encoding: 'utf8' });
     assert.equal(check.status, 0, `haproxy -c:\n${check.stdout}${check.stderr}`);
   });
 

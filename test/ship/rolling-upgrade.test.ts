@@ -36,7 +36,7 @@ describe('rolling upgrade on PostgreSQL', () => {
     // Fails (never skips) when the old version cannot be had: the message says what is missing.
     const old = oldVersion();
     t.diagnostic(`old version ${old.tag} = ${old.commit.slice(0, 12)} (found by ${old.found}); dependencies ${old.deps}; ${old.built ? 'built' : 'cached build'} in ${(old.ms / 1000).toFixed(1)} s (${old.dir})`);
-    ensureHaproxy();
+    await ensureHaproxy();
 
     const dir = tempDir('swarm-upgrade-');
     const olds = new Map<string, HubProcess>();

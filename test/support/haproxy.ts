@@ -2,43 +2,18 @@
 // haproxy, round robin, health checks on GET /readyz every 200 ms, so a dead or unready process
 // leaves the rotation within about half a second. The config is generated into a temp dir; the
 // server states are read from haproxy's stats socket. haproxy is installed with apt-get when it is
-// missing (scripts/test.mjs keeps no list of system packages; only scripts/postgres.mjs installs
-// PostgreSQL, the same way); a machine where that fails fails the test, it does not skip it.
+// missing (support/debian.ts, as the other Debian peers); a machine where that fails fails the
+// test, it does not skip it.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { requireCommand } from './debian.js';
 import { freePort } from './net.js';
 
-const BINARY = '/usr/sbin/haproxy';
-const INSTALL_MS = 10 * 60_000;
-
-let installed: string | null = null;
-
-/** The haproxy binary; installs Debian's package once per test process when it is missing. */
-export function ensureHaproxy(): string {
-  if (installed !== null) return installed;
-  if (!existsSync(BINARY)) {
-    if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-      throw new Error(`haproxy is not installed (${BINARY}) and this test is not root: install it (apt-get install haproxy) to run the availability test`);
-    }
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    // Test files run in parallel and several may install at once: apt-get waits for dpkg's lock
-    // (a fresh machine's first run failed four files on "Could not get lock" without it).
-    const install = (): ReturnType<typeof spawnSync> =>
-      spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'haproxy'], { timeout: INSTALL_MS, encoding: 'utf8', env });
-    let r = install();
-    // A fresh container may have no package lists yet.
-    if (r.status !== 0) {
-      spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], { timeout: INSTALL_MS, encoding: 'utf8', env });
-      r = install();
-    }
-    if (r.status !== 0 || !existsSync(BINARY)) {
-      throw new Error(`haproxy is not installed and \`apt-get install haproxy\` failed (${r.status ?? r.error?.message}): ${String(r.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}`);
-    }
-  }
-  installed = BINARY;
-  return installed;
+/** The haproxy binary; installs Debian's package when it is missing (once per test process). */
+export function ensureHaproxy(): Promise<string> {
+  return requireCommand('haproxy', 'haproxy', 'the haproxy tests');
 }
 
 export interface Balancer {
@@ -96,7 +71,7 @@ function config(port: number, socket: string, servers: { name: string; port: num
 
 /** Starts haproxy in the foreground on a free port of 127.0.0.1; resolves once it accepts connections. */
 export async function startHaproxy(dir: string, servers: { name: string; port: number }[], o: BalancerOptions = {}): Promise<Balancer> {
-  const bin = ensureHaproxy();
+  const bin = await ensureHaproxy();
   const port = await freePort();
   const socket = join(dir, 'haproxy.sock');
   const file = join(dir, 'haproxy.cfg');
