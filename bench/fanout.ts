@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Sender } from './http-send.js';
 import { Latencies } from './load.js';
 import { CpuMeter, intOption, parseFlags, machine, median, monoMs, type ProcRef, type ProcShare, runMain, statsLines, table, synchronousOption, UsageError } from './report.js';
-import { registerAgents, startHub } from './servers.js';
+import { cpuProfArgs, registerAgents, startHub } from './servers.js';
 import { openDatabase } from './database.js';
 import { benchBody, type ConsumerPool, startConsumers } from './subscribers.js';
 
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0] ?? NaN;
   const dataDir = mkdtempSync(join(tmpdir(), 'swarm-bench-fanout-'));
   if (!s.keep) process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
-  const nodeArgs = s.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`];
+  const nodeArgs = cpuProfArgs(s.cpuProfDir);
   let storeEnv: Record<string, string> = {};
   let where = `SQLite synchronous=${s.synchronous}`;
   /** After the hub stops: the schema dropped (unless --keep), the admin connection closed (it would keep this process alive), the throwaway cluster stopped. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Sender } from './http-send.js';
 import { Latencies } from './load.js';
 import { CpuMeter, intOption, parseFlags, machine, median, monoMs, type ProcShare, runMain, statsLines, table, synchronousOption } from './report.js';
-import { registerAgents, startHub } from './servers.js';
+import { cpuProfArgs, registerAgents, startHub } from './servers.js';
 import { benchBody, startConsumers } from './subscribers.js';
 
 const TARGET_P99_MS = 10;
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0] ?? NaN;
   const dataDir = mkdtempSync(join(tmpdir(), 'swarm-bench-latency-'));
   if (!s.keep) process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
-  const nodeArgs = s.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`];
+  const nodeArgs = cpuProfArgs(s.cpuProfDir);
   const hub = await startHub({ dataDir, synchronous: s.synchronous, nodeArgs, batchStats: s.batchStats });
   // A hub that ends before we stop it (a crash, or a signal from elsewhere) is named, not just seen as errors.
   let stopping = false;

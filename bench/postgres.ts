@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { intOption, parseFlags, machine, median, procUsage, runMain, table, UsageError, synchronousOption } from './report.js';
 import { type PgBouncer, startPgBouncer } from '../test/support/pgbouncer.js';
-import { registerAgents, type ServerProcess, spawnServer, startHub, storedSends, SWARM_BIN, UNLIMITED } from './servers.js';
+import { cpuProfArgs, registerAgents, type ServerProcess, spawnServer, startHub, storedSends, SWARM_BIN, UNLIMITED } from './servers.js';
 import { openDatabase, type Pg } from './database.js';
 import { AGENTS, BODY, fire, type Load, spread } from './spread-load.js';
 import { GroupCpu, peakRssMiB, postgresPids } from './proc-group.js';
@@ -238,7 +238,7 @@ async function postgresConfig(s: Settings, n: number, prepare: boolean, db: Pg, 
   const env: Record<string, string> = { SWARM_DATABASE: db.url, SWARM_DB_SCHEMA: schema, SWARM_DB_PREPARE: String(prepare), SWARM_LOG_LEVEL: 'warn', ...UNLIMITED };
   if (s.poolSize !== undefined) env.SWARM_POOL_SIZE = String(s.poolSize);
   if (bouncer !== null) Object.assign(env, { SWARM_DATABASE: bouncer.url(new URL(db.url).pathname.slice(1)), SWARM_SESSION_DATABASE: db.url });
-  const prof = s.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`];
+  const prof = cpuProfArgs(s.cpuProfDir);
   const serve = (role: string): Promise<ServerProcess> => spawnServer([...(role === 'api' ? prof : []), SWARM_BIN, 'serve', '--role', role, '--host', '127.0.0.1', '--port', '0', '--data', dataDir], env, dataDir);
   const q = async (sql: string, params: unknown[] = []): Promise<Record<string, string>> => (await db.admin.query(sql, params)).rows[0] as Record<string, string>;
   const dbStats = async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Request } from 'autocannon';
 import { measure, type RunResult } from './load.js';
 import { CpuMeter, intOption, machine, median, parseFlags, runMain, table, synchronousOption } from './report.js';
-import { batchStatsOf, registerAgents, startBare, startHub, storedSends } from './servers.js';
+import { batchStatsOf, cpuProfArgs, registerAgents, startBare, startHub, storedSends } from './servers.js';
 
 const AGENTS = Array.from({ length: 8 }, (_, i) => `Agent-${i + 1}`);
 const BODY = 'x'.repeat(256);
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'swarm-bench-'));
   // Also when interrupted: servers.ts has already killed the hub by the time this runs.
   if (!s.keep) process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
-  const nodeArgs = s.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`];
+  const nodeArgs = cpuProfArgs(s.cpuProfDir);
   const hub = await startHub({ dataDir, synchronous: s.synchronous, nodeArgs, batchStats: s.batchStats });
   const bare = await startBare();
   log(`hub ${hub.url} (synchronous=${s.synchronous}, data ${dataDir}); bare fastify ${bare.url}`);

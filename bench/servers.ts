@@ -126,6 +126,11 @@ export function batchStatsOf(output: string): BatchStats | null {
  * The benchmarks measure throughput: the per-agent and per-address rate limits and the loop guard
  * (docs/security.md, Limits) would measure the limits instead. Every hub a benchmark starts gets these.
  */
+/** Node's flags for a server run under `--cpu-prof DIR` (the benchmarks' flag): one profile per thread, written to DIR when it stops. */
+export function cpuProfArgs(dir: string | undefined): string[] {
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
 export const UNLIMITED = { SWARM_AGENT_RATE: '0', SWARM_ADDRESS_RATE: '0', SWARM_LOOP_RATE: '1000000' };
 
 export async function startHub(o: HubOptions): Promise<ServerProcess & { adminToken: string }> {

@@ -11,7 +11,7 @@ import { Sender } from '../http-send.js';
 import { measure, type RunResult } from '../load.js';
 import { peakRssMiB } from '../proc-group.js';
 import { CpuMeter, procUsage } from '../report.js';
-import { registerAgents, type ServerProcess, startBare, startHub } from '../servers.js';
+import { cpuProfArgs, registerAgents, type ServerProcess, startBare, startHub } from '../servers.js';
 import { benchBody, Consumer, startConsumers } from '../subscribers.js';
 import { closedLoop, Drain, FanoutLoop, type Measured, OpenLoop, type Publish, preload } from './loops.js';
 import { openSockets, type SwarmSocket } from './swarm-socket.js';
@@ -47,8 +47,7 @@ export class SwarmDriver implements Driver {
   private async startHub(): Promise<Hub> {
     const dataDir = mkdtempSync(join(tmpdir(), 'swarm-bench-peers-'));
     this.dirs.push(dataDir);
-    const nodeArgs = this.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`];
-    return startHub({ dataDir, synchronous: 'full', env: HUB_ENV, nodeArgs });
+    return startHub({ dataDir, synchronous: 'full', env: HUB_ENV, nodeArgs: cpuProfArgs(this.cpuProfDir) });
   }
 
   async open(): Promise<void> {
